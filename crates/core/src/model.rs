@@ -1,0 +1,385 @@
+//! The product's nouns: accounts, their settings, their token sets.
+//!
+//! An account is split in two on purpose. [`Account`] holds everything that is
+//! not secret (label, provider, endpoints, client_id, expiry, status) and lives
+//! in the index file; [`AccountSecrets`] holds the secrets and lives only in the
+//! OS keyring, one entry per account, under the account's id.
+
+use crate::secret::{AccessToken, ApiToken, ClientSecret, Password, PkceVerifier, RefreshToken, State};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Seconds since the Unix epoch. Every time in the store is one of these.
+pub type UnixTime = i64;
+
+/// A stable account id: a short slug such as `wazzup-main`, fixed when the
+/// account is created and never changed (labels can change; the keyring entry
+/// and scripts refer to the id).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// Accepts `[a-z0-9][a-z0-9._-]{0,63}`: safe in a file name, a keyring
+    /// attribute and a shell word without quoting.
+    pub fn parse(value: &str) -> Option<Self> {
+        let ok = !value.is_empty()
+            && value.len() <= 64
+            && value.bytes().enumerate().all(|(i, b)| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || (i > 0 && matches!(b, b'.' | b'_' | b'-'))
+            });
+        ok.then(|| Self(value.to_owned()))
+    }
+
+    /// A slug made from a label: `"Wazzup Main!"` → `wazzup-main`.
+    pub fn slug(label: &str) -> Self {
+        let mut out = String::new();
+        for c in label.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_alphanumeric() {
+                out.push(c);
+            } else if !out.is_empty() && !out.ends_with('-') {
+                out.push('-');
+            }
+            if out.len() >= 48 {
+                break;
+            }
+        }
+        let out = out.trim_end_matches('-');
+        Self(if out.is_empty() { "account".into() } else { out.into() })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A kind of server and its flows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    Wazzup,
+    Payu,
+    GreenApi,
+    Wordapp,
+    /// Any RFC 6749 server.
+    Oauth2,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 5] = [Self::Wazzup, Self::Payu, Self::GreenApi, Self::Wordapp, Self::Oauth2];
+
+    /// The name used on the command line and in JSON.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Wazzup => "wazzup",
+            Self::Payu => "payu",
+            Self::GreenApi => "green-api",
+            Self::Wordapp => "wordapp",
+            Self::Oauth2 => "oauth2",
+        }
+    }
+
+    /// The name a person reads.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Wazzup => "Wazzup",
+            Self::Payu => "PayU",
+            Self::GreenApi => "GREEN-API",
+            Self::Wordapp => "Wordapp",
+            Self::Oauth2 => "Other OAuth 2.0",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.id() == id)
+    }
+}
+
+/// Where an account stands, as the list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum AccountStatus {
+    /// Created, never connected.
+    NotConnected,
+    /// Holds a token set (valid or expired: expiry is derived from `expires_at`).
+    Connected,
+    /// The provider refused the refresh token (or a 401 said so): only a new
+    /// authorization helps. `reason` is the sentence shown to the person.
+    NeedsReconnect { reason: String },
+    /// Revoked by the person; secrets deleted.
+    Revoked,
+    /// GREEN-API: the WhatsApp number is linked to the instance.
+    Linked,
+}
+
+/// The non-secret part of a token set, kept in the index so the list can show
+/// expiry without touching the keyring.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenMeta {
+    pub token_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    pub obtained_at: UnixTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<UnixTime>,
+    pub has_refresh_token: bool,
+    /// Provider extras that are not secret (PayU `user_uuid`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extras: BTreeMap<String, String>,
+}
+
+/// One connected identity. Everything here is safe to write to disk and to
+/// show in the webview.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub label: String,
+    pub settings: ProviderSettings,
+    pub status: AccountStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenMeta>,
+    pub created_at: UnixTime,
+}
+
+impl Account {
+    pub fn provider(&self) -> ProviderKind {
+        self.settings.kind()
+    }
+}
+
+/// Per-provider, non-secret settings. Every endpoint has the provider's
+/// documented default and can be overridden per account (the sandbox and
+/// tests point them at 127.0.0.1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "provider", rename_all = "kebab-case")]
+pub enum ProviderSettings {
+    Wazzup(WazzupSettings),
+    Payu(PayuSettings),
+    GreenApi(GreenApiSettings),
+    Wordapp(WordappSettings),
+    Oauth2(OAuth2Settings),
+}
+
+impl ProviderSettings {
+    pub fn kind(&self) -> ProviderKind {
+        match self {
+            Self::Wazzup(_) => ProviderKind::Wazzup,
+            Self::Payu(_) => ProviderKind::Payu,
+            Self::GreenApi(_) => ProviderKind::GreenApi,
+            Self::Wordapp(_) => ProviderKind::Wordapp,
+            Self::Oauth2(_) => ProviderKind::Oauth2,
+        }
+    }
+}
+
+/// How an account obtains its tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grant {
+    AuthorizationCode,
+    /// Legacy; the password is typed each time and never stored.
+    Password,
+    ClientCredentials,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WazzupSettings {
+    /// Default `https://tech.wazzup24.com`.
+    pub base_url: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// Default `["transport", "crm"]`, sent comma-joined.
+    pub scopes: Vec<String>,
+    /// `AuthorizationCode` (Wazzup Label) or `ClientCredentials` (White Label machine token).
+    pub grant: Grant,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayuEnvironment {
+    Uat,
+    Production,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayuSettings {
+    pub environment: PayuEnvironment,
+    /// Overrides the environment's `https://{uat-}accounts.payu.in`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts_url: Option<String>,
+    /// Overrides the environment's onboarding (consent) host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onboarding_url: Option<String>,
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// The partner's reseller id, sent on the consent page URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reseller_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GreenApiSettings {
+    /// From the console, e.g. `https://7105.api.greenapi.com`. Never derived.
+    pub api_url: String,
+    pub id_instance: u64,
+    /// As the person typed it; normalized when sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WordappSettings {
+    /// Default `https://app.wordapp.com`.
+    pub base_url: String,
+    pub grant: Grant,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+    /// For the password grant: the username or e-mail (not secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Value of the `X-Api-Version` header (not documented; setting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    /// `Authorization: Basic` (RFC 6749 §2.3.1, the recommended way).
+    Basic,
+    /// `client_id` and `client_secret` in the form body.
+    Body,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuth2Settings {
+    pub authorize_url: String,
+    pub token_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoke_url: Option<String>,
+    pub client_id: String,
+    pub client_auth: ClientAuth,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub pkce: bool,
+    pub grant: Grant,
+}
+
+/// A token set as the provider issued it, with expiry computed once, when the
+/// answer arrived.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSet {
+    pub access_token: AccessToken,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<RefreshToken>,
+    pub token_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    pub obtained_at: UnixTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<UnixTime>,
+    /// Provider extras (PayU `user_uuid`, `merchantId`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extras: BTreeMap<String, String>,
+}
+
+impl TokenSet {
+    /// The part of the set that may be written to the index.
+    pub fn meta(&self) -> TokenMeta {
+        TokenMeta {
+            token_type: self.token_type.clone(),
+            scope: self.scope.clone(),
+            obtained_at: self.obtained_at,
+            expires_at: self.expires_at,
+            has_refresh_token: self.refresh_token.is_some(),
+            extras: self.extras.clone(),
+        }
+    }
+}
+
+/// Wazzup's partner login, sent as `Authorization: Basic base64(email:password)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerLogin {
+    pub email: String,
+    pub password: Password,
+}
+
+/// The secrets of a pending authorization, kept in the keyring until its
+/// deadline so that a deep link arriving while Latch was closed can still
+/// complete the flow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSecrets {
+    pub state: State,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifier: Option<PkceVerifier>,
+    pub redirect_uri: String,
+    pub deadline: UnixTime,
+}
+
+/// Everything secret about one account: the value of its one keyring entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSecrets {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<ClientSecret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_login: Option<PartnerLogin>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_token: Option<ApiToken>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<TokenSet>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingSecrets>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_are_shell_and_file_safe() {
+        assert!(AccountId::parse("wazzup-main").is_some());
+        assert!(AccountId::parse("a").is_some());
+        for bad in ["", "-x", "Upper", "a b", "a/b", "../x", &"x".repeat(65)] {
+            assert!(AccountId::parse(bad).is_none(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn slugs_come_from_labels() {
+        assert_eq!(AccountId::slug("Wazzup Main!").as_str(), "wazzup-main");
+        assert_eq!(AccountId::slug("  --  ").as_str(), "account");
+        assert!(AccountId::parse(AccountId::slug("Ünïcödé PayU (UAT)").as_str()).is_some());
+    }
+
+    #[test]
+    fn provider_ids_round_trip() {
+        for p in ProviderKind::ALL {
+            assert_eq!(ProviderKind::from_id(p.id()), Some(p));
+        }
+    }
+
+    #[test]
+    fn index_part_of_a_token_set_carries_no_secret() {
+        let set = TokenSet {
+            access_token: AccessToken::new("secret-access"),
+            refresh_token: Some(RefreshToken::new("secret-refresh")),
+            token_type: "Bearer".into(),
+            scope: Some("transport,crm".into()),
+            obtained_at: 1,
+            expires_at: Some(86401),
+            extras: BTreeMap::new(),
+        };
+        let json = serde_json::to_string(&set.meta()).unwrap();
+        assert!(!json.contains("secret-"), "{json}");
+        assert!(json.contains("\"has_refresh_token\":true"));
+    }
+}

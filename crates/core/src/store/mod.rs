@@ -1,0 +1,33 @@
+//! The store: secrets in the OS keyring, everything else in an index file.
+//!
+//! [`SecretStore`] is the one interface to where secrets live. The real one is
+//! the OS keyring; [`MemoryStore`] stands in for it in fast unit tests.
+
+mod memory;
+
+pub use memory::MemoryStore;
+
+use crate::model::{AccountId, AccountSecrets};
+
+/// Why a secret could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretStoreError {
+    /// No usable keyring: no D-Bus session, no Secret Service, or locked.
+    /// The message says what is wrong and how to fix it.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The keyring answered, but the operation failed.
+    #[error("the keyring refused: {0}")]
+    Refused(String),
+    /// An entry exists but does not parse as Latch's secrets.
+    #[error("the keyring entry for {0} is not Latch's format; remove it with `latch remove {0}`")]
+    Corrupt(AccountId),
+}
+
+/// Where an account's secrets live: one entry per account.
+pub trait SecretStore: Send + Sync {
+    fn get(&self, id: &AccountId) -> Result<Option<AccountSecrets>, SecretStoreError>;
+    fn put(&self, id: &AccountId, secrets: &AccountSecrets) -> Result<(), SecretStoreError>;
+    /// Deleting an entry that does not exist is not an error.
+    fn delete(&self, id: &AccountId) -> Result<(), SecretStoreError>;
+}

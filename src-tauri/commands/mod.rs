@@ -1,0 +1,6 @@
+//! The commands the window may call, grouped by what they act on. Each is
+//! granted to the window by name in `capabilities/main.json`.
+
+mod accounts;
+
+pub use accounts::*;

@@ -1,0 +1,46 @@
+//! latch-desktop: the window. A thin shell over `latch-core`: commands that
+//! call the core, events that carry its changes to the UI, and the deep-link
+//! and single-instance plugins feeding callback URLs into it.
+
+mod commands;
+
+use tauri::Manager;
+
+pub fn run() {
+    tauri::Builder::default()
+        // Single-instance first: a second launch (the desktop opening a
+        // callback URL) hands its arguments to this process and exits; its
+        // `deep-link` feature forwards the URL to the deep-link plugin.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .setup(|app| {
+            register_scheme_for_development(app);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![commands::list_accounts])
+        .run(tauri::generate_context!())
+        .expect("Latch could not start its window");
+}
+
+/// An installed Latch is registered as the handler of its URL scheme by the
+/// .desktop file its package installs. A development build is not installed,
+/// so it registers itself at run time (on Linux: a desktop file under the
+/// user's data directory).
+fn register_scheme_for_development(app: &tauri::App) {
+    #[cfg(any(target_os = "linux", windows))]
+    if tauri::is_dev() && std::env::var_os("LATCH_NO_SCHEME_REGISTRATION").is_none() {
+        use tauri_plugin_deep_link::DeepLinkExt;
+        if let Err(e) = app.deep_link().register_all() {
+            eprintln!("latch-desktop: could not register the callback URL scheme: {e}");
+        }
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
+    let _ = app;
+}

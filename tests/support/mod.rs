@@ -1,0 +1,137 @@
+//! A harness for driving the real window: it starts `tauri-driver` (which
+//! starts WebKitWebDriver, which starts `latch-desktop`) on free ports, opens
+//! a WebDriver session, and gives each test a private `LATCH_HOME`.
+//!
+//! It needs what the test command sets up: a display (Xvfb), a private D-Bus
+//! session (single-instance and the keyring live there), `tauri-driver` on the
+//! PATH and Debian's WebKitWebDriver. Tests of the window run one at a time
+//! (see .config/nextest.toml): single-instance would hand a second window's
+//! launch to the first.
+
+#![allow(dead_code)]
+
+use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub struct Window {
+    pub client: Client,
+    driver: Driver,
+    pub home: tempfile::TempDir,
+}
+
+/// tauri-driver in a process group of its own, with WebKitWebDriver and the
+/// window under it: the whole group goes however a test ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child's process group; no memory involved.
+        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
+        let _ = self.0.wait();
+    }
+}
+
+impl Window {
+    /// Starts the built `latch-desktop` and waits for its WebDriver session.
+    pub async fn launch() -> Window {
+        require_env("DISPLAY", "run the window tests under Xvfb (the test command does: scripts/test)");
+        require_env("DBUS_SESSION_BUS_ADDRESS", "run the window tests in a private D-Bus session (scripts/test)");
+        let home = tempfile::tempdir().expect("temporary LATCH_HOME");
+        let port = free_port();
+        let native_port = free_port();
+        let driver = Driver(Command::new(tauri_driver())
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("LATCH_HOME", home.path())
+            .env("LATCH_NO_SCHEME_REGISTRATION", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()
+            .expect("tauri-driver could not start: install it with `cargo install tauri-driver --locked` (scripts/setup does)"));
+        wait_for_port(port);
+        wait_for_port(native_port);
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": env!("CARGO_BIN_EXE_latch-desktop") }),
+        );
+        caps.insert("browserName".into(), "wry".into());
+        let client = ClientBuilder::rustls()
+            .expect("TLS roots")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("WebDriver session with latch-desktop");
+        Window { client, driver, home }
+    }
+
+    /// Waits until an element matching `css` is on the page.
+    pub async fn wait_for(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("`{css}` never appeared: {e}"))
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.wait_for(css).await.text().await.expect("element text")
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("could not click `{css}`: {e}"));
+    }
+
+    /// Saves a PNG of the window under `target/screenshots/` (the README's
+    /// pictures come from here) and returns its path.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("screenshot directory");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    /// Ends the session (the window closes); the driver goes with `self`.
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+fn screenshot_dir() -> PathBuf {
+    std::env::var_os("LATCH_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"))
+}
+
+fn tauri_driver() -> PathBuf {
+    std::env::var_os("TAURI_DRIVER").map(PathBuf::from).unwrap_or_else(|| "tauri-driver".into())
+}
+
+fn require_env(name: &str, why: &str) {
+    if std::env::var_os(name).is_none() {
+        panic!("{name} is not set: {why}");
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn wait_for_port(port: u16) {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + WAIT;
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listened on port {port} within {WAIT:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,31 @@
+//! The real window, driven through WebDriver as a person would use it.
+
+mod support;
+
+use support::Window;
+
+const PROVIDERS: [&str; 5] = ["Wazzup", "PayU", "GREEN-API", "Wordapp", "Other OAuth 2.0"];
+
+#[tokio::test]
+async fn empty_window_offers_connect_and_opens_the_provider_picker() {
+    let window = Window::launch().await;
+
+    assert_eq!(window.text("#empty-title").await, "No accounts yet");
+    window.screenshot("empty-state").await;
+
+    let button = window.wait_for("[data-testid=connect-account]").await;
+    assert_eq!(button.text().await.unwrap(), "Connect account");
+    button.click().await.unwrap();
+
+    let picker = window.wait_for("[data-testid=provider-picker]").await;
+    assert_eq!(picker.attr("role").await.unwrap().as_deref(), Some("dialog"));
+    let mut names = Vec::new();
+    for element in picker.find_all(fantoccini::Locator::Css("button[data-provider] .name")).await.unwrap() {
+        names.push(element.text().await.unwrap());
+    }
+    assert_eq!(names, PROVIDERS);
+    let shot = window.screenshot("provider-picker").await;
+    assert!(std::fs::metadata(&shot).unwrap().len() > 1000, "screenshot too small to hold a window");
+
+    window.close().await;
+}

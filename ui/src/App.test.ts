@@ -1,0 +1,50 @@
+import { render, screen, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+const invoke = vi.fn();
+vi.mock("@tauri-apps/api/core", () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
+
+import App from "./App.svelte";
+
+describe("the window with no accounts", () => {
+  beforeEach(() => {
+    invoke.mockReset();
+    invoke.mockResolvedValue([]);
+  });
+
+  it("asks the core for the accounts and shows the empty state", async () => {
+    render(App);
+    expect(await screen.findByRole("heading", { name: "No accounts yet" })).toBeInTheDocument();
+    expect(invoke).toHaveBeenCalledWith("list_accounts");
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+  });
+
+  it("opens the provider picker from Connect account, with every provider", async () => {
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await screen.findByRole("button", { name: "Connect account" }));
+    const picker = screen.getByRole("dialog", { name: "Connect an account" });
+    const names = within(picker)
+      .getAllByRole("button")
+      .map((b) => b.querySelector(".name")?.textContent)
+      .filter(Boolean);
+    expect(names).toEqual(["Wazzup", "PayU", "GREEN-API", "Wordapp", "Other OAuth 2.0"]);
+  });
+
+  it("moves focus into the picker and closes it with Escape", async () => {
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await screen.findByRole("button", { name: "Connect account" }));
+    const picker = screen.getByRole("dialog");
+    expect(picker.contains(document.activeElement)).toBe(true);
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+  });
+
+  it("says so plainly when the core cannot list the accounts", async () => {
+    invoke.mockRejectedValueOnce("the keyring is locked");
+    render(App);
+    expect(await screen.findByRole("alert")).toHaveTextContent("the keyring is locked");
+  });
+});

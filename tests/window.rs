@@ -20,12 +20,19 @@ async fn empty_window_offers_connect_and_opens_the_provider_picker() {
     let picker = window.wait_for("[data-testid=provider-picker]").await;
     assert_eq!(picker.attr("role").await.unwrap().as_deref(), Some("dialog"));
     let mut names = Vec::new();
-    for element in picker.find_all(fantoccini::Locator::Css("button[data-provider] .name")).await.unwrap() {
+    for element in picker
+        .find_all(fantoccini::Locator::Css("button[data-provider] .name"))
+        .await
+        .unwrap()
+    {
         names.push(element.text().await.unwrap());
     }
     assert_eq!(names, PROVIDERS);
     let shot = window.screenshot("provider-picker").await;
-    assert!(std::fs::metadata(&shot).unwrap().len() > 1000, "screenshot too small to hold a window");
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 1000,
+        "screenshot too small to hold a window"
+    );
 
     window.close().await;
 }

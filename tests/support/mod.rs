@@ -40,8 +40,14 @@ impl Drop for Driver {
 impl Window {
     /// Starts the built `latch-desktop` and waits for its WebDriver session.
     pub async fn launch() -> Window {
-        require_env("DISPLAY", "run the window tests under Xvfb (the test command does: scripts/test)");
-        require_env("DBUS_SESSION_BUS_ADDRESS", "run the window tests in a private D-Bus session (scripts/test)");
+        require_env(
+            "DISPLAY",
+            "run the window tests under Xvfb (the test command does: scripts/test)",
+        );
+        require_env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "run the window tests in a private D-Bus session (scripts/test)",
+        );
         let home = tempfile::tempdir().expect("temporary LATCH_HOME");
         let port = free_port();
         let native_port = free_port();
@@ -86,7 +92,11 @@ impl Window {
     }
 
     pub async fn click(&self, css: &str) {
-        self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("could not click `{css}`: {e}"));
+        self.wait_for(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("could not click `{css}`: {e}"));
     }
 
     /// Saves a PNG of the window under `target/screenshots/` (the README's
@@ -114,7 +124,9 @@ fn screenshot_dir() -> PathBuf {
 }
 
 fn tauri_driver() -> PathBuf {
-    std::env::var_os("TAURI_DRIVER").map(PathBuf::from).unwrap_or_else(|| "tauri-driver".into())
+    std::env::var_os("TAURI_DRIVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "tauri-driver".into())
 }
 
 fn require_env(name: &str, why: &str) {
@@ -124,14 +136,20 @@ fn require_env(name: &str, why: &str) {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 fn wait_for_port(port: u16) {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let deadline = Instant::now() + WAIT;
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listened on port {port} within {WAIT:?}");
+        assert!(
+            Instant::now() < deadline,
+            "nothing listened on port {port} within {WAIT:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -23,12 +23,17 @@ fn main() -> ExitCode {
 /// `latch` with no command opens the window: `latch-desktop` next to this
 /// binary, or on the PATH.
 fn start_window() -> ExitCode {
-    let beside = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.join("latch-desktop")));
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join("latch-desktop")));
     let program = beside.filter(|p| p.exists()).unwrap_or_else(|| "latch-desktop".into());
     match std::process::Command::new(&program).spawn() {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("latch: could not start the window ({}): {e}; run `latch <command>` for the command line", program.display());
+            eprintln!(
+                "latch: could not start the window ({}): {e}; run `latch <command>` for the command line",
+                program.display()
+            );
             ExitCode::from(1)
         }
     }

@@ -1,10 +1,22 @@
 //! The store: secrets in the OS keyring, everything else in an index file.
 //!
 //! [`SecretStore`] is the one interface to where secrets live. The real one is
-//! the OS keyring; [`MemoryStore`] stands in for it in fast unit tests.
+//! the OS keyring ([`KeyringStore`]); [`MemoryStore`] stands in for it in fast
+//! unit tests. [`Index`] is the non-secret half of every account, in
+//! `index.json`. [`Store`] joins the two for the GUI and the CLI, and hands
+//! out the per-account lock that keeps two processes from refreshing the same
+//! account at once.
 
+mod facade;
+pub mod index;
+mod keyring;
+pub mod lock;
 mod memory;
 
+pub use facade::{AccountLock, Store, StoreError};
+pub use index::{Index, IndexError};
+pub use keyring::{KeyringStore, SERVICE};
+pub use lock::{DEFAULT_LOCK_TIMEOUT, FileLock, LockError};
 pub use memory::MemoryStore;
 
 use crate::model::{AccountId, AccountSecrets};

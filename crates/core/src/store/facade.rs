@@ -1,0 +1,282 @@
+//! [`Store`]: the one door the GUI and the CLI use to accounts and secrets.
+//!
+//! It joins the two halves of an account — the index file for what is not
+//! secret, a [`SecretStore`] for what is — and keeps them consistent:
+//! `put_secrets` also records the token's non-secret meta (expiry, scope) in the
+//! index so the list never has to open the keyring; `remove_account` deletes the
+//! keyring entry before the index row, so a failure never orphans a secret.
+//!
+//! Several processes share one data directory (the GUI stays up while scripts
+//! run `latch token`), so:
+//! - every read checks whether `index.json` changed on disk (inode, size,
+//!   modification time) and re-reads it if so — a refresh done by the CLI shows
+//!   in the GUI without a restart;
+//! - every change is a read-modify-write under the index lock
+//!   (`index.json.lock`), so two processes never lose each other's edits;
+//! - [`Store::lock_account`] gives the per-account lock callers hold around a
+//!   refresh (`locks/<id>.lock`). Lock order: account lock, then index
+//!   lock, never the reverse.
+//!
+//! Everything here is synchronous and may block (the keyring is a D-Bus
+//! round trip; a lock may wait for another process): async callers use
+//! `tokio::task::spawn_blocking`.
+
+use super::index::{FILE_NAME, Index, IndexError};
+use super::lock::{DEFAULT_LOCK_TIMEOUT, FileLock, LockError};
+use super::{KeyringStore, SecretStore, SecretStoreError};
+use crate::model::{Account, AccountId, AccountSecrets};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+/// How long a change waits for another process's index write (milliseconds
+/// in practice).
+const INDEX_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a store operation failed. Each message is meant for the person.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Secrets(#[from] SecretStoreError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error("there is no account `{0}`; `latch list` shows the accounts")]
+    UnknownAccount(AccountId),
+    #[error("cannot use the data directory {path}: {source}")]
+    Home { path: PathBuf, source: std::io::Error },
+    #[error("cannot find a data directory for Latch: set LATCH_HOME to a directory")]
+    NoHome,
+}
+
+/// Held while an account is being refreshed (or otherwise changed in a way
+/// that must not interleave with another process). Dropping it releases it.
+#[derive(Debug)]
+pub struct AccountLock {
+    id: AccountId,
+    _lock: FileLock,
+}
+
+impl AccountLock {
+    pub fn account(&self) -> &AccountId {
+        &self.id
+    }
+}
+
+/// Accounts and their secrets, shared by every Latch process of one data directory.
+pub struct Store {
+    home: PathBuf,
+    index_path: PathBuf,
+    secrets: Arc<dyn SecretStore>,
+    cache: Mutex<Cache>,
+}
+
+/// The index as last read, and how the file looked then.
+struct Cache {
+    index: Index,
+    stamp: Option<Stamp>,
+}
+
+/// What identifies one version of the file: a rename gives a new inode, a
+/// write a new size or time.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Stamp {
+    inode: u64,
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("home", &self.home)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the data directory: `home` if given, else
+    /// [`Store::default_home`]. Reads the index now, so a damaged or
+    /// too-new index is reported at start-up.
+    pub fn open(home: Option<PathBuf>, secrets: Arc<dyn SecretStore>) -> Result<Self, StoreError> {
+        let home = match home {
+            Some(home) => home,
+            None => Self::default_home()?,
+        };
+        create_private_dir(&home).map_err(|source| StoreError::Home {
+            path: home.clone(),
+            source,
+        })?;
+        let index_path = home.join(FILE_NAME);
+        let store = Self {
+            home,
+            index_path,
+            secrets,
+            cache: Mutex::new(Cache {
+                index: Index::default(),
+                stamp: None,
+            }),
+        };
+        {
+            // A migration writes the file: do it under the index lock.
+            let _lock = store.index_lock()?;
+            drop(store.fresh()?);
+        }
+        Ok(store)
+    }
+
+    /// `LATCH_HOME` if set, else the platform's data directory + `latch`
+    /// (`$XDG_DATA_HOME/latch` or `~/.local/share/latch` on Linux).
+    pub fn default_home() -> Result<PathBuf, StoreError> {
+        match std::env::var_os("LATCH_HOME") {
+            Some(home) if !home.is_empty() => Ok(PathBuf::from(home)),
+            _ => dirs::data_dir().map(|d| d.join("latch")).ok_or(StoreError::NoHome),
+        }
+    }
+
+    /// The OS keyring, connected now: an `Unavailable` error here carries the
+    /// sentence to show (what is wrong, how to fix it).
+    pub fn default_secret_store() -> Result<Arc<dyn SecretStore>, SecretStoreError> {
+        Ok(Arc::new(KeyringStore::connect()?))
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    pub fn index_path(&self) -> &Path {
+        &self.index_path
+    }
+
+    /// Every account, as the index on disk holds it now.
+    pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        Ok(self.fresh()?.index.accounts.clone())
+    }
+
+    pub fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
+        Ok(self.fresh()?.index.get(id).cloned())
+    }
+
+    /// Adds the account, or replaces the one with the same id.
+    pub fn upsert_account(&self, account: &Account) -> Result<(), StoreError> {
+        self.change(|index| {
+            index.upsert(account.clone());
+            Ok(())
+        })
+    }
+
+    /// Deletes the account's keyring entry, then its index row. Returns
+    /// whether the account was in the index.
+    pub fn remove_account(&self, id: &AccountId) -> Result<bool, StoreError> {
+        self.secrets.delete(id)?;
+        self.change(|index| Ok(index.remove(id).is_some()))
+    }
+
+    /// The account's secrets, `None` if it has none yet.
+    pub fn secrets(&self, id: &AccountId) -> Result<Option<AccountSecrets>, StoreError> {
+        Ok(self.secrets.get(id)?)
+    }
+
+    /// Writes the account's secrets to the keyring and then the non-secret
+    /// meta of its token set to the index. The account must exist.
+    pub fn put_secrets(&self, id: &AccountId, secrets: &AccountSecrets) -> Result<(), StoreError> {
+        if self.account(id)?.is_none() {
+            return Err(StoreError::UnknownAccount(id.clone()));
+        }
+        self.secrets.put(id, secrets)?;
+        let meta = secrets.tokens.as_ref().map(|t| t.meta());
+        self.change(|index| {
+            let account = index.accounts.iter_mut().find(|a| &a.id == id);
+            let account = account.ok_or_else(|| StoreError::UnknownAccount(id.clone()))?;
+            account.token = meta;
+            Ok(())
+        })
+    }
+
+    /// Waits (up to [`DEFAULT_LOCK_TIMEOUT`]) until no other thread or
+    /// process holds the account, then holds it until the guard is dropped.
+    /// After getting it, re-read the account: another holder may have just
+    /// refreshed it.
+    pub fn lock_account(&self, id: &AccountId) -> Result<AccountLock, StoreError> {
+        self.lock_account_for(id, DEFAULT_LOCK_TIMEOUT)
+    }
+
+    pub fn lock_account_for(&self, id: &AccountId, timeout: Duration) -> Result<AccountLock, StoreError> {
+        let path = self.home.join("locks").join(format!("{id}.lock"));
+        let lock = FileLock::acquire(&path, &format!("account `{id}`"), timeout)?;
+        Ok(AccountLock {
+            id: id.clone(),
+            _lock: lock,
+        })
+    }
+
+    fn index_lock(&self) -> Result<FileLock, StoreError> {
+        // Beside the index, not in `locks/`: an account may be called `index`.
+        let path = self.home.join("index.json.lock");
+        Ok(FileLock::acquire(&path, "the account index", INDEX_LOCK_TIMEOUT)?)
+    }
+
+    /// The cache, re-read first if the file changed since it was read.
+    fn fresh(&self) -> Result<MutexGuard<'_, Cache>, StoreError> {
+        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let stamp = self.stamp()?;
+        if stamp != cache.stamp || stamp.is_none() {
+            cache.index = Index::load(&self.index_path)?.index;
+            // Stamp after reading: a migration or a set-aside changed the file.
+            cache.stamp = self.stamp()?;
+        }
+        Ok(cache)
+    }
+
+    /// Read-modify-write of the index under the index lock.
+    fn change<T>(&self, edit: impl FnOnce(&mut Index) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let _lock = self.index_lock()?;
+        Index::remove_stale_temp_files(&self.home);
+        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Always re-read under the lock: a stamp can repeat (a freed inode
+        // reused within one clock tick), and a lost update loses an account.
+        let mut index = Index::load(&self.index_path)?.index;
+        let out = edit(&mut index)?;
+        index.save(&self.index_path)?;
+        cache.index = index;
+        cache.stamp = self.stamp()?;
+        Ok(out)
+    }
+
+    fn stamp(&self) -> Result<Option<Stamp>, StoreError> {
+        match std::fs::metadata(&self.index_path) {
+            Ok(meta) => Ok(Some(Stamp {
+                inode: inode(&meta),
+                len: meta.len(),
+                modified: meta.modified().ok(),
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(IndexError::Io {
+                action: "read",
+                path: self.index_path.clone(),
+                source,
+            }
+            .into()),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn inode(meta: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(meta)
+}
+
+#[cfg(not(unix))]
+fn inode(_meta: &std::fs::Metadata) -> u64 {
+    0
+}
+
+/// The data directory is the person's own: 0700 on Unix.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}

@@ -1,0 +1,235 @@
+//! The `Store` façade over the index and a secret store, with the in-memory
+//! secret store: what the GUI and the CLI rely on.
+
+mod support;
+
+use latch_core::AccountStatus;
+use latch_core::store::{MemoryStore, SecretStore, Store, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn open(dir: &tempfile::TempDir, secrets: &Arc<MemoryStore>) -> Store {
+    Store::open(Some(dir.path().into()), secrets.clone()).unwrap()
+}
+
+#[test]
+fn a_new_data_directory_is_created_private_and_empty() {
+    let parent = tempfile::tempdir().unwrap();
+    let home = parent.path().join("profiles/work");
+    let store = Store::open(Some(home.clone()), Arc::new(MemoryStore::new())).unwrap();
+    assert_eq!(store.home(), home);
+    assert!(store.accounts().unwrap().is_empty());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&home).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "data directory mode {mode:o}");
+    }
+}
+
+#[test]
+fn connected_account_shows_its_expiry_from_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    let store = open(&dir, &secrets);
+    let id = support::id("wazzup-main");
+    store.upsert_account(&support::account("wazzup-main")).unwrap();
+    let expires = support::now() + 86400;
+
+    store.put_secrets(&id, &support::secrets("tok", 1, expires)).unwrap();
+
+    let meta = store
+        .account(&id)
+        .unwrap()
+        .unwrap()
+        .token
+        .expect("token meta in the index");
+    assert_eq!(meta.expires_at, Some(expires));
+    assert!(meta.has_refresh_token);
+    let back = store.secrets(&id).unwrap().unwrap();
+    assert_eq!(back.tokens.unwrap().access_token.secret(), "tok-access-1");
+}
+
+#[test]
+fn refresh_replaces_secrets_and_meta_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    let store = open(&dir, &secrets);
+    let id = support::id("payu-uat");
+    store.upsert_account(&support::account("payu-uat")).unwrap();
+    store.put_secrets(&id, &support::secrets("tok", 1, 1000)).unwrap();
+    store.put_secrets(&id, &support::secrets("tok", 2, 2000)).unwrap();
+    assert_eq!(
+        store.account(&id).unwrap().unwrap().token.unwrap().expires_at,
+        Some(2000)
+    );
+    let tokens = store.secrets(&id).unwrap().unwrap().tokens.unwrap();
+    assert_eq!(tokens.refresh_token.unwrap().secret(), "tok-refresh-2");
+}
+
+#[test]
+fn removing_an_account_deletes_its_secrets_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    let store = open(&dir, &secrets);
+    let id = support::id("wordapp");
+    store.upsert_account(&support::account("wordapp")).unwrap();
+    store.put_secrets(&id, &support::secrets("tok", 1, 1000)).unwrap();
+    assert_eq!(secrets.len(), 1);
+
+    assert!(store.remove_account(&id).unwrap());
+
+    assert!(secrets.is_empty(), "the keyring entry outlived the account");
+    assert!(store.account(&id).unwrap().is_none());
+    assert!(!store.remove_account(&id).unwrap(), "removing twice is not an error");
+}
+
+#[test]
+fn secrets_for_an_unknown_account_are_refused_and_not_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    let store = open(&dir, &secrets);
+    let err = store
+        .put_secrets(&support::id("ghost"), &support::secrets("tok", 1, 1))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UnknownAccount(_)), "{err}");
+    assert!(err.to_string().contains("ghost"), "{err}");
+    assert!(secrets.is_empty());
+}
+
+#[test]
+fn a_change_made_by_another_process_shows_without_reopening() {
+    // Two stores on one directory talk only through the file, exactly as
+    // the GUI and a CLI run do.
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    let gui = open(&dir, &secrets);
+    let cli = open(&dir, &secrets);
+    assert!(gui.accounts().unwrap().is_empty());
+
+    cli.upsert_account(&support::account("green-shop")).unwrap();
+    assert_eq!(gui.accounts().unwrap().len(), 1);
+
+    let id = support::id("green-shop");
+    for (n, label) in ["aaaa", "bbbb", "cccc"].into_iter().enumerate() {
+        let mut account = cli.account(&id).unwrap().unwrap();
+        account.label = label.into(); // same size each time: the change must still be seen
+        account.status = if n % 2 == 0 {
+            AccountStatus::Connected
+        } else {
+            AccountStatus::Linked
+        };
+        cli.upsert_account(&account).unwrap();
+        assert_eq!(gui.account(&id).unwrap().unwrap().label, label);
+    }
+}
+
+#[test]
+fn edits_from_two_stores_are_never_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    let stores: Vec<Arc<Store>> = (0..4).map(|_| Arc::new(open(&dir, &secrets))).collect();
+    std::thread::scope(|scope| {
+        for (n, store) in stores.iter().enumerate() {
+            scope.spawn(move || {
+                for k in 0..10 {
+                    store.upsert_account(&support::account(&format!("s{n}-a{k}"))).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(
+        stores[0].accounts().unwrap().len(),
+        40,
+        "an edit was lost between writers"
+    );
+}
+
+#[test]
+fn an_account_lock_makes_the_next_holder_wait_and_times_out_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    let store = open(&dir, &secrets);
+    let id = support::id("wazzup-main");
+    let held = store.lock_account(&id).unwrap();
+    assert_eq!(held.account(), &id);
+
+    let err = store.lock_account_for(&id, Duration::from_millis(30)).unwrap_err();
+    assert!(matches!(err, StoreError::Lock(_)), "{err}");
+    assert!(err.to_string().contains("wazzup-main"), "{err}");
+    // Other accounts are not held up.
+    drop(
+        store
+            .lock_account_for(&support::id("payu-uat"), Duration::ZERO)
+            .unwrap(),
+    );
+
+    drop(held);
+    drop(store.lock_account_for(&id, Duration::ZERO).expect("free once released"));
+    assert!(dir.path().join("locks/wazzup-main.lock").exists());
+}
+
+#[test]
+fn an_account_called_index_does_not_block_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    let store = open(&dir, &secrets);
+    store.upsert_account(&support::account("index")).unwrap();
+    let id = support::id("index");
+    let _held = store.lock_account(&id).unwrap();
+    // Refreshing while holding the account's lock writes the index: no self-deadlock.
+    store.put_secrets(&id, &support::secrets("tok", 1, 1000)).unwrap();
+    assert!(store.account(&id).unwrap().unwrap().token.is_some());
+}
+
+#[test]
+fn the_store_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Store>();
+    shareable::<latch_core::store::KeyringStore>();
+}
+
+/// Where `Store::default_home` points in a process with the given environment.
+fn default_home(env: &[(&str, &str)]) -> String {
+    let mut probe = std::process::Command::new(env!("CARGO_BIN_EXE_latch-store-probe"));
+    probe.arg("home").env_remove("LATCH_HOME").env_remove("XDG_DATA_HOME");
+    for (key, value) in env {
+        probe.env(key, value);
+    }
+    let out = probe.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn latch_home_overrides_the_xdg_data_directory() {
+    assert_eq!(
+        default_home(&[("LATCH_HOME", "/srv/profiles/work"), ("XDG_DATA_HOME", "/x")]),
+        "/srv/profiles/work"
+    );
+    assert_eq!(
+        default_home(&[("XDG_DATA_HOME", "/home/ann/.data")]),
+        "/home/ann/.data/latch"
+    );
+    assert_eq!(default_home(&[("HOME", "/home/ann")]), "/home/ann/.local/share/latch");
+    assert_eq!(
+        default_home(&[("LATCH_HOME", ""), ("HOME", "/home/ann")]),
+        "/home/ann/.local/share/latch"
+    );
+}
+
+#[test]
+fn memory_store_forgets_deleted_entries() {
+    let secrets = MemoryStore::new();
+    let id = support::id("x");
+    secrets.put(&id, &support::secrets("m", 1, 1)).unwrap();
+    secrets.delete(&id).unwrap();
+    secrets.delete(&id).unwrap();
+    assert!(secrets.get(&id).unwrap().is_none());
+}

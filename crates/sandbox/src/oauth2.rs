@@ -1,0 +1,555 @@
+//! A generic OAuth 2.0 server: RFC 6749 (authorization code, refresh, client
+//! credentials, password), RFC 7636 (PKCE) and RFC 7009 (revocation), at `/authorize`,
+//! `/token`, `/revoke`, with a bearer probe `/userinfo`.
+//!
+//! It stands for "any standard server", so it follows the RFCs to the letter where
+//! Latch's four providers bend them: JSON `{error, error_description}` bodies with
+//! §5.2 statuses (401 + `WWW-Authenticate` for a failed Basic login), `no-store`
+//! token answers, loopback redirects on any port (RFC 8252 §7.3), and revocation
+//! answering 200 for tokens it does not know.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::grants::{CodeStore, Grant, PendingCode, TokenCheck, TokenStore};
+use crate::record::{FakeCore, query_map};
+use crate::server::Server;
+use crate::util::{
+    basic_auth, bearer, bearer_unauthorized, ct_eq, form_decode, form_map, html_page, is_form, json, pkce_matches,
+    pkce_well_formed, random_hex, redirect, redirect_allowed,
+};
+use crate::{Consent, DemoCredentials, fake_common, lock, with_recording};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OAuth2Client {
+    pub client_id: String,
+    /// `None`: a public client (RFC 6749 §2.1), which sends only `client_id`.
+    pub client_secret: Option<String>,
+    pub redirect_uris: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OAuth2User {
+    pub username: String,
+    pub password: String,
+}
+
+/// Which client authentication (RFC 6749 §2.3.1) the token and revoke endpoints accept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuthMode {
+    /// Only `Authorization: Basic`.
+    Basic,
+    /// Only `client_id` / `client_secret` in the form body.
+    Body,
+    /// Either (never both at once).
+    Either,
+}
+
+#[derive(Clone, Debug)]
+pub struct OAuth2Settings {
+    pub clients: Vec<OAuth2Client>,
+    pub users: Vec<OAuth2User>,
+    pub client_auth: ClientAuthMode,
+    /// Refuse authorization requests without a code challenge.
+    pub require_pkce: bool,
+    /// Accept `code_challenge_method=plain`.
+    pub allow_plain_pkce: bool,
+    pub expires_in: u64,
+    pub code_ttl: Duration,
+    /// Refresh returns a new refresh token and invalidates the old one.
+    pub rotate_refresh_tokens: bool,
+    /// `/revoke` answers 503 `temporarily_unavailable` (RFC 7009 §2.2.1).
+    pub revoke_unavailable: bool,
+    /// Loopback redirect URIs match on any port (RFC 8252 §7.3).
+    pub loopback_any_port: bool,
+    pub consent: Consent,
+    /// Scopes a client may ask for; empty = anything.
+    pub allowed_scopes: Vec<String>,
+    /// Scope granted when none is asked for.
+    pub default_scope: String,
+}
+
+impl OAuth2Settings {
+    fn from_demo(demo: &DemoCredentials) -> Self {
+        Self {
+            clients: vec![OAuth2Client {
+                client_id: demo.oauth2_client_id.clone(),
+                client_secret: Some(demo.oauth2_client_secret.clone()),
+                redirect_uris: demo.redirect_uris.clone(),
+            }],
+            users: vec![OAuth2User {
+                username: demo.oauth2_username.clone(),
+                password: demo.oauth2_password.clone(),
+            }],
+            client_auth: ClientAuthMode::Either,
+            require_pkce: false,
+            allow_plain_pkce: true,
+            expires_in: 3600,
+            code_ttl: Duration::from_secs(600),
+            rotate_refresh_tokens: true,
+            revoke_unavailable: false,
+            loopback_any_port: true,
+            consent: Consent::Approve,
+            allowed_scopes: Vec::new(),
+            default_scope: "read".into(),
+        }
+    }
+}
+
+/// RFC 6749 §5.2 (and RFC 7009 §2.2.1) errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum E {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+}
+
+impl E {
+    fn code(self) -> &'static str {
+        match self {
+            E::InvalidRequest => "invalid_request",
+            E::InvalidClient => "invalid_client",
+            E::InvalidGrant => "invalid_grant",
+            E::UnauthorizedClient => "unauthorized_client",
+            E::UnsupportedGrantType => "unsupported_grant_type",
+            E::InvalidScope => "invalid_scope",
+        }
+    }
+}
+
+fn error(e: E, description: &str) -> Response {
+    let st = if e == E::InvalidClient {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut resp = json(st, json!({ "error": e.code(), "error_description": description }));
+    if e == E::InvalidClient {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"oauth2\""),
+        );
+    }
+    resp
+}
+
+struct OAuth2State {
+    core: Arc<FakeCore>,
+    settings: Mutex<OAuth2Settings>,
+    codes: Mutex<CodeStore>,
+    tokens: Mutex<TokenStore>,
+}
+
+/// The fake generic OAuth 2.0 server.
+pub struct FakeOAuth2 {
+    core: Arc<FakeCore>,
+    state: Arc<OAuth2State>,
+    server: Server,
+}
+
+fake_common!(FakeOAuth2);
+
+impl FakeOAuth2 {
+    pub fn settings(&self) -> MutexGuard<'_, OAuth2Settings> {
+        lock(&self.state.settings)
+    }
+
+    /// `/authorize` URL.
+    pub fn authorize_url(&self) -> String {
+        format!("{}/authorize", self.base_url())
+    }
+    pub fn token_url(&self) -> String {
+        format!("{}/token", self.base_url())
+    }
+    pub fn revoke_url(&self) -> String {
+        format!("{}/revoke", self.base_url())
+    }
+
+    /// Is this access token live (issued, unexpired, unrevoked)?
+    pub fn is_live(&self, access_token: &str) -> bool {
+        matches!(
+            lock(&self.state.tokens).check_access(access_token, self.core.clock.now()),
+            TokenCheck::Valid(_)
+        )
+    }
+}
+
+pub(crate) async fn start(demo: &DemoCredentials, port: u16) -> std::io::Result<FakeOAuth2> {
+    let core = FakeCore::new("oauth2");
+    let state = Arc::new(OAuth2State {
+        core: core.clone(),
+        settings: Mutex::new(OAuth2Settings::from_demo(demo)),
+        codes: Mutex::default(),
+        tokens: Mutex::default(),
+    });
+    let router = Router::new()
+        .route("/authorize", get(authorize))
+        .route("/token", post(token))
+        .route("/revoke", post(revoke))
+        .route("/userinfo", get(userinfo))
+        .with_state(state.clone());
+    let server = Server::start(with_recording(router, core.clone(), classify), port).await?;
+    Ok(FakeOAuth2 { core, state, server })
+}
+
+fn classify(method: &Method, path: &str) -> (&'static str, String) {
+    let route = match (method.as_str(), path) {
+        ("GET", "/authorize") => "oauth2.authorize",
+        ("POST", "/token") => "oauth2.token",
+        ("POST", "/revoke") => "oauth2.revoke",
+        ("GET", "/userinfo") => "oauth2.userinfo",
+        _ => "oauth2.unknown",
+    };
+    (route, path.to_owned())
+}
+
+/// `GET /authorize` (RFC 6749 §4.1.1, RFC 7636 §4.3).
+async fn authorize(State(st): State<Arc<OAuth2State>>, uri: Uri) -> Response {
+    let q = query_map(&uri);
+    let s = lock(&st.settings).clone();
+    let param = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let Some(client) = param("client_id").and_then(|id| s.clients.iter().find(|c| c.client_id == id)) else {
+        return html_page(StatusCode::BAD_REQUEST, "Authorization error", "Unknown client_id.");
+    };
+    // §3.1.2.3: without redirect_uri, a client's single registered URI is used.
+    let redirect_uri = match param("redirect_uri") {
+        Some(r) if redirect_allowed(&client.redirect_uris, r, s.loopback_any_port) => r.to_owned(),
+        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+        _ => {
+            return html_page(
+                StatusCode::BAD_REQUEST,
+                "Authorization error",
+                "The redirect_uri is not registered.",
+            );
+        }
+    };
+    let fail = |error: &str, description: &str| {
+        let mut params = vec![("error", error), ("error_description", description)];
+        if let Some(state) = param("state") {
+            params.push(("state", state));
+        }
+        redirect(&redirect_uri, &params)
+    };
+    if param("response_type") != Some("code") {
+        return fail("unsupported_response_type", "Only response_type=code is supported.");
+    }
+    let pkce = match (
+        param("code_challenge"),
+        param("code_challenge_method").unwrap_or("plain"),
+    ) {
+        (None, _) if s.require_pkce => return fail("invalid_request", "code challenge required."),
+        (None, _) => None,
+        (Some(c), _) if !pkce_well_formed(c) => return fail("invalid_request", "Malformed code_challenge."),
+        (Some(c), "S256") => Some((c.to_owned(), "S256".to_owned())),
+        (Some(c), "plain") if s.allow_plain_pkce => Some((c.to_owned(), "plain".to_owned())),
+        (Some(_), _) => return fail("invalid_request", "transform algorithm not supported."),
+    };
+    let scope = param("scope")
+        .map(str::to_owned)
+        .unwrap_or_else(|| s.default_scope.clone());
+    if !scope_allowed(&s, &scope) {
+        return fail(
+            "invalid_scope",
+            "The requested scope is invalid, unknown, or malformed.",
+        );
+    }
+    if s.consent == Consent::Deny {
+        return fail("access_denied", "The resource owner denied the request.");
+    }
+    let subject = s.users.first().map(|u| u.username.clone());
+    let code = random_hex(32);
+    lock(&st.codes).insert(
+        code.clone(),
+        PendingCode {
+            grant: Grant {
+                client_id: client.client_id.clone(),
+                subject,
+                scope,
+            },
+            redirect_uri: redirect_uri.clone(),
+            pkce,
+            expires_at: st.core.clock.now() + s.code_ttl,
+        },
+    );
+    let mut params = vec![("code", code.as_str())];
+    if let Some(state) = param("state") {
+        params.push(("state", state));
+    }
+    redirect(&redirect_uri, &params)
+}
+
+fn scope_allowed(s: &OAuth2Settings, scope: &str) -> bool {
+    s.allowed_scopes.is_empty()
+        || scope
+            .split(' ')
+            .filter(|x| !x.is_empty())
+            .all(|x| s.allowed_scopes.iter().any(|a| a == x))
+}
+
+/// RFC 6749 §2.3: authenticates the client by Basic or body (one method only).
+fn authenticate(
+    s: &OAuth2Settings,
+    headers: &HeaderMap,
+    f: &HashMap<String, String>,
+) -> Result<OAuth2Client, (E, &'static str)> {
+    let basic = basic_auth(headers).map(|(id, secret)| (form_decode(&id), form_decode(&secret)));
+    let body_secret = f.get("client_secret");
+    let (id, secret, via_basic) = match (basic, body_secret) {
+        (Some(_), Some(_)) => {
+            return Err((E::InvalidRequest, "Use only one client authentication method."));
+        }
+        (Some((id, secret)), None) => (id, Some(secret), true),
+        (None, _) => match f.get("client_id") {
+            Some(id) => (id.clone(), body_secret.cloned(), false),
+            None => return Err((E::InvalidClient, "Client authentication required.")),
+        },
+    };
+    let client = s.clients.iter().find(|c| c.client_id == id).cloned();
+    let Some(client) = client else {
+        return Err((E::InvalidClient, "Unknown client."));
+    };
+    match (&client.client_secret, secret) {
+        // A public client identifies itself; there is nothing to check.
+        (None, _) => return Ok(client),
+        (Some(want), Some(got)) if ct_eq(want, &got) => {}
+        _ => return Err((E::InvalidClient, "Client authentication failed.")),
+    }
+    let method_ok = match s.client_auth {
+        ClientAuthMode::Either => true,
+        ClientAuthMode::Basic => via_basic,
+        ClientAuthMode::Body => !via_basic,
+    };
+    if !method_ok {
+        return Err((E::InvalidClient, "Unsupported client authentication method."));
+    }
+    Ok(client)
+}
+
+/// `POST /token` (RFC 6749 §3.2).
+async fn token(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: Bytes) -> Response {
+    let s = lock(&st.settings).clone();
+    if !is_form(&headers) {
+        return error(E::InvalidRequest, "The body must be application/x-www-form-urlencoded.");
+    }
+    let f = form_map(&body);
+    let client = match authenticate(&s, &headers, &f) {
+        Ok(c) => c,
+        Err((e, description)) => return error(e, description),
+    };
+    let Some(grant_type) = f.get("grant_type") else {
+        return error(E::InvalidRequest, "Missing grant_type.");
+    };
+    let now = st.core.clock.now();
+    match grant_type.as_str() {
+        "authorization_code" => {
+            let Some(code) = f.get("code") else {
+                return error(E::InvalidRequest, "Missing code.");
+            };
+            let mut codes = lock(&st.codes);
+            let pending = match codes.peek(code, now) {
+                Ok(p) if p.grant.client_id == client.client_id => p.clone(),
+                Ok(_) => return error(E::InvalidGrant, "The code was issued to another client."),
+                Err(_) => return error(E::InvalidGrant, "The code is invalid, expired or already used."),
+            };
+            if f.get("redirect_uri") != Some(&pending.redirect_uri) {
+                return error(
+                    E::InvalidGrant,
+                    "redirect_uri does not match the authorization request.",
+                );
+            }
+            if let Some((challenge, method)) = &pending.pkce {
+                let Some(verifier) = f.get("code_verifier") else {
+                    return error(E::InvalidGrant, "Missing code_verifier.");
+                };
+                if !pkce_matches(method, challenge, verifier) {
+                    return error(E::InvalidGrant, "PKCE verification failed.");
+                }
+            }
+            codes.consume(code);
+            drop(codes);
+            issue(&st, &s, pending.grant, true, None)
+        }
+        "refresh_token" => {
+            let Some(refresh) = f.get("refresh_token") else {
+                return error(E::InvalidRequest, "Missing refresh_token.");
+            };
+            let mut tokens = lock(&st.tokens);
+            let record = match tokens.live_refresh(refresh) {
+                Some(r) if r.grant.client_id == client.client_id => r.clone(),
+                _ => return error(E::InvalidGrant, "The refresh token is invalid, expired or revoked."),
+            };
+            let mut grant = record.grant;
+            if let Some(scope) = f.get("scope") {
+                // §6: the new scope must not exceed the original grant.
+                let granted: Vec<&str> = grant.scope.split(' ').collect();
+                if !scope.split(' ').all(|x| granted.contains(&x)) {
+                    return error(E::InvalidScope, "The requested scope exceeds the original grant.");
+                }
+                grant.scope = scope.clone();
+            }
+            if s.rotate_refresh_tokens {
+                tokens.revoke_refresh(refresh);
+                drop(tokens);
+                issue(&st, &s, grant, true, None)
+            } else {
+                drop(tokens);
+                issue(&st, &s, grant, false, Some(refresh.clone()))
+            }
+        }
+        "client_credentials" => {
+            if client.client_secret.is_none() {
+                return error(E::UnauthorizedClient, "Public clients cannot use client_credentials.");
+            }
+            let scope = f.get("scope").cloned().unwrap_or_else(|| s.default_scope.clone());
+            if !scope_allowed(&s, &scope) {
+                return error(
+                    E::InvalidScope,
+                    "The requested scope is invalid, unknown, or malformed.",
+                );
+            }
+            issue(
+                &st,
+                &s,
+                Grant {
+                    client_id: client.client_id,
+                    subject: None,
+                    scope,
+                },
+                false,
+                None,
+            )
+        }
+        "password" => {
+            let (Some(username), Some(password)) = (f.get("username"), f.get("password")) else {
+                return error(E::InvalidRequest, "Missing username or password.");
+            };
+            if !s
+                .users
+                .iter()
+                .any(|u| &u.username == username && ct_eq(&u.password, password))
+            {
+                return error(E::InvalidGrant, "Invalid resource owner credentials.");
+            }
+            let scope = f.get("scope").cloned().unwrap_or_else(|| s.default_scope.clone());
+            issue(
+                &st,
+                &s,
+                Grant {
+                    client_id: client.client_id,
+                    subject: Some(username.clone()),
+                    scope,
+                },
+                true,
+                None,
+            )
+        }
+        _ => error(
+            E::UnsupportedGrantType,
+            "The authorization grant type is not supported.",
+        ),
+    }
+}
+
+/// Issues an access token; a new refresh token if `new_refresh`, or re-pairs `keep_refresh`.
+fn issue(
+    st: &OAuth2State,
+    s: &OAuth2Settings,
+    grant: Grant,
+    new_refresh: bool,
+    keep_refresh: Option<String>,
+) -> Response {
+    let access = random_hex(32);
+    let refresh = new_refresh.then(|| random_hex(32));
+    let scope = grant.scope.clone();
+    lock(&st.tokens).issue(
+        access.clone(),
+        refresh.clone(),
+        grant,
+        st.core.clock.now(),
+        Duration::from_secs(s.expires_in),
+    );
+    let mut body =
+        json!({ "access_token": access, "token_type": "Bearer", "expires_in": s.expires_in, "scope": scope });
+    if let Some(r) = refresh.or(keep_refresh) {
+        body["refresh_token"] = json!(r);
+    }
+    let mut resp = json(StatusCode::OK, body);
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// `POST /revoke` (RFC 7009 §2.1).
+async fn revoke(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: Bytes) -> Response {
+    let s = lock(&st.settings).clone();
+    if s.revoke_unavailable {
+        let mut resp = json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "temporarily_unavailable", "error_description": "Revocation is unavailable; try later." }),
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return resp;
+    }
+    if !is_form(&headers) {
+        return error(E::InvalidRequest, "The body must be application/x-www-form-urlencoded.");
+    }
+    let f = form_map(&body);
+    let client = match authenticate(&s, &headers, &f) {
+        Ok(c) => c,
+        Err((e, description)) => return error(e, description),
+    };
+    let Some(token) = f.get("token") else {
+        return error(E::InvalidRequest, "Missing token.");
+    };
+    let mut tokens = lock(&st.tokens);
+    let owner = match tokens.check_access(token, st.core.clock.now()) {
+        TokenCheck::Valid(g) => Some(g.client_id),
+        _ => tokens.live_refresh(token).map(|r| r.grant.client_id.clone()),
+    };
+    match owner {
+        Some(owner) if owner != client.client_id => {
+            return error(E::UnauthorizedClient, "The token was issued to another client.");
+        }
+        Some(_) if tokens.live_refresh(token).is_some() => {
+            // §2.1: revoking a refresh token also revokes the access tokens of its grant.
+            tokens.revoke_pair(token);
+        }
+        Some(_) => {
+            tokens.revoke_access(token);
+        }
+        // §2.2: an invalid token is not an error.
+        None => {}
+    }
+    (StatusCode::OK, Body::empty()).into_response()
+}
+
+/// `GET /userinfo`: the bearer probe (RFC 6750).
+async fn userinfo(State(st): State<Arc<OAuth2State>>, headers: HeaderMap) -> Response {
+    let Some(token) = bearer(&headers) else {
+        return bearer_unauthorized("oauth2", "The access token is missing");
+    };
+    match lock(&st.tokens).check_access(&token, st.core.clock.now()) {
+        TokenCheck::Valid(g) => json(
+            StatusCode::OK,
+            json!({ "sub": g.subject, "client_id": g.client_id, "scope": g.scope }),
+        ),
+        TokenCheck::Expired => bearer_unauthorized("oauth2", "The access token expired"),
+        TokenCheck::Revoked => bearer_unauthorized("oauth2", "The access token was revoked"),
+        TokenCheck::Unknown => bearer_unauthorized("oauth2", "The access token is invalid"),
+    }
+}

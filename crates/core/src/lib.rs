@@ -4,8 +4,18 @@
 //! that the `latch` command line and the tests use them without a webview, and
 //! the Tauri layer (`src-tauri/`) stays a thin shell of commands and events.
 
+pub mod accounts;
+pub mod error;
+pub mod flows;
+pub mod http;
 pub mod model;
+pub mod pkce;
+pub mod providers;
+pub mod redirect;
 pub mod secret;
 pub mod store;
+pub mod time;
 
+pub use error::{Error, ErrorKind};
+pub use flows::{CallbackParams, CrossProcessLock, Engine, EngineConfig, PendingFlow, RevokeOutcome};
 pub use model::{Account, AccountId, AccountSecrets, AccountStatus, ProviderKind, TokenSet};

@@ -56,6 +56,14 @@ impl KeyringStore {
         })
     }
 
+    /// A store that connects at its first use: commands that read no secret
+    /// (`latch accounts`) then work, and say nothing, without a keyring.
+    pub fn lazy() -> Self {
+        Self {
+            store: Mutex::new(None),
+        }
+    }
+
     /// Checks that secrets can be read and written now: the keyring answers
     /// and (on Linux) its default collection exists and is unlocked.
     pub fn check(&self) -> Result<(), SecretStoreError> {

@@ -1,0 +1,284 @@
+//! Account operations shared by the window and the command line.
+//!
+//! [`Latch`] joins the [`Store`] (index + keyring) and the [`Engine`] (flows)
+//! so that both front ends do the same thing in the same order: a new token
+//! set goes to the keyring and its expiry to the index together; a refused
+//! refresh turns the account to "needs reconnect"; a revoke deletes the local
+//! secrets only when the provider's answer allows it.
+
+use crate::error::Error;
+use crate::flows::{CallbackParams, Engine, EngineConfig, PendingFlow, RevokeOutcome, provider_name};
+use crate::model::{Account, AccountId, AccountSecrets, AccountStatus, ProviderSettings, TokenSet};
+use crate::secret::Password;
+use crate::store::{KeyringStore, SecretStore, Store, StoreError};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `latch token` refreshes first when the token expires within this.
+pub const TOKEN_MIN_VALIDITY: Duration = Duration::from_secs(60);
+
+pub struct Latch {
+    store: Arc<Store>,
+    secrets: Arc<dyn SecretStore>,
+    engine: Engine,
+}
+
+impl Latch {
+    /// The user's Latch: `LATCH_HOME` (or the platform's data directory) and
+    /// the OS keyring, connected on first use so that commands which read no
+    /// secret work without one.
+    pub fn open(home: Option<PathBuf>) -> Result<Self, Error> {
+        Self::with_secrets(home, Arc::new(KeyringStore::lazy()), EngineConfig::default())
+    }
+
+    pub fn with_secrets(
+        home: Option<PathBuf>,
+        secrets: Arc<dyn SecretStore>,
+        config: EngineConfig,
+    ) -> Result<Self, Error> {
+        let store = Arc::new(Store::open(home, secrets.clone()).map_err(storage)?);
+        let engine = Engine::new(config)?.with_cross_process_lock(store.clone());
+        Ok(Self { store, secrets, engine })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Every account, soonest expiry first (accounts without expiry last).
+    pub fn accounts(&self) -> Result<Vec<Account>, Error> {
+        let mut accounts = self.store.accounts().map_err(storage)?;
+        accounts.sort_by_key(|a| {
+            (
+                a.token.as_ref().and_then(|t| t.expires_at).unwrap_or(i64::MAX),
+                a.id.clone(),
+            )
+        });
+        Ok(accounts)
+    }
+
+    /// An account by its id, or by its label when no id matches.
+    pub fn find(&self, name: &str) -> Result<Account, Error> {
+        let accounts = self.store.accounts().map_err(storage)?;
+        if let Some(account) = accounts.iter().find(|a| a.id.as_str() == name) {
+            return Ok(account.clone());
+        }
+        let by_label: Vec<&Account> = accounts.iter().filter(|a| a.label.eq_ignore_ascii_case(name)).collect();
+        match by_label.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(Error::UnknownAccount(format!(
+                "There is no account `{name}`; `latch accounts` lists them."
+            ))),
+            _ => Err(Error::InvalidInput(format!(
+                "Several accounts are labelled `{name}`; name one by its id (`latch accounts` lists them)."
+            ))),
+        }
+    }
+
+    /// Saves a new account and its secrets. The id must be free.
+    pub fn add(&self, account: Account, secrets: AccountSecrets) -> Result<Account, Error> {
+        if self.store.account(&account.id).map_err(storage)?.is_some() {
+            return Err(Error::InvalidInput(format!(
+                "An account with the id `{}` exists already; choose another with --id.",
+                account.id
+            )));
+        }
+        self.store.upsert_account(&account).map_err(storage)?;
+        if let Err(e) = self.store.put_secrets(&account.id, &secrets) {
+            // Leave nothing half made: an account whose secrets did not reach the keyring is removed.
+            let _ = self.store.remove_account(&account.id);
+            return Err(storage(e));
+        }
+        Ok(account)
+    }
+
+    /// A free id made from a label: `wazzup-main`, `wazzup-main-2`, …
+    pub fn free_id(&self, label: &str) -> Result<AccountId, Error> {
+        let base = AccountId::slug(label);
+        let taken: Vec<AccountId> = self
+            .store
+            .accounts()
+            .map_err(storage)?
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        if !taken.contains(&base) {
+            return Ok(base);
+        }
+        (2..)
+            .map(|n| AccountId::parse(&format!("{base}-{n}")).expect("a slug with a number is an id"))
+            .find(|id| !taken.contains(id))
+            .ok_or_else(|| Error::InvalidInput("no free account id".into()))
+    }
+
+    pub fn secrets(&self, account: &Account) -> Result<AccountSecrets, Error> {
+        Ok(self.store.secrets(&account.id).map_err(storage)?.unwrap_or_default())
+    }
+
+    /// Starts an authorization: the URL for the browser and the pending flow.
+    /// `redirect_uri` overrides the account's (a loopback listener's port).
+    pub fn start_authorization(
+        &self,
+        account: &Account,
+        redirect_uri: Option<&str>,
+    ) -> Result<(url::Url, PendingFlow), Error> {
+        let mut account = account.clone();
+        if let Some(uri) = redirect_uri {
+            set_redirect_uri(&mut account.settings, uri);
+        }
+        let secrets = self.secrets(&account)?;
+        self.engine.start_authorization(&account, &secrets)
+    }
+
+    /// Completes an authorization from its callback and stores the tokens.
+    pub async fn complete_authorization(
+        &self,
+        account: &Account,
+        pending: PendingFlow,
+        callback: CallbackParams,
+    ) -> Result<TokenSet, Error> {
+        let secrets = self.secrets(account)?;
+        let tokens = self.engine.complete(account, &secrets, pending, callback).await?;
+        self.keep_new_tokens(account, secrets, tokens)
+    }
+
+    /// The password grant: the password is used for this one request.
+    pub async fn connect_with_password(
+        &self,
+        account: &Account,
+        username: &str,
+        password: Password,
+    ) -> Result<TokenSet, Error> {
+        let secrets = self.secrets(account)?;
+        let tokens = self.engine.password(account, &secrets, username, password).await?;
+        self.keep_new_tokens(account, secrets, tokens)
+    }
+
+    pub async fn connect_with_client_credentials(&self, account: &Account) -> Result<TokenSet, Error> {
+        let secrets = self.secrets(account)?;
+        let tokens = self.engine.client_credentials(account, &secrets).await?;
+        self.keep_new_tokens(account, secrets, tokens)
+    }
+
+    /// A token that is valid for at least [`TOKEN_MIN_VALIDITY`], refreshed
+    /// first if needed (`latch token`).
+    pub async fn valid_token(&self, account: &Account) -> Result<TokenSet, Error> {
+        let result = self
+            .engine
+            .valid_token(account, self.secrets.as_ref(), TOKEN_MIN_VALIDITY)
+            .await;
+        self.record(account, result)
+    }
+
+    /// Refreshes now.
+    pub async fn refresh(&self, account: &Account) -> Result<TokenSet, Error> {
+        let result = self.engine.refresh(account, self.secrets.as_ref()).await;
+        self.record(account, result)
+    }
+
+    /// Revokes at the provider where it can, then deletes the local secrets
+    /// unless the provider said the token is still valid.
+    pub async fn revoke(&self, account: &Account) -> Result<RevokeOutcome, Error> {
+        let secrets = self.secrets(account)?;
+        let outcome = self.engine.revoke(account, &secrets).await?;
+        if outcome.delete_locally() {
+            self.secrets
+                .delete(&account.id)
+                .map_err(|e| Error::Storage(e.to_string()))?;
+            let mut account = self.fresh(account)?;
+            account.token = None;
+            account.status = AccountStatus::Revoked;
+            self.store.upsert_account(&account).map_err(storage)?;
+        }
+        Ok(outcome)
+    }
+
+    /// Forgets an account: its keyring entry and its row in the index.
+    /// Nothing is sent to the provider (that is `revoke`).
+    pub fn remove(&self, account: &Account) -> Result<(), Error> {
+        self.store.remove_account(&account.id).map_err(storage)?;
+        Ok(())
+    }
+
+    /// The provider's name for messages.
+    pub fn provider_name(account: &Account) -> &'static str {
+        provider_name(account)
+    }
+
+    fn keep_new_tokens(
+        &self,
+        account: &Account,
+        mut secrets: AccountSecrets,
+        tokens: TokenSet,
+    ) -> Result<TokenSet, Error> {
+        secrets.tokens = Some(tokens.clone());
+        secrets.pending = None;
+        self.store.put_secrets(&account.id, &secrets).map_err(storage)?;
+        let mut account = self.fresh(account)?;
+        account.token = Some(tokens.meta());
+        account.status = AccountStatus::Connected;
+        self.store.upsert_account(&account).map_err(storage)?;
+        Ok(tokens)
+    }
+
+    /// After a refresh: the index follows the keyring (expiry), or the
+    /// account turns to "needs reconnect".
+    fn record(&self, account: &Account, result: Result<TokenSet, Error>) -> Result<TokenSet, Error> {
+        let mut current = self.fresh(account)?;
+        match &result {
+            Ok(tokens) => {
+                let meta = Some(tokens.meta());
+                if current.token != meta || current.status != AccountStatus::Connected {
+                    current.token = meta;
+                    current.status = AccountStatus::Connected;
+                    self.store.upsert_account(&current).map_err(storage)?;
+                }
+            }
+            Err(Error::NeedsReconnect { reason, .. }) => {
+                current.status = AccountStatus::NeedsReconnect { reason: reason.clone() };
+                self.store.upsert_account(&current).map_err(storage)?;
+            }
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// The account as the index has it now (another process may have changed it).
+    fn fresh(&self, account: &Account) -> Result<Account, Error> {
+        Ok(self
+            .store
+            .account(&account.id)
+            .map_err(storage)?
+            .unwrap_or_else(|| account.clone()))
+    }
+}
+
+fn storage(e: StoreError) -> Error {
+    Error::Storage(e.to_string())
+}
+
+fn set_redirect_uri(settings: &mut ProviderSettings, uri: &str) {
+    match settings {
+        ProviderSettings::Wazzup(s) => s.redirect_uri = uri.to_owned(),
+        ProviderSettings::Payu(s) => s.redirect_uri = uri.to_owned(),
+        ProviderSettings::Wordapp(s) => s.redirect_uri = Some(uri.to_owned()),
+        ProviderSettings::Oauth2(s) => s.redirect_uri = uri.to_owned(),
+        ProviderSettings::GreenApi(_) => {}
+    }
+}
+
+/// The account's redirect_uri, if its provider uses one.
+pub fn redirect_uri(settings: &ProviderSettings) -> Option<&str> {
+    match settings {
+        ProviderSettings::Wazzup(s) => Some(&s.redirect_uri),
+        ProviderSettings::Payu(s) => Some(&s.redirect_uri),
+        ProviderSettings::Wordapp(s) => s.redirect_uri.as_deref(),
+        ProviderSettings::Oauth2(s) => Some(&s.redirect_uri),
+        ProviderSettings::GreenApi(_) => None,
+    }
+}

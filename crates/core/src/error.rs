@@ -1,0 +1,228 @@
+//! The one error type of the flow engine.
+//!
+//! Every failure a person can meet reads as one sentence that says what
+//! happened and what to do (DESIGN invariant 4); [`Error::kind`] gives a
+//! script something stable to branch on (the CLI maps kinds to exit codes).
+//! What a provider said (its error code and our plain-words reading of it)
+//! is kept apart from what the transport did and from answers that could not
+//! be read, the way oauth2-rs separates them.
+//!
+//! No variant ever carries a secret: details are written by Latch, never
+//! copied from a request, and answer bodies are never echoed.
+
+use crate::store::SecretStoreError;
+use serde::Serialize;
+
+/// What kind of failure, for scripts and exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// The provider could not be reached (DNS, refused connection, TLS, reset).
+    Network,
+    /// The provider did not answer in time.
+    Timeout,
+    /// The provider answered with an error code.
+    ProviderRefused,
+    /// The provider's answer could not be read (HTML page, not JSON, too big…).
+    InvalidAnswer,
+    /// Only a new authorization helps.
+    NeedsReconnect,
+    /// The keyring failed.
+    Storage,
+    /// Latch was given something it cannot use (settings, URL, missing secret).
+    InvalidInput,
+    /// A redirect back from the provider did not belong to a pending flow.
+    CallbackRejected,
+    /// No account by that name.
+    NotFound,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Network => "network",
+            Self::Timeout => "timeout",
+            Self::ProviderRefused => "provider-refused",
+            Self::InvalidAnswer => "invalid-answer",
+            Self::NeedsReconnect => "needs-reconnect",
+            Self::Storage => "storage",
+            Self::InvalidInput => "invalid-input",
+            Self::CallbackRejected => "callback-rejected",
+            Self::NotFound => "not-found",
+        }
+    }
+}
+
+/// A failure of a flow. `Display` is the sentence a person reads.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "Could not reach {provider} ({detail}); check the internet connection and the account's server address, then try again."
+    )]
+    Network { provider: String, detail: String },
+
+    #[error("{provider} did not answer within {seconds} seconds; try again later.")]
+    Timeout { provider: String, seconds: u64 },
+
+    /// `code` is the provider's own (e.g. `OAUTH_SCOPE_FORBIDDEN`,
+    /// `invalid_client`); `explanation` and `what_to_do` come from the
+    /// provider's document, in plain words, without a final period.
+    #[error("{provider} refused the request ({code}: {explanation}); {what_to_do}.")]
+    ProviderRefused {
+        provider: String,
+        code: String,
+        explanation: String,
+        what_to_do: String,
+    },
+
+    #[error(
+        "{provider} sent an answer Latch cannot read ({detail}); try again later, and check the account's server address if it keeps happening."
+    )]
+    InvalidAnswer { provider: String, detail: String },
+
+    /// The provider no longer accepts the account's grant: expired or revoked
+    /// refresh token, a 401 from Wordapp, a missing refresh token.
+    #[error("{provider} no longer accepts this account's authorization ({reason}); connect the account again.")]
+    NeedsReconnect {
+        provider: String,
+        code: Option<String>,
+        reason: String,
+    },
+
+    /// The keyring's own message, which already says what to do.
+    #[error("{0}")]
+    Storage(String),
+
+    /// A whole sentence written where the input was refused.
+    #[error("{0}")]
+    InvalidInput(String),
+
+    #[error("Latch rejected the sign-in callback ({0}); start connecting the account again.")]
+    CallbackRejected(String),
+
+    /// A whole sentence naming the account that does not exist.
+    #[error("{0}")]
+    UnknownAccount(String),
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Network { .. } => ErrorKind::Network,
+            Self::Timeout { .. } => ErrorKind::Timeout,
+            Self::ProviderRefused { .. } => ErrorKind::ProviderRefused,
+            Self::InvalidAnswer { .. } => ErrorKind::InvalidAnswer,
+            Self::NeedsReconnect { .. } => ErrorKind::NeedsReconnect,
+            Self::Storage(_) => ErrorKind::Storage,
+            Self::InvalidInput(_) => ErrorKind::InvalidInput,
+            Self::CallbackRejected(_) => ErrorKind::CallbackRejected,
+            Self::UnknownAccount(_) => ErrorKind::NotFound,
+        }
+    }
+
+    /// The provider's error code, where the provider sent one.
+    pub fn provider_code(&self) -> Option<&str> {
+        match self {
+            Self::ProviderRefused { code, .. } => Some(code),
+            Self::NeedsReconnect { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn refused(provider: &str, code: &str, explanation: &str, what_to_do: &str) -> Self {
+        Self::ProviderRefused {
+            provider: provider.to_owned(),
+            code: code.to_owned(),
+            explanation: explanation.to_owned(),
+            what_to_do: what_to_do.to_owned(),
+        }
+    }
+
+    pub(crate) fn reconnect(provider: &str, code: Option<&str>, reason: &str) -> Self {
+        Self::NeedsReconnect {
+            provider: provider.to_owned(),
+            code: code.map(str::to_owned),
+            reason: reason.to_owned(),
+        }
+    }
+
+    pub(crate) fn invalid_answer(provider: &str, detail: impl Into<String>) -> Self {
+        Self::InvalidAnswer {
+            provider: provider.to_owned(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<SecretStoreError> for Error {
+    fn from(e: SecretStoreError) -> Self {
+        Self::Storage(e.to_string())
+    }
+}
+
+/// Serialized as `{kind, message}` so the desktop shell can hand an error to
+/// the webview as is.
+impl Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Error", 3)?;
+        s.serialize_field("kind", &self.kind())?;
+        s.serialize_field("code", &self.provider_code())?;
+        s.serialize_field("message", &self.to_string())?;
+        s.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_is_one_sentence_that_says_what_to_do() {
+        let errors = [
+            Error::Network {
+                provider: "PayU".into(),
+                detail: "connection refused".into(),
+            },
+            Error::Timeout {
+                provider: "Wazzup".into(),
+                seconds: 30,
+            },
+            Error::refused(
+                "Wazzup",
+                "OAUTH_SCOPE_FORBIDDEN",
+                "the requested scope is not permitted",
+                "agree the scope with your Wazzup manager",
+            ),
+            Error::invalid_answer("PayU", "an HTML page with HTTP status 502 instead of JSON"),
+            Error::reconnect("Wordapp", None, "the token was refused with HTTP 401"),
+            Error::CallbackRejected("its state does not match any sign-in in progress".into()),
+        ];
+        for e in errors {
+            let text = e.to_string();
+            assert!(text.ends_with('.'), "{text}");
+            assert_eq!(text.matches(". ").count(), 0, "more than one sentence: {text}");
+            assert!(text.contains("; "), "no advice in: {text}");
+        }
+    }
+
+    #[test]
+    fn kinds_are_stable_for_scripts() {
+        let e = Error::reconnect(
+            "Wazzup",
+            Some("OAUTH_REFRESH_TOKEN_INVALID"),
+            "the refresh token expired",
+        );
+        assert_eq!(e.kind(), ErrorKind::NeedsReconnect);
+        assert_eq!(e.provider_code(), Some("OAUTH_REFRESH_TOKEN_INVALID"));
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["kind"], "needs-reconnect");
+        assert_eq!(json["code"], "OAUTH_REFRESH_TOKEN_INVALID");
+        assert!(
+            json["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Wazzup no longer accepts")
+        );
+    }
+}

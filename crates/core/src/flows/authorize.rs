@@ -1,0 +1,354 @@
+//! Starting an authorization and completing it from the redirect back
+//! (RFC 6749 §4.1, RFC 7636, DESIGN invariant 2).
+//!
+//! [`Engine::start_authorization`] returns the URL to open and a
+//! [`PendingFlow`]: the state, the PKCE verifier, the redirect URI, the
+//! account and a deadline. A pending flow is not `Clone`, and
+//! [`Engine::complete`] consumes it, so a flow completes at most once;
+//! [`PendingFlows`] is the in-memory table the redirect capture looks flows
+//! up in by state, removing what it finds.
+//!
+//! A callback is accepted only if it arrives before the deadline, at the
+//! redirect address the flow started with, with exactly the flow's state.
+//! A provider's `error` is reported in the provider's words when the state
+//! matches or is absent (some servers drop it on errors); a callback with a
+//! wrong state is rejected whatever it says.
+
+use super::{Engine, provider_name};
+use crate::error::Error;
+use crate::model::{
+    Account, AccountId, AccountSecrets, PendingSecrets, ProviderKind, ProviderSettings, TokenSet, UnixTime,
+};
+use crate::pkce::{self, Pkce};
+use crate::providers::{GrantRequest, Step, oauth2, payu, wazzup, wordapp};
+use crate::secret::{AuthorizationCode, PkceVerifier, State};
+use std::sync::Mutex;
+use url::Url;
+
+/// An authorization that has started and not finished. Single use.
+#[derive(Debug)]
+pub struct PendingFlow {
+    pub account_id: AccountId,
+    pub provider: ProviderKind,
+    pub state: State,
+    pub verifier: Option<PkceVerifier>,
+    pub redirect_uri: String,
+    pub deadline: UnixTime,
+}
+
+impl PendingFlow {
+    /// What is kept in the keyring so that a deep link arriving after a
+    /// restart can still complete the flow.
+    pub fn to_secrets(&self) -> PendingSecrets {
+        PendingSecrets {
+            state: self.state.clone(),
+            verifier: self.verifier.clone(),
+            redirect_uri: self.redirect_uri.clone(),
+            deadline: self.deadline,
+        }
+    }
+
+    pub fn from_secrets(account: &Account, secrets: PendingSecrets) -> Self {
+        Self {
+            account_id: account.id.clone(),
+            provider: account.provider(),
+            state: secrets.state.clone(),
+            verifier: secrets.verifier.clone(),
+            redirect_uri: secrets.redirect_uri.clone(),
+            deadline: secrets.deadline,
+        }
+    }
+
+    pub fn is_expired_at(&self, now: UnixTime) -> bool {
+        now > self.deadline
+    }
+}
+
+/// Pending flows of this process, found by state and removed when found.
+#[derive(Default)]
+pub struct PendingFlows {
+    flows: Mutex<Vec<PendingFlow>>,
+}
+
+impl PendingFlows {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a flow; a newer flow for the same account replaces the older.
+    pub fn insert(&self, flow: PendingFlow) {
+        let mut flows = self.flows.lock().unwrap_or_else(|p| p.into_inner());
+        flows.retain(|f| f.account_id != flow.account_id);
+        flows.push(flow);
+    }
+
+    /// Removes and returns the flow with this state (compared in constant
+    /// time). Expired flows are dropped on the way.
+    pub fn take(&self, state: &State) -> Result<PendingFlow, Error> {
+        let now = crate::time::now();
+        let mut flows = self.flows.lock().unwrap_or_else(|p| p.into_inner());
+        let position = flows.iter().position(|f| &f.state == state);
+        let found = position.map(|i| flows.swap_remove(i));
+        flows.retain(|f| !f.is_expired_at(now));
+        match found {
+            Some(flow) if flow.is_expired_at(now) => Err(expired()),
+            Some(flow) => Ok(flow),
+            None => Err(Error::CallbackRejected(
+                "its state matches no sign-in in progress: it was already used, has expired, or was not started by this Latch"
+                    .into(),
+            )),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.flows.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn expired() -> Error {
+    Error::CallbackRejected("the sign-in took longer than the 10 minutes allowed".into())
+}
+
+/// What came back on the redirect. PayU's `auth_code` is read as `code`, its
+/// `merchantId` kept for the token set.
+#[derive(Debug, Default)]
+pub struct CallbackParams {
+    pub code: Option<AuthorizationCode>,
+    pub state: Option<State>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    /// PayU's `merchantId`.
+    pub merchant_id: Option<String>,
+    /// Scheme, host and path the callback arrived at, when known: it must be
+    /// the flow's redirect URI.
+    pub redirect_base: Option<String>,
+}
+
+impl CallbackParams {
+    pub fn from_pairs<K: AsRef<str>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        let mut params = Self::default();
+        for (key, value) in pairs {
+            let value: String = value.into();
+            match key.as_ref() {
+                "code" | "auth_code" if params.code.is_none() => params.code = Some(AuthorizationCode::new(value)),
+                "state" => params.state = Some(State::new(value)),
+                "error" => params.error = Some(value),
+                // Wazzup's error bodies say `description`; a redirect may too.
+                "error_description" | "description" if params.error_description.is_none() => {
+                    params.error_description = Some(value)
+                }
+                "merchantId" => params.merchant_id = Some(value),
+                _ => {}
+            }
+        }
+        params
+    }
+
+    /// Reads a full callback URL (deep link, loopback request, or one the
+    /// person pasted). A bare query (`code=…&state=…`) is accepted too.
+    pub fn from_url(input: &str) -> Result<Self, Error> {
+        let input = input.trim();
+        if let Ok(url) = Url::parse(input) {
+            let mut params = Self::from_pairs(url.query_pairs().into_owned());
+            params.redirect_base = Some(base_of(&url));
+            return Ok(params);
+        }
+        let query = input.strip_prefix('?').unwrap_or(input);
+        if query.contains('=') && !query.contains(char::is_whitespace) {
+            return Ok(Self::from_pairs(
+                url::form_urlencoded::parse(query.as_bytes()).into_owned(),
+            ));
+        }
+        Err(Error::InvalidInput(
+            "That is not a callback URL; paste the whole address the browser showed after you approved access.".into(),
+        ))
+    }
+}
+
+/// A URL without its query and fragment, for comparing redirect addresses.
+fn base_of(url: &Url) -> String {
+    let mut base = url.clone();
+    base.set_query(None);
+    base.set_fragment(None);
+    base.as_str().trim_end_matches('/').to_owned()
+}
+
+fn redirect_uri(account: &Account) -> Result<String, Error> {
+    let uri = match &account.settings {
+        ProviderSettings::Wazzup(s) => s.redirect_uri.clone(),
+        ProviderSettings::Payu(s) => s.redirect_uri.clone(),
+        ProviderSettings::Wordapp(s) => wordapp::redirect_uri(s)?.to_owned(),
+        ProviderSettings::Oauth2(s) => s.redirect_uri.clone(),
+        ProviderSettings::GreenApi(_) => String::new(),
+    };
+    if uri.trim().is_empty() {
+        return Err(Error::InvalidInput(
+            "This account has no redirect URI; add the one registered with the provider in the account settings."
+                .into(),
+        ));
+    }
+    Ok(uri)
+}
+
+/// Checks, before the browser opens, that the secrets the exchange will
+/// need are there — so nobody approves access only to fail afterwards.
+fn check_exchange_secrets(account: &Account, secrets: &AccountSecrets) -> Result<(), Error> {
+    let missing = match &account.settings {
+        ProviderSettings::Wazzup(_) if secrets.partner_login.is_none() => "the partner's login (e-mail and password)",
+        ProviderSettings::Payu(_) | ProviderSettings::Wordapp(_) if secrets.client_secret.is_none() => {
+            "the client secret"
+        }
+        _ => return Ok(()),
+    };
+    Err(Error::InvalidInput(format!(
+        "{} needs {missing} to finish connecting; add it in the account settings first.",
+        provider_name(account)
+    )))
+}
+
+impl Engine {
+    /// The URL to open in the browser and the flow waiting for its callback.
+    pub fn start_authorization(
+        &self,
+        account: &Account,
+        secrets: &AccountSecrets,
+    ) -> Result<(Url, PendingFlow), Error> {
+        check_exchange_secrets(account, secrets)?;
+        let state = pkce::new_state()?;
+        let redirect_uri = redirect_uri(account)?;
+        let (url, verifier) = match &account.settings {
+            ProviderSettings::Wazzup(s) => {
+                let pkce = Pkce::new_s256()?;
+                (wazzup::authorize_url(s, &state, &pkce)?, Some(pkce.verifier))
+            }
+            ProviderSettings::Payu(s) => (payu::authorize_url(s, &state)?, None),
+            ProviderSettings::Wordapp(s) => (wordapp::authorize_url(s, &state)?, None),
+            ProviderSettings::Oauth2(s) => {
+                let pkce = if s.pkce { Some(Pkce::new_s256()?) } else { None };
+                (
+                    oauth2::authorize_url(s, &state, pkce.as_ref())?,
+                    pkce.map(|p| p.verifier),
+                )
+            }
+            ProviderSettings::GreenApi(_) => return Err(super::not_oauth()),
+        };
+        let flow = PendingFlow {
+            account_id: account.id.clone(),
+            provider: account.provider(),
+            state,
+            verifier,
+            redirect_uri,
+            deadline: crate::time::now() + self.config.pending_ttl.as_secs() as UnixTime,
+        };
+        Ok((url, flow))
+    }
+
+    /// Completes a flow from its callback: validates it, then exchanges the
+    /// code. Consumes the flow whatever the outcome.
+    pub async fn complete(
+        &self,
+        account: &Account,
+        secrets: &AccountSecrets,
+        pending: PendingFlow,
+        callback: CallbackParams,
+    ) -> Result<TokenSet, Error> {
+        if pending.account_id != account.id || pending.provider != account.provider() {
+            return Err(Error::CallbackRejected(
+                "it belongs to a sign-in for another account".into(),
+            ));
+        }
+        if pending.is_expired_at(crate::time::now()) {
+            return Err(expired());
+        }
+        let state_matches = callback.state.as_ref().map(|s| s == &pending.state);
+        if state_matches == Some(false) {
+            return Err(Error::CallbackRejected(
+                "its state does not match the sign-in that was started".into(),
+            ));
+        }
+        if let Some(base) = &callback.redirect_base {
+            let expected = Url::parse(&pending.redirect_uri)
+                .map(|u| base_of(&u))
+                .unwrap_or_default();
+            if base != &expected {
+                return Err(Error::CallbackRejected(
+                    "it arrived at another redirect address than the one the sign-in started with".into(),
+                ));
+            }
+        }
+        if let Some(error) = &callback.error {
+            return Err(authorize_error(account, error, callback.error_description.as_deref()));
+        }
+        if state_matches.is_none() {
+            return Err(Error::CallbackRejected("it carries no state".into()));
+        }
+        let Some(code) = &callback.code else {
+            return Err(Error::CallbackRejected("it carries no authorization code".into()));
+        };
+        let grant = GrantRequest::AuthorizationCode {
+            code,
+            redirect_uri: &pending.redirect_uri,
+            verifier: pending.verifier.as_ref(),
+        };
+        let mut tokens = self.run_grant(account, secrets, grant).await?;
+        if let Some(merchant_id) = callback.merchant_id {
+            tokens.extras.insert("merchantId".into(), merchant_id);
+        }
+        Ok(tokens)
+    }
+}
+
+/// An `error` on the redirect, in the provider's words.
+fn authorize_error(account: &Account, error: &str, description: Option<&str>) -> Error {
+    let name = provider_name(account);
+    match account.provider() {
+        ProviderKind::Wazzup if error.to_ascii_uppercase().starts_with("OAUTH_") || error == "VALIDATION_FAILED" => {
+            wazzup::explain(error, description, Step::AuthorizationCode)
+        }
+        ProviderKind::Wordapp if error == "access_denied" => Error::refused(
+            name,
+            error,
+            "the access request was refused on Wordapp's authorization screen",
+            "connect the account again and click Authorize",
+        ),
+        _ => oauth2::rfc6749_refusal(name, Step::AuthorizationCode, error, description),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_urls_are_read_with_payu_names() {
+        let p = CallbackParams::from_url("https://abc.in/cb?auth_code=c1&merchantId=m9&state=s").unwrap();
+        assert_eq!(p.code.unwrap().secret(), "c1");
+        assert_eq!(p.merchant_id.as_deref(), Some("m9"));
+        assert_eq!(p.redirect_base.as_deref(), Some("https://abc.in/cb"));
+        let p = CallbackParams::from_url("?code=c2&state=s%2B").unwrap();
+        assert_eq!(p.state.unwrap().secret(), "s+");
+        assert!(CallbackParams::from_url("hello world").is_err());
+    }
+
+    #[test]
+    fn a_pending_flow_is_taken_once() {
+        let flows = PendingFlows::new();
+        let flow = PendingFlow {
+            account_id: AccountId::parse("a").unwrap(),
+            provider: ProviderKind::Oauth2,
+            state: State::new("s1"),
+            verifier: None,
+            redirect_uri: "http://127.0.0.1/cb".into(),
+            deadline: crate::time::now() + 600,
+        };
+        flows.insert(flow);
+        assert!(flows.take(&State::new("s2")).is_err());
+        assert!(flows.take(&State::new("s1")).is_ok());
+        let again = flows.take(&State::new("s1")).unwrap_err();
+        assert!(again.to_string().contains("already used"), "{again}");
+    }
+}

@@ -1,0 +1,56 @@
+//! Grants that need no browser: password (legacy, RFC 6749 §4.3) and client
+//! credentials (§4.4; Wazzup's machine token).
+//!
+//! The password is taken by value and dropped — wiped, since [`Password`]
+//! zeroizes on drop — as soon as the request is built: it is used once and
+//! never stored.
+
+use super::Engine;
+use crate::error::Error;
+use crate::model::{Account, AccountSecrets, ProviderSettings, TokenSet};
+use crate::providers::GrantRequest;
+use crate::secret::Password;
+
+impl Engine {
+    /// The password grant. `username` defaults to the account's setting
+    /// (Wordapp keeps the username or e-mail there) when empty.
+    pub async fn password(
+        &self,
+        account: &Account,
+        secrets: &AccountSecrets,
+        username: &str,
+        password: Password,
+    ) -> Result<TokenSet, Error> {
+        let username = match (&account.settings, username.trim()) {
+            (ProviderSettings::Wordapp(s), "") => s.username.clone().unwrap_or_default(),
+            (_, name) => name.to_owned(),
+        };
+        if username.is_empty() {
+            return Err(Error::InvalidInput(
+                "The password grant needs a username or e-mail; type it in, then try again.".into(),
+            ));
+        }
+        if password.secret().is_empty() {
+            return Err(Error::InvalidInput(
+                "The password is empty; type it in, then try again.".into(),
+            ));
+        }
+        let result = self
+            .run_grant(
+                account,
+                secrets,
+                GrantRequest::Password {
+                    username: &username,
+                    password: &password,
+                },
+            )
+            .await;
+        drop(password);
+        result
+    }
+
+    /// The client credentials grant (Wazzup: the partner's machine token).
+    pub async fn client_credentials(&self, account: &Account, secrets: &AccountSecrets) -> Result<TokenSet, Error> {
+        self.run_grant(account, secrets, GrantRequest::ClientCredentials).await
+    }
+}

@@ -1,0 +1,162 @@
+//! The flows: authorize + callback, password, client credentials, refresh,
+//! revoke, and a test call — run by one [`Engine`].
+//!
+//! The engine owns the HTTP client and the in-process refresh bookkeeping;
+//! it holds no account data. Accounts come in as [`Account`] (settings) and
+//! [`AccountSecrets`] or a [`crate::store::SecretStore`] (secrets); token sets go out.
+//! Flows that *obtain* a first token set (callback, password, client
+//! credentials) return it and let the caller store it together with the
+//! index; a refresh writes to the store itself, because its safety depends
+//! on the order of writes (see `Engine::refresh`).
+//!
+//! The cross-process side of "one refresh per account" belongs to the
+//! store; the engine calls it through the [`CrossProcessLock`] hook, which
+//! [`crate::store::Store`] implements with its per-account file lock.
+
+mod authorize;
+mod exchange;
+mod probe;
+mod refresh;
+mod revoke;
+
+pub use authorize::{CallbackParams, PendingFlow, PendingFlows};
+pub use revoke::RevokeOutcome;
+
+use crate::error::Error;
+use crate::http::{Http, HttpConfig};
+use crate::model::{Account, AccountId, AccountSecrets, ProviderKind, ProviderSettings, TokenSet, UnixTime};
+use crate::providers::{self, GrantRequest, Step, oauth2, payu, wazzup, wordapp};
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long a started authorization may take before its callback is refused.
+pub const PENDING_FLOW_TTL: Duration = Duration::from_secs(10 * 60);
+
+/// The engine's settings.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    pub http: HttpConfig,
+    /// Lifetime of a [`PendingFlow`]; 10 minutes.
+    pub pending_ttl: Duration,
+    /// Path of Wordapp's authenticated test call (not documented).
+    pub wordapp_probe_path: String,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            http: HttpConfig::default(),
+            pending_ttl: PENDING_FLOW_TTL,
+            wordapp_probe_path: wordapp::DEFAULT_PROBE_PATH.into(),
+        }
+    }
+}
+
+/// The hook for the cross-process lock of one account (the store's file
+/// lock). `lock` may block until the lock is free; the engine calls it on a
+/// blocking thread and holds the returned guard for the whole refresh
+/// (read, request, write), dropping it to release.
+pub trait CrossProcessLock: Send + Sync {
+    fn lock(&self, id: &AccountId) -> Result<Box<dyn Send>, Error>;
+}
+
+/// The store's per-account file lock, which every Latch process honours.
+impl CrossProcessLock for crate::store::Store {
+    fn lock(&self, id: &AccountId) -> Result<Box<dyn Send>, Error> {
+        match self.lock_account(id) {
+            Ok(guard) => Ok(Box::new(guard)),
+            Err(e) => Err(Error::Storage(e.to_string())),
+        }
+    }
+}
+
+type Flight = Arc<tokio::sync::OnceCell<Result<TokenSet, Error>>>;
+
+/// Runs the flows. One per process; cheap to share behind an `Arc`.
+pub struct Engine {
+    http: Http,
+    config: EngineConfig,
+    lock: Option<Arc<dyn CrossProcessLock>>,
+    /// Refreshes in flight, one per account: callers that arrive while one
+    /// runs await the same result instead of sending a second request.
+    flights: Mutex<HashMap<AccountId, Flight>>,
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Result<Self, Error> {
+        Ok(Self {
+            http: Http::new(config.http.clone())?,
+            config,
+            lock: None,
+            flights: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Adds the cross-process account lock taken around every refresh.
+    pub fn with_cross_process_lock(mut self, lock: Arc<dyn CrossProcessLock>) -> Self {
+        self.lock = Some(lock);
+        self
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Sends a profile's call for a grant and reads the answer.
+    async fn run_grant(
+        &self,
+        account: &Account,
+        secrets: &AccountSecrets,
+        grant: GrantRequest<'_>,
+    ) -> Result<TokenSet, Error> {
+        let step = grant.step();
+        let call = token_call(account, secrets, &grant)?;
+        let name = provider_name(account);
+        let answer = self.http.send(name, call.into_request(self.http.client())).await?;
+        read_token_answer(account.provider(), &answer, step, crate::time::now())
+    }
+}
+
+/// The name a person reads for an account's provider.
+pub fn provider_name(account: &Account) -> &'static str {
+    match account.provider() {
+        ProviderKind::Wazzup => wazzup::NAME,
+        ProviderKind::Payu => payu::NAME,
+        ProviderKind::Wordapp => wordapp::NAME,
+        ProviderKind::Oauth2 => oauth2::NAME,
+        ProviderKind::GreenApi => "GREEN-API",
+    }
+}
+
+fn not_oauth() -> Error {
+    Error::InvalidInput(
+        "GREEN-API has no OAuth tokens: link the instance with a phone code or a QR code instead.".into(),
+    )
+}
+
+fn token_call(account: &Account, secrets: &AccountSecrets, grant: &GrantRequest) -> Result<providers::Call, Error> {
+    match &account.settings {
+        ProviderSettings::Wazzup(s) => wazzup::token_call(s, secrets, grant),
+        ProviderSettings::Payu(s) => payu::token_call(s, secrets, grant),
+        ProviderSettings::Wordapp(s) => wordapp::token_call(s, secrets, grant),
+        ProviderSettings::Oauth2(s) => oauth2::token_call(s, secrets, grant),
+        ProviderSettings::GreenApi(_) => Err(not_oauth()),
+    }
+}
+
+fn read_token_answer(
+    kind: ProviderKind,
+    answer: &crate::http::Answer,
+    step: Step,
+    received_at: UnixTime,
+) -> Result<TokenSet, Error> {
+    match kind {
+        ProviderKind::Wazzup => wazzup::read_token_answer(answer, step, received_at),
+        ProviderKind::Payu => payu::read_token_answer(answer, step, received_at),
+        ProviderKind::Wordapp => wordapp::read_token_answer(answer, step, received_at),
+        ProviderKind::Oauth2 => oauth2::read_token_answer(answer, step, received_at),
+        ProviderKind::GreenApi => Err(not_oauth()),
+    }
+}

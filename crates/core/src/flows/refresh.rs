@@ -1,0 +1,186 @@
+//! Refresh (RFC 6749 §6) without ever losing the refresh token
+//! (DESIGN invariant 3).
+//!
+//! - **One refresh per account at a time.** In this process, callers that
+//!   arrive while a refresh of the same account runs await its result (a
+//!   "single flight"): two screens asking at once make one request. Across
+//!   processes, the store's account lock (the [`super::CrossProcessLock`] hook)
+//!   is held around the whole read–call–write; after taking it, the set is
+//!   read again, and if another process already renewed it, that set is used
+//!   with no request at all.
+//! - **Write before drop.** The new set is written to the [`SecretStore`]
+//!   before the function returns; the old set lives in the store until that
+//!   write replaces it. An answer without a refresh token keeps the old one
+//!   (and the old scope and extras).
+//! - **Re-read before "reconnect".** When the provider refuses the refresh
+//!   token (`invalid_grant`, Wazzup's `OAUTH_REFRESH_TOKEN_…`, a Wordapp
+//!   401), the store is read again: if another process rotated the token in
+//!   the meantime, its set is used (or refreshed once more) instead of
+//!   declaring the account lost.
+//! - Accounts on the client credentials grant have no refresh token; their
+//!   "refresh" runs the grant again.
+
+use super::{Engine, Flight, provider_name};
+use crate::error::{Error, ErrorKind};
+use crate::model::{Account, AccountSecrets, Grant, ProviderSettings, TokenSet, UnixTime};
+use crate::providers::GrantRequest;
+use crate::store::SecretStore;
+use std::sync::Arc;
+use std::time::Duration;
+
+impl Engine {
+    /// Renews the account's token set now and writes it to the store.
+    pub async fn refresh(&self, account: &Account, store: &dyn SecretStore) -> Result<TokenSet, Error> {
+        self.single_flight(account, store, None).await
+    }
+
+    /// The account's token set, renewed first if it expires within
+    /// `min_validity` (what `latch token` uses).
+    pub async fn valid_token(
+        &self,
+        account: &Account,
+        store: &dyn SecretStore,
+        min_validity: Duration,
+    ) -> Result<TokenSet, Error> {
+        let tokens = stored_tokens(account, store)?.1;
+        if is_fresh(&tokens, crate::time::now(), min_validity) {
+            return Ok(tokens);
+        }
+        self.single_flight(account, store, Some(min_validity)).await
+    }
+
+    async fn single_flight(
+        &self,
+        account: &Account,
+        store: &dyn SecretStore,
+        min_validity: Option<Duration>,
+    ) -> Result<TokenSet, Error> {
+        let flight: Flight = {
+            let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+            flights.entry(account.id.clone()).or_default().clone()
+        };
+        let result = flight
+            .get_or_init(|| self.refresh_locked(account, store, min_validity))
+            .await
+            .clone();
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        if flights.get(&account.id).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+            flights.remove(&account.id);
+        }
+        result
+    }
+
+    async fn refresh_locked(
+        &self,
+        account: &Account,
+        store: &dyn SecretStore,
+        min_validity: Option<Duration>,
+    ) -> Result<TokenSet, Error> {
+        let _guard = match &self.lock {
+            Some(lock) => {
+                let (lock, id) = (lock.clone(), account.id.clone());
+                let guard = tokio::task::spawn_blocking(move || lock.lock(&id))
+                    .await
+                    .map_err(|_| Error::Storage("Latch could not take the account's lock; try again.".into()))??;
+                Some(guard)
+            }
+            None => None,
+        };
+        let (secrets, current) = stored_tokens(account, store)?;
+        if let Some(min) = min_validity
+            && is_fresh(&current, crate::time::now(), min)
+        {
+            return Ok(current); // another process renewed it while we waited for the lock
+        }
+        match self.renew(account, &secrets, &current).await {
+            Ok(renewed) => write(account, store, secrets, renewed),
+            Err(e) if e.kind() == ErrorKind::NeedsReconnect => {
+                let Ok((secrets, stored)) = stored_tokens(account, store) else {
+                    return Err(e);
+                };
+                if stored.refresh_token == current.refresh_token && stored.access_token == current.access_token {
+                    return Err(e);
+                }
+                // Rotated by someone else since we read it: use theirs.
+                if is_fresh(&stored, crate::time::now(), min_validity.unwrap_or_default()) {
+                    return Ok(stored);
+                }
+                let renewed = self.renew(account, &secrets, &stored).await?;
+                write(account, store, secrets, renewed)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One request to the provider; the old set's refresh token, scope and
+    /// extras are kept where the answer has none.
+    async fn renew(&self, account: &Account, secrets: &AccountSecrets, current: &TokenSet) -> Result<TokenSet, Error> {
+        match &current.refresh_token {
+            Some(refresh_token) => {
+                let mut renewed = self
+                    .run_grant(account, secrets, GrantRequest::Refresh { refresh_token })
+                    .await?;
+                if renewed.refresh_token.is_none() {
+                    renewed.refresh_token = current.refresh_token.clone();
+                }
+                if renewed.scope.is_none() {
+                    renewed.scope = current.scope.clone();
+                }
+                for (key, value) in &current.extras {
+                    renewed.extras.entry(key.clone()).or_insert_with(|| value.clone());
+                }
+                Ok(renewed)
+            }
+            None if uses_client_credentials(account) => {
+                self.run_grant(account, secrets, GrantRequest::ClientCredentials).await
+            }
+            None => Err(Error::reconnect(
+                provider_name(account),
+                None,
+                "the provider gave no refresh token, so the token cannot be renewed",
+            )),
+        }
+    }
+}
+
+fn uses_client_credentials(account: &Account) -> bool {
+    let grant = match &account.settings {
+        ProviderSettings::Wazzup(s) => s.grant,
+        ProviderSettings::Wordapp(s) => s.grant,
+        ProviderSettings::Oauth2(s) => s.grant,
+        ProviderSettings::Payu(_) | ProviderSettings::GreenApi(_) => return false,
+    };
+    grant == Grant::ClientCredentials
+}
+
+/// Valid for longer than `min_validity` (or with no known expiry).
+fn is_fresh(tokens: &TokenSet, now: UnixTime, min_validity: Duration) -> bool {
+    tokens
+        .expires_at
+        .is_none_or(|at| at - now > min_validity.as_secs() as i64)
+}
+
+fn stored_tokens(account: &Account, store: &dyn SecretStore) -> Result<(AccountSecrets, TokenSet), Error> {
+    let secrets = store.get(&account.id)?.unwrap_or_default();
+    match secrets.tokens.clone() {
+        Some(tokens) => Ok((secrets, tokens)),
+        None => Err(Error::reconnect(
+            provider_name(account),
+            None,
+            "this account holds no token",
+        )),
+    }
+}
+
+/// Replaces the stored set with the renewed one: the only place the old set
+/// is let go, and only once the new one is in the store.
+fn write(
+    account: &Account,
+    store: &dyn SecretStore,
+    mut secrets: AccountSecrets,
+    renewed: TokenSet,
+) -> Result<TokenSet, Error> {
+    secrets.tokens = Some(renewed.clone());
+    store.put(&account.id, &secrets)?;
+    Ok(renewed)
+}

@@ -1,0 +1,303 @@
+//! PayU, WhatsApp / partner OAuth on the PayU Hub (documents 001 and 003;
+//! providers.md §3).
+//!
+//! Quirks this profile carries:
+//! - Two environments: UAT (`uat-accounts.payu.in`, consent on
+//!   `uat-onboarding.payu.in`) and production (`accounts.payu.in`,
+//!   `onboarding.payu.in`); both hosts overridable per account.
+//! - The "authorize" step is the onboarding sign-up page with `reseller_id`
+//!   and `state`; the redirect back carries `auth_code` and `merchantId`,
+//!   not `code` (the callback reader accepts both names).
+//! - Every token request is form-encoded; the refresh takes `client_secret`
+//!   only if there is one (document 003 marks it optional).
+//! - Every error is documented as HTTP 401, and document 003 even lists a
+//!   success body in its 401 table, so answers are read by their content —
+//!   `error` means refused, `access_token` means a token — never by status.
+//! - `created_at` is documented in milliseconds but sampled in seconds;
+//!   both are read (it is kept only as an extra: expiry comes from the
+//!   local receive time).
+//! - Revoke: `POST /oauth/revoke` with client_id, client_secret, token.
+
+use super::{Body, Call, GrantRequest, Step, answer_object, endpoint, read_token_fields};
+use crate::error::Error;
+use crate::http::Answer;
+use crate::model::{AccountSecrets, PayuEnvironment, PayuSettings, TokenSet, UnixTime};
+use crate::secret::State;
+use serde_json::Value;
+use url::Url;
+
+pub const NAME: &str = "PayU";
+/// Non-secret fields of PayU's token answer kept with the token set.
+pub const EXTRAS: [&str; 2] = ["user_uuid", "created_at"];
+
+pub fn accounts_url(settings: &PayuSettings) -> &str {
+    match (&settings.accounts_url, settings.environment) {
+        (Some(url), _) if !url.trim().is_empty() => url,
+        (_, PayuEnvironment::Uat) => "https://uat-accounts.payu.in",
+        (_, PayuEnvironment::Production) => "https://accounts.payu.in",
+    }
+}
+
+pub fn onboarding_url(settings: &PayuSettings) -> &str {
+    match (&settings.onboarding_url, settings.environment) {
+        (Some(url), _) if !url.trim().is_empty() => url,
+        (_, PayuEnvironment::Uat) => "https://uat-onboarding.payu.in",
+        (_, PayuEnvironment::Production) => "https://onboarding.payu.in",
+    }
+}
+
+/// The merchant's consent page: `/app/account/signup?reseller_id=…&state=…`.
+pub fn authorize_url(settings: &PayuSettings, state: &State) -> Result<Url, Error> {
+    let reseller_id = settings
+        .reseller_id
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+        .ok_or_else(|| {
+            Error::InvalidInput(
+                "PayU's consent page needs your partner reseller id; add it in the account settings.".into(),
+            )
+        })?;
+    let mut url = endpoint(onboarding_url(settings), "/app/account/signup")?;
+    url.query_pairs_mut()
+        .append_pair("reseller_id", reseller_id)
+        .append_pair("state", state.secret());
+    Ok(url)
+}
+
+fn client_secret(secrets: &AccountSecrets) -> Result<&str, Error> {
+    secrets.client_secret.as_ref().map(|s| s.secret()).ok_or_else(|| {
+        Error::InvalidInput("PayU needs the client secret for this step; add it in the account settings.".into())
+    })
+}
+
+/// `POST /oauth/token`, form-encoded (documents 001, 003).
+pub fn token_call(settings: &PayuSettings, secrets: &AccountSecrets, grant: &GrantRequest) -> Result<Call, Error> {
+    let url = endpoint(accounts_url(settings), "/oauth/token")?;
+    let mut form: Vec<(&'static str, String)> = vec![("client_id", settings.client_id.clone())];
+    match grant {
+        GrantRequest::AuthorizationCode { code, redirect_uri, .. } => {
+            form.push(("client_secret", client_secret(secrets)?.into()));
+            form.push(("grant_type", "authorization_code".into()));
+            form.push(("code", code.secret().into()));
+            form.push(("redirect_uri", (*redirect_uri).into()));
+        }
+        GrantRequest::Refresh { refresh_token } => {
+            if let Some(secret) = &secrets.client_secret {
+                form.push(("client_secret", secret.secret().into()));
+            }
+            form.push(("grant_type", "refresh_token".into()));
+            form.push(("refresh_token", refresh_token.secret().into()));
+        }
+        GrantRequest::ClientCredentials => {
+            form.push(("client_secret", client_secret(secrets)?.into()));
+            form.push(("grant_type", "client_credentials".into()));
+        }
+        GrantRequest::Password { .. } => {
+            return Err(Error::InvalidInput(
+                "Latch does not run PayU's password grant; connect the account through the consent page.".into(),
+            ));
+        }
+    }
+    Ok(Call::post(url, Body::Form(form), super::Auth::None))
+}
+
+/// `POST /oauth/revoke` for one token.
+pub fn revoke_call(
+    settings: &PayuSettings,
+    secrets: &AccountSecrets,
+    token: &str,
+    hint: &'static str,
+) -> Result<Call, Error> {
+    let url = endpoint(accounts_url(settings), "/oauth/revoke")?;
+    let form = vec![
+        ("client_id", settings.client_id.clone()),
+        ("client_secret", client_secret(secrets)?.into()),
+        ("token", token.to_owned()),
+        ("token_type_hint", hint.into()),
+    ];
+    Ok(Call::post(url, Body::Form(form), super::Auth::None))
+}
+
+/// Reads a token answer by its content, whatever the status.
+pub fn read_token_answer(answer: &Answer, step: Step, received_at: UnixTime) -> Result<TokenSet, Error> {
+    if answer.body.iter().all(u8::is_ascii_whitespace) && !answer.is_success() {
+        return Err(super::oauth2::status_refusal(NAME, answer.status, step));
+    }
+    let fields = answer_object(NAME, answer)?;
+    if let Some(code) = fields.get("error").and_then(Value::as_str) {
+        let description = fields.get("error_description").and_then(Value::as_str);
+        return Err(explain(code, description, step));
+    }
+    if fields.contains_key("access_token") {
+        return read_token_fields(NAME, &fields, received_at, &EXTRAS);
+    }
+    if answer.is_success() {
+        Err(Error::invalid_answer(NAME, "a token answer without an access_token"))
+    } else {
+        Err(super::oauth2::status_refusal(NAME, answer.status, step))
+    }
+}
+
+/// Documents 001 and 003's error rows. The generic RFC words, with PayU's
+/// own advice where the documents explain a cause.
+pub fn explain(code: &str, description: Option<&str>, step: Step) -> Error {
+    match (code, step) {
+        ("invalid_client", _) => Error::refused(
+            NAME,
+            code,
+            "client authentication failed: unknown client, missing or wrong client secret",
+            "check the client id and client secret in the account settings",
+        ),
+        ("invalid_request", Step::Refresh) => Error::refused(
+            NAME,
+            code,
+            "a required parameter (grant type or refresh token) was missing or malformed",
+            "connect the account again; if it keeps happening, report it as a Latch bug",
+        ),
+        ("invalid_request", _) => Error::refused(
+            NAME,
+            code,
+            "a required parameter (redirect URI or grant type) was missing or malformed",
+            "check the redirect URI in the account settings, then connect again",
+        ),
+        ("invalid_grant", Step::AuthorizationCode) => Error::refused(
+            NAME,
+            code,
+            "the authorization code is missing, invalid, expired, already used, or the redirect URI does not match",
+            "connect the account again, with the redirect URI whitelisted in your PayU partner dashboard",
+        ),
+        _ => super::oauth2::rfc6749_refusal(NAME, step, code, description),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::secret::{AuthorizationCode, ClientSecret, RefreshToken};
+
+    fn settings(environment: PayuEnvironment) -> PayuSettings {
+        PayuSettings {
+            environment,
+            accounts_url: None,
+            onboarding_url: None,
+            client_id: "6f7afb".into(),
+            redirect_uri: "https://abc.in".into(),
+            reseller_id: Some("R42".into()),
+        }
+    }
+
+    fn answer(status: u16, body: &str) -> Answer {
+        Answer {
+            status,
+            content_type: Some("application/json".into()),
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn environments_pick_their_hosts() {
+        let url = authorize_url(&settings(PayuEnvironment::Production), &State::new("s1")).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://onboarding.payu.in/app/account/signup?reseller_id=R42&state=s1"
+        );
+        let url = authorize_url(&settings(PayuEnvironment::Uat), &State::new("s1")).unwrap();
+        assert!(
+            url.as_str()
+                .starts_with("https://uat-onboarding.payu.in/app/account/signup?")
+        );
+        let s = settings(PayuEnvironment::Uat);
+        let call = token_call(
+            &s,
+            &AccountSecrets::default(),
+            &GrantRequest::Refresh {
+                refresh_token: &RefreshToken::new("r"),
+            },
+        )
+        .unwrap();
+        assert_eq!(call.url.as_str(), "https://uat-accounts.payu.in/oauth/token");
+    }
+
+    #[test]
+    fn refresh_without_a_client_secret_omits_it_and_exchange_requires_it() {
+        let s = settings(PayuEnvironment::Uat);
+        let call = token_call(
+            &s,
+            &AccountSecrets::default(),
+            &GrantRequest::Refresh {
+                refresh_token: &RefreshToken::new("r"),
+            },
+        )
+        .unwrap();
+        let Body::Form(form) = call.body else { panic!() };
+        assert!(!form.iter().any(|(k, _)| *k == "client_secret"));
+        assert!(form.contains(&("grant_type", "refresh_token".into())));
+
+        let code = AuthorizationCode::new("c");
+        let grant = GrantRequest::AuthorizationCode {
+            code: &code,
+            redirect_uri: "https://abc.in",
+            verifier: None,
+        };
+        let e = token_call(&s, &AccountSecrets::default(), &grant).err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        let secrets = AccountSecrets {
+            client_secret: Some(ClientSecret::new("cs")),
+            ..Default::default()
+        };
+        let Body::Form(form) = token_call(&s, &secrets, &grant).unwrap().body else {
+            panic!()
+        };
+        let keys: Vec<_> = form.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            keys,
+            ["client_id", "client_secret", "grant_type", "code", "redirect_uri"]
+        );
+    }
+
+    #[test]
+    fn the_documents_sample_answer_keeps_user_uuid() {
+        let body = r#"{"access_token":"e6ff7e34","token_type":"Bearer","expires_in":7199,"refresh_token":"356fe080",
+            "scope":"credentials_using_oauth create_payment_links","created_at":1709198191,"user_uuid":"11ed-933c"}"#;
+        let set = read_token_answer(&answer(200, body), Step::AuthorizationCode, 5000).unwrap();
+        assert_eq!(set.expires_at, Some(5000 + 7199));
+        assert_eq!(set.extras["user_uuid"], "11ed-933c");
+        assert_eq!(set.extras["created_at"], "1709198191");
+        assert_eq!(
+            set.scope.as_deref(),
+            Some("credentials_using_oauth create_payment_links")
+        );
+    }
+
+    #[test]
+    fn created_at_in_milliseconds_and_expire_in_are_read() {
+        let body = r#"{"access_token":"a","token_type":"Bearer","expire_in":7199,"created_at":1709198191000}"#;
+        let set = read_token_answer(&answer(200, body), Step::Refresh, 10).unwrap();
+        assert_eq!(set.extras["created_at"], "1709198191");
+        assert_eq!(set.expires_at, Some(10 + 7199));
+    }
+
+    #[test]
+    fn a_success_body_is_a_success_even_under_401() {
+        // Document 003 lists this row ("without client secret") in its 401 table.
+        let body = r#"{"access_token":"8703","token_type":"Bearer","expires_in":7199,"refresh_token":"249f","scope":"hub_session"}"#;
+        assert!(read_token_answer(&answer(401, body), Step::Refresh, 0).is_ok());
+    }
+
+    #[test]
+    fn errors_are_branched_on_error_not_on_status() {
+        let rfc = |code: &str| format!(r#"{{"error":"{code}","error_description":"RFC words."}}"#);
+        let e = read_token_answer(&answer(401, &rfc("invalid_grant")), Step::Refresh, 0).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NeedsReconnect);
+        let e = read_token_answer(&answer(401, &rfc("invalid_grant")), Step::AuthorizationCode, 0).unwrap_err();
+        assert!(
+            e.to_string().contains("whitelisted in your PayU partner dashboard"),
+            "{e}"
+        );
+        let e = read_token_answer(&answer(401, &rfc("invalid_client")), Step::AuthorizationCode, 0).unwrap_err();
+        assert!(e.to_string().contains("check the client id and client secret"), "{e}");
+        let e = read_token_answer(&answer(401, &rfc("unsupported_grant_type")), Step::Refresh, 0).unwrap_err();
+        assert!(e.to_string().contains("does not support this grant type"), "{e}");
+    }
+}

@@ -1,0 +1,254 @@
+//! Wordapp (document 004; providers.md §4).
+//!
+//! Quirks this profile carries:
+//! - Four grants at `POST /oauth/token`, all form-encoded: password (the
+//!   password is borrowed for one call and never stored), authorization
+//!   code, client credentials, and refresh — which takes only the refresh
+//!   token (the document lists no client credentials) and kills the previous
+//!   access token.
+//! - Authorize and revoke paths are not in the recoverable document; the
+//!   token answer's shape matches the Doorkeeper gem, so its defaults are
+//!   used: `/oauth/authorize`, `/oauth/revoke`.
+//! - Revoke sends the access token as the form's `token` *and* an
+//!   `Authorization` header (document 004).
+//! - API calls carry `Authorization` and `X-Api-Version`; the version's
+//!   value is not documented ([`DEFAULT_API_VERSION`], a setting).
+//! - Any 401 means "start the authorization again": a token dies on expiry,
+//!   on revocation, on a scope change and when a newer flow replaces it.
+
+use super::{Auth, Body, Call, GrantRequest, Step, endpoint};
+use crate::error::Error;
+use crate::http::Answer;
+use crate::model::{AccountSecrets, TokenSet, UnixTime, WordappSettings};
+use crate::secret::State;
+use url::Url;
+
+pub const NAME: &str = "Wordapp";
+pub const DEFAULT_BASE_URL: &str = "https://app.wordapp.com";
+/// `X-Api-Version` when the account does not set one (not documented).
+pub const DEFAULT_API_VERSION: &str = "1";
+/// The authenticated test call (not documented; a setting of the engine).
+pub const DEFAULT_PROBE_PATH: &str = "/api/me";
+
+fn client_id(settings: &WordappSettings) -> Result<&str, Error> {
+    settings
+        .client_id
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| {
+            Error::InvalidInput(
+                "Wordapp needs the application's API Key (client id); add it in the account settings.".into(),
+            )
+        })
+}
+
+fn client_secret(secrets: &AccountSecrets) -> Result<&str, Error> {
+    secrets.client_secret.as_ref().map(|s| s.secret()).ok_or_else(|| {
+        Error::InvalidInput(
+            "Wordapp needs the application's Secret Key (client secret); add it in the account settings.".into(),
+        )
+    })
+}
+
+/// `GET /oauth/authorize?response_type=code&client_id&redirect_uri&state`.
+/// `state` is not in the document; Doorkeeper echoes it, and Latch needs it.
+pub fn authorize_url(settings: &WordappSettings, state: &State) -> Result<Url, Error> {
+    let redirect_uri = redirect_uri(settings)?;
+    let mut url = endpoint(&settings.base_url, "/oauth/authorize")?;
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client_id(settings)?)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("state", state.secret());
+    Ok(url)
+}
+
+pub fn redirect_uri(settings: &WordappSettings) -> Result<&str, Error> {
+    settings.redirect_uri.as_deref().filter(|r| !r.trim().is_empty()).ok_or_else(|| {
+        Error::InvalidInput(
+            "Wordapp's authorization needs a redirect URL registered with the application; add it in the account settings."
+                .into(),
+        )
+    })
+}
+
+/// `POST /oauth/token`, form-encoded, one grant.
+pub fn token_call(settings: &WordappSettings, secrets: &AccountSecrets, grant: &GrantRequest) -> Result<Call, Error> {
+    let url = endpoint(&settings.base_url, "/oauth/token")?;
+    let form: Vec<(&'static str, String)> = match grant {
+        GrantRequest::Password { username, password } => vec![
+            ("grant_type", "password".into()),
+            ("username", (*username).into()),
+            ("password", password.secret().into()),
+        ],
+        GrantRequest::AuthorizationCode { code, redirect_uri, .. } => vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", code.secret().into()),
+            ("redirect_uri", (*redirect_uri).into()),
+            ("client_id", client_id(settings)?.into()),
+            ("client_secret", client_secret(secrets)?.into()),
+        ],
+        GrantRequest::ClientCredentials => vec![
+            ("grant_type", "client_credentials".into()),
+            ("client_id", client_id(settings)?.into()),
+            ("client_secret", client_secret(secrets)?.into()),
+        ],
+        GrantRequest::Refresh { refresh_token } => {
+            vec![
+                ("grant_type", "refresh_token".into()),
+                ("refresh_token", refresh_token.secret().into()),
+            ]
+        }
+    };
+    Ok(Call::post(url, Body::Form(form), Auth::None))
+}
+
+/// Revoke: form `token` = the access token, plus an `Authorization` header:
+/// `Bearer` the token itself while it is alive; once it has expired (a dead
+/// token cannot authorize anything) the application's own Basic credentials
+/// when the account has them, so the refresh token paired with it still dies.
+pub fn revoke_call(
+    settings: &WordappSettings,
+    secrets: &AccountSecrets,
+    access_token: &str,
+    expired: bool,
+) -> Result<Call, Error> {
+    let url = endpoint(&settings.base_url, "/oauth/revoke")?;
+    let form = vec![("token", access_token.to_owned())];
+    let auth = match (expired, settings.client_id.as_deref(), &secrets.client_secret) {
+        (true, Some(id), Some(secret)) if !id.is_empty() => Auth::Basic {
+            user: url::form_urlencoded::byte_serialize(id.as_bytes()).collect(),
+            password: url::form_urlencoded::byte_serialize(secret.secret().as_bytes()).collect(),
+        },
+        _ => Auth::Bearer(access_token.to_owned()),
+    };
+    Ok(Call::post(url, Body::Form(form), auth))
+}
+
+/// The authenticated test call with `Authorization` and `X-Api-Version`.
+pub fn probe_call(settings: &WordappSettings, path: &str, access_token: &str) -> Result<Call, Error> {
+    let mut call = Call::get(
+        endpoint(&settings.base_url, path)?,
+        Auth::Bearer(access_token.to_owned()),
+    );
+    let version = settings
+        .api_version
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or(DEFAULT_API_VERSION);
+    call.headers.push(("x-api-version", version.to_owned()));
+    Ok(call)
+}
+
+/// Reads a token answer. On a refresh, any 401 means reconnect.
+pub fn read_token_answer(answer: &Answer, step: Step, received_at: UnixTime) -> Result<TokenSet, Error> {
+    if answer.status == 401 && step == Step::Refresh {
+        return Err(unauthorized(answer));
+    }
+    super::oauth2::read_standard_answer(NAME, answer, step, received_at, &["created_at"])
+}
+
+/// Document 004's rule: a 401 means the token is no longer valid.
+pub fn unauthorized(answer: &Answer) -> Error {
+    let code = answer
+        .json_or_empty(NAME)
+        .ok()
+        .flatten()
+        .and_then(|b| b.get("error").and_then(|e| e.as_str()).map(str::to_owned));
+    Error::reconnect(
+        NAME,
+        Some(code.as_deref().unwrap_or("HTTP 401")),
+        "the token was refused with HTTP 401: it expired, was revoked, or a newer sign-in replaced it",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::model::Grant;
+    use crate::secret::{Password, RefreshToken};
+
+    fn settings() -> WordappSettings {
+        WordappSettings {
+            base_url: DEFAULT_BASE_URL.into(),
+            grant: Grant::Password,
+            client_id: Some("api-key".into()),
+            redirect_uri: Some("http://127.0.0.1:8765/callback".into()),
+            username: Some("ann@example.com".into()),
+            api_version: None,
+        }
+    }
+
+    #[test]
+    fn password_grant_sends_only_what_the_document_lists() {
+        let password = Password::new("hunter2");
+        let grant = GrantRequest::Password {
+            username: "ann@example.com",
+            password: &password,
+        };
+        let Body::Form(form) = token_call(&settings(), &AccountSecrets::default(), &grant)
+            .unwrap()
+            .body
+        else {
+            panic!()
+        };
+        assert_eq!(
+            form,
+            vec![
+                ("grant_type", "password".into()),
+                ("username", "ann@example.com".into()),
+                ("password", "hunter2".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn refresh_sends_only_the_refresh_token() {
+        let rt = RefreshToken::new("r1");
+        let call = token_call(
+            &settings(),
+            &AccountSecrets::default(),
+            &GrantRequest::Refresh { refresh_token: &rt },
+        )
+        .unwrap();
+        let Body::Form(form) = call.body else { panic!() };
+        assert_eq!(
+            form,
+            vec![("grant_type", "refresh_token".into()), ("refresh_token", "r1".into())]
+        );
+    }
+
+    #[test]
+    fn the_documents_sample_answer_is_read() {
+        let body = r#"{"access_token":"a1b2","token_type":"bearer","expires_in":31555719,"refresh_token":"c3d4","scope":"public","created_at":1476891745}"#;
+        let answer = Answer {
+            status: 200,
+            content_type: Some("application/json".into()),
+            body: body.into(),
+        };
+        let set = read_token_answer(&answer, Step::Password, 100).unwrap();
+        assert_eq!(set.token_type, "bearer");
+        assert_eq!(set.expires_at, Some(100 + 31555719));
+        assert_eq!(set.scope.as_deref(), Some("public"));
+    }
+
+    #[test]
+    fn any_401_on_refresh_means_reconnect() {
+        let answer = Answer {
+            status: 401,
+            content_type: None,
+            body: vec![],
+        };
+        let e = read_token_answer(&answer, Step::Refresh, 0).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NeedsReconnect);
+        assert!(e.to_string().ends_with("connect the account again."), "{e}");
+    }
+
+    #[test]
+    fn probe_carries_the_api_version() {
+        let call = probe_call(&settings(), DEFAULT_PROBE_PATH, "tok").unwrap();
+        assert_eq!(call.url.as_str(), "https://app.wordapp.com/api/me");
+        assert_eq!(call.headers, vec![("x-api-version", "1".to_owned())]);
+    }
+}

@@ -2,39 +2,58 @@
 //!
 //! It links only the core (no GTK, no WebKit) so that `latch token` answers
 //! about as fast as the keyring does. With no command it starts the window.
+//! Each verb lives in its own module under `commands/`; this file parses the
+//! command line, runs the verb, and turns a failure into one line on stderr
+//! and an exit status (see `exit.rs`).
 
+mod cli;
+mod commands;
+mod exit;
+mod output;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use exit::Failure;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None => start_window(),
-        Some("--version" | "-V") => {
-            println!("latch {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
-        Some(other) => {
-            eprintln!("latch: unknown command `{other}`; the command line is being built (see `latch --version`)");
-            ExitCode::from(2)
-        }
+    let cli = Cli::parse();
+    let Some(command) = cli.command else {
+        return commands::window::start().unwrap_or_else(|f| f.exit());
+    };
+    match run(command, cli.json) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.exit(),
     }
 }
 
-/// `latch` with no command opens the window: `latch-desktop` next to this
-/// binary, or on the PATH.
-fn start_window() -> ExitCode {
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(|d| d.join("latch-desktop")));
-    let program = beside.filter(|p| p.exists()).unwrap_or_else(|| "latch-desktop".into());
-    match std::process::Command::new(&program).spawn() {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!(
-                "latch: could not start the window ({}): {e}; run `latch <command>` for the command line",
-                program.display()
-            );
-            ExitCode::from(1)
+fn run(command: Command, json: bool) -> Result<(), Failure> {
+    match command {
+        Command::Completions { shell } => {
+            commands::completions::print(shell);
+            Ok(())
         }
+        Command::Sandbox { any_port } => commands::sandbox::run(any_port, json),
+        Command::Accounts => commands::accounts::run(&open()?, json),
+        Command::Add(args) => commands::add::run(&open()?, *args, json),
+        Command::Remove(args) => commands::remove::run(&open()?, args, json),
+        Command::Connect(args) => block_on(commands::connect::run(&open()?, args, json)),
+        Command::Token(args) => block_on(commands::token::token(&open()?, &args.account, json)),
+        Command::Header(args) => block_on(commands::token::header(&open()?, &args.account, json)),
+        Command::Refresh(args) => block_on(commands::token::refresh(&open()?, &args.account, json)),
+        Command::Revoke(args) => block_on(commands::revoke::run(&open()?, args, json)),
     }
+}
+
+fn open() -> Result<latch_core::accounts::Latch, Failure> {
+    Ok(latch_core::accounts::Latch::open(None)?)
+}
+
+/// One thread is plenty for one command, and starts fastest.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime")
+        .block_on(future)
 }

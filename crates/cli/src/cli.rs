@@ -1,0 +1,183 @@
+//! The command line's grammar.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Latch keeps your partner API tokens in the system keyring and hands them to scripts.
+///
+/// Secrets are stored in the OS keyring (Secret Service on Linux); everything else in
+/// $LATCH_HOME (default ~/.local/share/latch). With no command, latch opens the window.
+#[derive(Parser, Debug)]
+#[command(name = "latch", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Print machine-readable JSON (on commands that print something).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List accounts: id, label, provider, status, time left on the token.
+    Accounts,
+    /// Create an account from flags; its secret comes from stdin or an environment variable.
+    Add(Box<AddArgs>),
+    /// Run the account's flow and store its tokens.
+    Connect(ConnectArgs),
+    /// Print a valid access token, refreshing it first if it expires within a minute.
+    Token(AccountArg),
+    /// Print `Authorization: Bearer <token>`, refreshing first like `token`.
+    Header(AccountArg),
+    /// Refresh the account's token now.
+    Refresh(AccountArg),
+    /// Revoke the tokens at the provider (where it can) and delete them locally.
+    Revoke(ConfirmArgs),
+    /// Forget an account: delete its keyring entry and its settings. Sends nothing to the provider.
+    Remove(ConfirmArgs),
+    /// Run fake Wazzup, PayU, Wordapp, GREEN-API and OAuth 2.0 servers on 127.0.0.1 to try Latch.
+    Sandbox {
+        /// Let the OS pick the ports instead of 8971-8975.
+        #[arg(long)]
+        any_port: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Args, Debug)]
+pub struct AccountArg {
+    /// The account's id (or its label).
+    pub account: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ConfirmArgs {
+    /// The account's id (or its label).
+    pub account: String,
+    /// Do not ask for confirmation (needed when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ConnectArgs {
+    /// The account's id (or its label).
+    pub account: String,
+    /// Print the sign-in URL instead of opening the browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// How long to wait for the browser, in seconds.
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// For the password grant: the username or e-mail (default: the account's).
+    #[arg(long)]
+    pub username: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    Wazzup,
+    Payu,
+    GreenApi,
+    Wordapp,
+    Oauth2,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GrantArg {
+    AuthorizationCode,
+    Password,
+    ClientCredentials,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EnvironmentArg {
+    Uat,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ClientAuthArg {
+    Basic,
+    Body,
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    pub provider: ProviderArg,
+    /// A name you will recognise.
+    #[arg(long)]
+    pub label: String,
+    /// The account's id (default: made from the label).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// The client_id (Wazzup, PayU, Wordapp, OAuth 2.0).
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Where the provider sends the browser back: http://127.0.0.1[:port]/path (Latch listens),
+    /// app.latch.desktop:/oauth/callback (the window catches it), or your website (paste the URL).
+    #[arg(long)]
+    pub redirect_uri: Option<String>,
+    /// Scopes, comma- or space-separated (Wazzup default: transport,crm).
+    #[arg(long)]
+    pub scopes: Option<String>,
+    /// How the account gets its tokens.
+    #[arg(long, value_enum)]
+    pub grant: Option<GrantArg>,
+    /// Wazzup or Wordapp server (default: the provider's).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Wazzup: the partner's login e-mail (the password is the secret).
+    #[arg(long)]
+    pub email: Option<String>,
+    /// PayU environment.
+    #[arg(long, value_enum, default_value = "production")]
+    pub environment: EnvironmentArg,
+    /// PayU: the accounts (token) server, instead of the environment's.
+    #[arg(long)]
+    pub accounts_url: Option<String>,
+    /// PayU: the onboarding (consent) server, instead of the environment's.
+    #[arg(long)]
+    pub onboarding_url: Option<String>,
+    /// PayU: your reseller id, sent on the consent page.
+    #[arg(long)]
+    pub reseller_id: Option<String>,
+    /// Wordapp: the username or e-mail for the password grant.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Wordapp: the X-Api-Version header value.
+    #[arg(long)]
+    pub api_version: Option<String>,
+    /// OAuth 2.0: the authorization endpoint.
+    #[arg(long)]
+    pub authorize_url: Option<String>,
+    /// OAuth 2.0: the token endpoint.
+    #[arg(long)]
+    pub token_url: Option<String>,
+    /// OAuth 2.0: the revocation endpoint (RFC 7009).
+    #[arg(long)]
+    pub revoke_url: Option<String>,
+    /// OAuth 2.0: how the client authenticates.
+    #[arg(long, value_enum, default_value = "basic")]
+    pub client_auth: ClientAuthArg,
+    /// OAuth 2.0: turn PKCE off (on by default).
+    #[arg(long)]
+    pub no_pkce: bool,
+    /// GREEN-API: the apiUrl from the console.
+    #[arg(long)]
+    pub api_url: Option<String>,
+    /// GREEN-API: the idInstance.
+    #[arg(long)]
+    pub instance: Option<u64>,
+    /// GREEN-API: the WhatsApp phone number to link.
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// Read the account's secret from the first line of stdin (the client_secret; Wazzup: the
+    /// partner password; GREEN-API: the apiTokenInstance).
+    #[arg(long, conflicts_with = "secret_env")]
+    pub secret_stdin: bool,
+    /// Read the account's secret from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub secret_env: Option<String>,
+}

@@ -1,0 +1,53 @@
+//! `latch sandbox`: the fake providers, for trying Latch with no credentials.
+
+use crate::exit::Failure;
+use crate::output::print_json;
+use latch_sandbox::{Ports, Sandbox, SandboxConfig};
+
+/// Fixed ports, so the README's `latch add` examples work as written.
+pub const PORTS: Ports = Ports {
+    wazzup: 8971,
+    payu: 8972,
+    wordapp: 8973,
+    green_api: 8974,
+    oauth2: 8975,
+};
+
+pub fn run(any_port: bool, json: bool) -> Result<(), Failure> {
+    let mut config = SandboxConfig::demo();
+    if !any_port {
+        config.ports = Some(PORTS);
+    }
+    crate::block_on(async {
+        let sandbox = Sandbox::start(config).await.map_err(|e| Failure {
+            status: 1,
+            message: format!(
+                "could not start the sandbox on 127.0.0.1: {e}{}",
+                if any_port {
+                    ""
+                } else {
+                    " (ports 8971-8975 taken? try --any-port)"
+                }
+            ),
+        })?;
+        let servers = sandbox.describe();
+        if json {
+            let map: serde_json::Map<String, serde_json::Value> = servers
+                .iter()
+                .map(|(name, url)| (name.to_string(), url.clone().into()))
+                .collect();
+            print_json(&map);
+        } else {
+            println!("Latch sandbox: fake providers on 127.0.0.1 (Ctrl-C stops them)");
+            for (name, url) in &servers {
+                println!("  {name:<10} {url}");
+            }
+            println!("Demo credentials and `latch add` examples: see the README, section \"Try it: the sandbox\".");
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let _ = tokio::signal::ctrl_c().await;
+        drop(sandbox);
+        Ok(())
+    })
+}

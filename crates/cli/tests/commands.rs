@@ -1,0 +1,405 @@
+//! Every `latch` command, run as a script runs it, against the fake providers
+//! and the real keyring.
+
+mod support;
+
+use latch_sandbox::{Fault, FaultKind};
+use std::io::Write;
+use std::process::Stdio;
+use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wordapp_password_grant_add_connect_token_header_with_json_shapes() {
+    let Some(env) = env().await else { return };
+    let id = env.wordapp_password_account();
+    assert_eq!(env.sandbox.wordapp().count("wordapp.token"), 1);
+
+    let accounts = env.json(&["accounts"]);
+    let row = &accounts[0];
+    let mut keys: Vec<&str> = row.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["expires_at", "expires_in", "id", "label", "provider", "scope", "status"]
+    );
+    assert_eq!(
+        (row["id"].as_str(), row["provider"].as_str(), row["status"].as_str()),
+        (Some(&*id), Some("wordapp"), Some("valid"))
+    );
+    assert!(row["expires_in"].as_i64().unwrap() > 7000);
+
+    let token = env.json(&["token", &id]);
+    let plain = env.ok(&["token", &id], "");
+    assert_eq!(plain.trim_end(), token["access_token"].as_str().unwrap());
+    assert_eq!(token["account"], id.as_str());
+    assert_eq!(token["token_type"], "bearer");
+    assert_eq!(
+        env.ok(&["header", &id], ""),
+        format!("Authorization: Bearer {}\n", plain.trim_end())
+    );
+    assert_eq!(
+        env.sandbox.wordapp().count("wordapp.token"),
+        1,
+        "a valid token is not refreshed"
+    );
+
+    let refreshed = env.json(&["refresh", &id]);
+    assert!(refreshed["expires_at"].as_i64().is_some());
+    assert_eq!(env.sandbox.wordapp().count("wordapp.token"), 2);
+    assert_ne!(env.ok(&["token", &id], ""), plain, "refresh gave a new access token");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wazzup_connect_through_the_loopback_listener_closes_the_port() {
+    let Some(env) = env().await else { return };
+    let id = unique("wazzup");
+    let base = env.sandbox.wazzup().base_url();
+    let add = env
+        .cmd(&[
+            "add",
+            "wazzup",
+            "--label",
+            "Wazzup",
+            "--id",
+            &id,
+            "--client-id",
+            "demo-wazzup-client",
+            "--email",
+            "partner@demo.latch",
+            "--redirect-uri",
+            &env.loopback_redirect,
+            "--base-url",
+            &base,
+            "--secret-env",
+            "WAZZUP_PARTNER_PASSWORD",
+        ])
+        .env("WAZZUP_PARTNER_PASSWORD", "demo-partner-password")
+        .output()
+        .unwrap();
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+
+    let mut child = env
+        .cmd(&["connect", &id, "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = read_line_starting(&mut stdout_reader(&mut child), "http");
+    assert!(
+        url.contains("/v2/oauth/authorize?") && url.contains("code_challenge_method=S256"),
+        "{url}"
+    );
+    let back = follow_sign_in(&url).await;
+    assert!(back.starts_with(&env.loopback_redirect), "{back}");
+    let page = reqwest::get(&back).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("return to Latch"));
+    let out = wait(child);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let port = url::Url::parse(&env.loopback_redirect).unwrap().port().unwrap();
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the loopback port must be closed"
+    );
+    let exchange = env
+        .sandbox
+        .wazzup()
+        .requests()
+        .into_iter()
+        .find(|r| r.route == "wazzup.token")
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&exchange.body).unwrap();
+    assert_eq!(body["grant_type"], "authorization_code");
+    assert!(body["authorize_code_data"]["code_verifier"].as_str().unwrap().len() >= 43);
+    assert!(
+        env.ok(&["token", &id], "").starts_with("eyJ"),
+        "Wazzup's access tokens look like JWTs"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payu_connect_by_pasting_the_redirect_url_and_rejecting_a_forged_one() {
+    let Some(env) = env().await else { return };
+    let id = unique("payu");
+    let payu = env.sandbox.payu().base_url();
+    env.ok(
+        &[
+            "add",
+            "payu",
+            "--label",
+            "PayU",
+            "--id",
+            &id,
+            "--environment",
+            "uat",
+            "--accounts-url",
+            &payu,
+            "--onboarding-url",
+            &payu,
+            "--client-id",
+            "demo-payu-client",
+            "--redirect-uri",
+            SCHEME_REDIRECT,
+            "--reseller-id",
+            "demo-reseller",
+            "--secret-stdin",
+        ],
+        "demo-payu-secret\n",
+    );
+
+    // A forged paste: the right shape, another state. Rejected, nothing stored.
+    let mut child = env
+        .cmd(&["connect", &id, "--no-browser"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = read_line_starting(&mut stdout_reader(&mut child), "http");
+    let back = follow_sign_in(&url).await;
+    assert!(
+        back.starts_with(SCHEME_REDIRECT) && back.contains("auth_code="),
+        "{back}"
+    );
+    let forged = back.replace("state=", "state=x");
+    writeln!(child.stdin.take().unwrap(), "{forged}").unwrap();
+    let out = wait(child);
+    assert_eq!(out.status.code(), Some(8), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("state"));
+    assert_eq!(env.json(&["accounts"])[0]["status"], "not-connected");
+    assert_eq!(
+        env.sandbox.payu().count("payu.token"),
+        0,
+        "a forged callback never reaches the token endpoint"
+    );
+
+    // The real paste connects.
+    let mut child = env
+        .cmd(&["connect", &id, "--no-browser"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = read_line_starting(&mut stdout_reader(&mut child), "http");
+    let back = follow_sign_in(&url).await;
+    writeln!(child.stdin.take().unwrap(), "{back}").unwrap();
+    let out = wait(child);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let row = &env.json(&["accounts"])[0];
+    assert_eq!(row["status"], "valid");
+    assert!(row["scope"].as_str().unwrap().contains("credentials_using_oauth"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_statuses_say_what_kind_of_failure_it_was() {
+    let Some(env) = env().await else { return };
+    let one_line = |out: &std::process::Output| {
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(err.starts_with("latch: ") || err.starts_with("error: "), "{err}");
+        err
+    };
+
+    // usage
+    let out = env.run(&["add", "payu", "--label", "x", "--secret-stdin"], "s\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_line(&out).contains("--client-id"));
+    // not found
+    let out = env.run(&["token", "no-such-account"], "");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(one_line(&out).contains("no-such-account"));
+
+    // provider refused: client credentials with the wrong secret
+    let wrong = unique("wordapp-cc");
+    let base = env.sandbox.wordapp().base_url();
+    env.ok(
+        &[
+            "add",
+            "wordapp",
+            "--label",
+            "CC",
+            "--id",
+            &wrong,
+            "--grant",
+            "client-credentials",
+            "--client-id",
+            "demo-wordapp-client",
+            "--base-url",
+            &base,
+            "--secret-stdin",
+        ],
+        "not-the-secret\n",
+    );
+    let out = env.run(&["connect", &wrong], "");
+    assert_eq!(out.status.code(), Some(5), "{}", one_line(&out));
+
+    // network: nothing listens there
+    let dead = unique("wordapp-dead");
+    let closed = format!(
+        "http://127.0.0.1:{}",
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    );
+    env.ok(
+        &[
+            "add",
+            "wordapp",
+            "--label",
+            "Dead",
+            "--id",
+            &dead,
+            "--grant",
+            "client-credentials",
+            "--client-id",
+            "demo-wordapp-client",
+            "--base-url",
+            &closed,
+            "--secret-stdin",
+        ],
+        "demo-wordapp-secret\n",
+    );
+    let out = env.run(&["connect", &dead], "");
+    assert_eq!(out.status.code(), Some(6), "{}", one_line(&out));
+
+    // needs reconnect: Wordapp refuses the refresh token (RFC 6749 invalid_grant)
+    let id = env.wordapp_password_account();
+    env.sandbox.wordapp().inject(
+        "wordapp.token",
+        Fault::once(FaultKind::json_status(
+            400,
+            serde_json::json!({"error": "invalid_grant", "error_description": "The provided authorization grant is invalid."}),
+        )),
+    );
+    let out = env.run(&["refresh", &id], "");
+    assert_eq!(out.status.code(), Some(4), "{}", one_line(&out));
+    let row = env
+        .json(&["accounts"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(row["status"], "needs-reconnect");
+    assert!(row["reason"].as_str().is_some());
+
+    // keyring: no D-Bus session at all
+    let out = env
+        .cmd(&["token", &id])
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    assert!(one_line(&out).contains("keyring"));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_token_calls_on_an_expiring_token_make_one_refresh() {
+    let Some(env) = env().await else { return };
+    env.sandbox.wordapp().settings().expires_in = 30; // within `token`'s one-minute margin
+    let id = env.wordapp_password_account();
+    env.sandbox.wordapp().settings().expires_in = 7200;
+    let before = env.sandbox.wordapp().count("wordapp.token");
+
+    let children: Vec<_> = (0..50)
+        .map(|_| {
+            env.cmd(&["token", &id])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<_> = children.into_iter().map(wait).collect();
+    for out in &outputs {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let tokens: std::collections::HashSet<_> = outputs.iter().map(|o| o.stdout.clone()).collect();
+    assert_eq!(tokens.len(), 1, "all 50 print the same token");
+    assert_eq!(
+        env.sandbox.wordapp().count("wordapp.token") - before,
+        1,
+        "exactly one refresh at the provider"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_then_remove() {
+    let Some(env) = env().await else { return };
+    let id = env.wordapp_password_account();
+    let out = env.run(&["revoke", &id], "");
+    assert_eq!(out.status.code(), Some(2), "no --yes and no terminal: refuse to guess");
+    assert_eq!(env.sandbox.wordapp().count("wordapp.revoke"), 0);
+
+    let revoked = env.json(&["revoke", &id, "--yes"]);
+    assert_eq!(revoked["outcome"], "revoked");
+    assert_eq!(env.sandbox.wordapp().count("wordapp.revoke"), 1);
+    assert_eq!(env.json(&["accounts"])[0]["status"], "revoked");
+    assert_eq!(env.run(&["token", &id], "").status.code(), Some(4));
+
+    let removed = env.json(&["remove", &id, "--yes"]);
+    assert_eq!(removed["removed"], true);
+    assert_eq!(env.json(&["accounts"]), serde_json::json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_come_from_stdin_or_a_named_variable_never_a_flag() {
+    let Some(env) = env().await else { return };
+    let out = env.run(
+        &[
+            "add",
+            "payu",
+            "--label",
+            "x",
+            "--client-id",
+            "c",
+            "--redirect-uri",
+            "https://x",
+            "--client-secret",
+            "s",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2), "there is no flag for a secret");
+    let out = env
+        .cmd(&[
+            "add",
+            "payu",
+            "--label",
+            "x",
+            "--client-id",
+            "c",
+            "--redirect-uri",
+            "https://x",
+            "--secret-env",
+            "LATCH_TEST_UNSET_VAR",
+        ])
+        .env_remove("LATCH_TEST_UNSET_VAR")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("LATCH_TEST_UNSET_VAR"));
+    assert_eq!(env.json(&["accounts"]), serde_json::json!([]), "nothing half-made");
+}
+
+#[test]
+fn completions_for_bash_zsh_and_fish() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_latch"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            script.contains("latch") && script.contains("connect") && script.contains("token"),
+            "{shell}"
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! A harness for running the built `latch` against the fake providers: each
+//! test gets its own `LATCH_HOME` and a running sandbox, and talks to the
+//! real keyring of the test command's private D-Bus session.
+
+#![allow(dead_code)]
+
+use latch_sandbox::{DemoCredentials, Sandbox, SandboxConfig};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Env {
+    pub home: tempfile::TempDir,
+    pub sandbox: Sandbox,
+    /// A loopback redirect on a port no other test uses, registered with every fake.
+    pub loopback_redirect: String,
+}
+
+pub const SCHEME_REDIRECT: &str = "app.latch.desktop:/oauth/callback";
+
+/// `None` (and a note on stderr) when the test command's keyring is not there.
+pub async fn env() -> Option<Env> {
+    if std::env::var_os("LATCH_TEST_KEYRING").is_none() {
+        eprintln!("skipped: needs the private keyring that scripts/test starts (LATCH_TEST_KEYRING)");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let loopback_redirect = format!("http://127.0.0.1:{port}/callback");
+    let mut config = SandboxConfig::demo();
+    config.demo = DemoCredentials {
+        redirect_uris: vec![SCHEME_REDIRECT.into(), loopback_redirect.clone()],
+        ..DemoCredentials::default()
+    };
+    let sandbox = Sandbox::start(config).await.expect("sandbox");
+    Some(Env {
+        home: tempfile::tempdir().unwrap(),
+        sandbox,
+        loopback_redirect,
+    })
+}
+
+/// A test-unique account id: every test shares one keyring.
+pub fn unique(name: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("{name}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+impl Env {
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_latch"));
+        cmd.args(args)
+            .env("LATCH_HOME", self.home.path())
+            .env_remove("LATCH_NO_BROWSER");
+        cmd
+    }
+
+    /// Runs `latch` with `stdin` and waits for it.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("latch runs");
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        wait(child)
+    }
+
+    /// Runs `latch` and expects success; returns stdout.
+    pub fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run(args, stdin);
+        assert!(
+            out.status.success(),
+            "latch {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all, "")).expect("JSON on stdout")
+    }
+
+    /// Adds a Wordapp account on the password grant and connects it.
+    pub fn wordapp_password_account(&self) -> String {
+        let id = unique("wordapp");
+        let base = self.sandbox.wordapp().base_url();
+        self.ok(
+            &[
+                "add",
+                "wordapp",
+                "--label",
+                "Wordapp",
+                "--id",
+                &id,
+                "--grant",
+                "password",
+                "--client-id",
+                "demo-wordapp-client",
+                "--username",
+                "demo",
+                "--base-url",
+                &base,
+                "--secret-stdin",
+            ],
+            "demo-wordapp-secret\n",
+        );
+        self.ok(&["connect", &id], "demo-password\n");
+        id
+    }
+}
+
+pub fn wait(child: Child) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pid = child.id();
+    let waiter = std::thread::spawn(move || child.wait_with_output().expect("latch output"));
+    while !waiter.is_finished() {
+        assert!(
+            Instant::now() < deadline,
+            "latch (pid {pid}) did not finish within a minute"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    waiter.join().unwrap()
+}
+
+/// Reads lines from a child's stdout until one starts with `prefix`.
+pub fn read_line_starting(reader: &mut impl BufRead, prefix: &str) -> String {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "latch closed stdout before printing {prefix}"
+        );
+        if line.starts_with(prefix) {
+            return line.trim_end().to_owned();
+        }
+    }
+}
+
+/// What a browser does with the sign-in URL: the fake consents at once and
+/// redirects; returns where it redirected to.
+pub async fn follow_sign_in(url: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = client.get(url).send().await.expect("the fake's authorize page");
+    assert!(
+        answer.status().is_redirection(),
+        "the fake did not redirect: {}",
+        answer.status()
+    );
+    answer.headers()["location"].to_str().unwrap().to_owned()
+}
+
+pub fn stdout_reader(child: &mut Child) -> BufReader<std::process::ChildStdout> {
+    BufReader::new(child.stdout.take().unwrap())
+}

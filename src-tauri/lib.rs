@@ -3,6 +3,7 @@
 //! and single-instance plugins feeding callback URLs into it.
 
 mod commands;
+mod state;
 
 use tauri::Manager;
 
@@ -20,11 +21,15 @@ pub fn run() {
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        .manage(state::AppState::open())
         .setup(|app| {
             register_scheme_for_development(app);
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::list_accounts])
+        .invoke_handler(tauri::generate_handler![
+            commands::list_accounts,
+            commands::keyring_problem
+        ])
         .run(tauri::generate_context!())
         .expect("Latch could not start its window");
 }

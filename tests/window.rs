@@ -11,6 +11,14 @@ async fn empty_window_offers_connect_and_opens_the_provider_picker() {
     let window = Window::launch().await;
 
     assert_eq!(window.text("#empty-title").await, "No accounts yet");
+    assert!(
+        window
+            .client
+            .find(fantoccini::Locator::Css("[data-testid=keyring-problem]"))
+            .await
+            .is_err(),
+        "the test keyring works, so no keyring problem is shown"
+    );
     window.screenshot("empty-state").await;
 
     let button = window.wait_for("[data-testid=connect-account]").await;
@@ -34,5 +42,25 @@ async fn empty_window_offers_connect_and_opens_the_provider_picker() {
         "screenshot too small to hold a window"
     );
 
+    window.close().await;
+}
+
+#[tokio::test]
+async fn without_a_keyring_the_window_says_so_plainly_and_stays_up() {
+    let window = Window::launch_with(&[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/latch-test-bus")]).await;
+
+    let problem = window.text("[data-testid=keyring-problem]").await;
+    assert!(problem.contains("keyring"), "{problem}");
+    assert!(
+        problem.contains("gnome-keyring") || problem.contains("KeePassXC"),
+        "says how to fix it: {problem}"
+    );
+    assert_eq!(problem.lines().count(), 1);
+
+    // Still usable: the empty state and the picker work.
+    assert_eq!(window.text("#empty-title").await, "No accounts yet");
+    window.screenshot("no-keyring").await;
+    window.click("[data-testid=connect-account]").await;
+    window.wait_for("[data-testid=provider-picker]").await;
     window.close().await;
 }

@@ -40,6 +40,11 @@ impl Drop for Driver {
 impl Window {
     /// Starts the built `latch-desktop` and waits for its WebDriver session.
     pub async fn launch() -> Window {
+        Self::launch_with(&[]).await
+    }
+
+    /// The same, with extra environment for the app (it inherits tauri-driver's).
+    pub async fn launch_with(env: &[(&str, &str)]) -> Window {
         require_env(
             "DISPLAY",
             "run the window tests under Xvfb (the test command does: scripts/test)",
@@ -55,6 +60,7 @@ impl Window {
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("LATCH_HOME", home.path())
             .env("LATCH_NO_SCHEME_REGISTRATION", "1")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .process_group(0)

@@ -10,7 +10,7 @@ import App from "./App.svelte";
 describe("the window with no accounts", () => {
   beforeEach(() => {
     invoke.mockReset();
-    invoke.mockResolvedValue([]);
+    invoke.mockImplementation(async (command: string) => (command === "list_accounts" ? [] : null));
   });
 
   it("asks the core for the accounts and shows the empty state", async () => {
@@ -18,6 +18,16 @@ describe("the window with no accounts", () => {
     expect(await screen.findByRole("heading", { name: "No accounts yet" })).toBeInTheDocument();
     expect(invoke).toHaveBeenCalledWith("list_accounts");
     expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+  });
+
+  it("shows the keyring's problem in plain words and keeps working", async () => {
+    invoke.mockImplementation(async (command: string) =>
+      command === "keyring_problem" ? "There is no D-Bus session, so Latch cannot reach the system keyring." : [],
+    );
+    render(App);
+    expect(await screen.findByRole("alert")).toHaveTextContent("cannot reach the system keyring");
+    expect(screen.getByRole("button", { name: "Connect account" })).toBeEnabled();
   });
 
   it("opens the provider picker from Connect account, with every provider", async () => {
@@ -43,8 +53,11 @@ describe("the window with no accounts", () => {
   });
 
   it("says so plainly when the core cannot list the accounts", async () => {
-    invoke.mockRejectedValueOnce("the keyring is locked");
+    invoke.mockImplementation(async (command: string) => {
+      if (command === "list_accounts") throw "the data directory is not writable";
+      return null;
+    });
     render(App);
-    expect(await screen.findByRole("alert")).toHaveTextContent("the keyring is locked");
+    expect(await screen.findByRole("alert")).toHaveTextContent("the data directory is not writable");
   });
 });

@@ -403,3 +403,123 @@ fn completions_for_bash_zsh_and_fish() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_the_data_directory_or_any_output_after_connect_and_refreshes() {
+    let Some(env) = env().await else { return };
+    let mut printed = String::new();
+    let id = unique("wordapp-audit");
+    let base = env.sandbox.wordapp().base_url();
+    let mut run = |args: &[&str], stdin: &str| {
+        let out = env.run(args, stdin);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        printed.push_str(&String::from_utf8_lossy(&out.stderr));
+        if !matches!(args.first(), Some(&"token" | &"header")) {
+            printed.push_str(&String::from_utf8_lossy(&out.stdout));
+        }
+    };
+    run(
+        &[
+            "add",
+            "wordapp",
+            "--label",
+            "Audit",
+            "--id",
+            &id,
+            "--grant",
+            "password",
+            "--client-id",
+            "demo-wordapp-client",
+            "--username",
+            "demo",
+            "--base-url",
+            &base,
+            "--secret-stdin",
+        ],
+        "demo-wordapp-secret\n",
+    );
+    run(&["connect", &id], "demo-password\n");
+    for _ in 0..3 {
+        run(&["refresh", &id], "");
+    }
+    run(&["accounts"], "");
+    run(&["--json", "accounts"], "");
+
+    // Every secret that existed: what Latch sent and what the provider answered.
+    let mut secrets = vec!["demo-wordapp-secret".to_owned(), "demo-password".to_owned()];
+    for request in env.sandbox.wordapp().requests() {
+        secrets.extend(
+            request
+                .form()
+                .into_iter()
+                .filter(|(k, _)| k.contains("token"))
+                .map(|(_, v)| v),
+        );
+    }
+    let token = env.json(&["token", &id])["access_token"].as_str().unwrap().to_owned();
+    secrets.push(token);
+    assert!(
+        secrets.len() >= 6,
+        "the refreshes sent their refresh tokens: {}",
+        secrets.len()
+    );
+
+    let mut files = String::new();
+    for entry in walk(env.home.path()) {
+        files.push_str(&String::from_utf8_lossy(&std::fs::read(&entry).unwrap()));
+    }
+    assert!(files.contains(&id), "the index is in the data directory");
+    for secret in &secrets {
+        assert!(!files.contains(secret.as_str()), "a secret is in the data directory");
+        assert!(
+            !printed.contains(secret.as_str()),
+            "a secret was printed by a command that should not"
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path))
+        } else {
+            out.push(path)
+        }
+    }
+    out
+}
+
+#[test]
+fn latch_sandbox_starts_the_fakes_and_prints_their_addresses() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_latch"))
+        .args(["sandbox", "--any-port"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = stdout_reader(&mut child);
+    let mut lines = Vec::new();
+    for name in ["wazzup", "payu", "wordapp", "green-api", "oauth2"] {
+        let line = read_line_starting(&mut reader, &format!("  {name}"));
+        let url = line.split_whitespace().last().unwrap().to_owned();
+        assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+        lines.push(url);
+    }
+    // Each answers HTTP on its port (a 404 for / is an answer).
+    for url in &lines {
+        let port = url.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(stream, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 "), "{url} answered {answer:?}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -23,3 +23,8 @@ export interface Account {
 export function listAccounts(): Promise<Account[]> {
   return invoke<Account[]>("list_accounts");
 }
+
+/** The plain sentence saying why the keyring cannot be used, or null. */
+export function keyringProblem(): Promise<string | null> {
+  return invoke<string | null>("keyring_problem");
+}

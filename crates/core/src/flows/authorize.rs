@@ -100,6 +100,19 @@ impl PendingFlows {
         }
     }
 
+    /// The one way in for every redirect (deep link, loopback, paste): the
+    /// callback is read strictly, then the flow its `state` names is taken.
+    /// A callback that names no pending flow leaves every flow in place, so
+    /// junk or a forgery cannot cancel the real sign-in.
+    pub fn accept(&self, callback_url: &str) -> Result<(PendingFlow, CallbackParams), Error> {
+        let params = CallbackParams::from_url(callback_url)?;
+        let Some(state) = &params.state else {
+            return Err(Error::CallbackRejected("it carries no state".into()));
+        };
+        let flow = self.take(state)?;
+        Ok((flow, params))
+    }
+
     pub fn len(&self) -> usize {
         self.flows.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
@@ -150,23 +163,72 @@ impl CallbackParams {
 
     /// Reads a full callback URL (deep link, loopback request, or one the
     /// person pasted). A bare query (`code=…&state=…`) is accepted too.
+    ///
+    /// This is the one gate every redirect passes, so it is strict: a URL
+    /// over [`MAX_CALLBACK_LEN`], a parameter that appears twice (`code`,
+    /// `state`, `error`…: which one would be the real one?), or
+    /// percent-encoding that does not decode to UTF-8 is refused outright,
+    /// never guessed at.
     pub fn from_url(input: &str) -> Result<Self, Error> {
         let input = input.trim();
-        if let Ok(url) = Url::parse(input) {
-            let mut params = Self::from_pairs(url.query_pairs().into_owned());
-            params.redirect_base = Some(base_of(&url));
-            return Ok(params);
+        if input.len() > MAX_CALLBACK_LEN {
+            return Err(Error::CallbackRejected(format!(
+                "its address is {} bytes long, more than the {} a real callback needs",
+                input.len(),
+                MAX_CALLBACK_LEN
+            )));
         }
-        let query = input.strip_prefix('?').unwrap_or(input);
-        if query.contains('=') && !query.contains(char::is_whitespace) {
-            return Ok(Self::from_pairs(
-                url::form_urlencoded::parse(query.as_bytes()).into_owned(),
-            ));
+        let (base, query) = match Url::parse(input) {
+            Ok(url) => (Some(base_of(&url)), url.query().unwrap_or_default().to_owned()),
+            Err(_) => {
+                let query = input.strip_prefix('?').unwrap_or(input);
+                if !query.contains('=') || query.contains(char::is_whitespace) {
+                    return Err(Error::InvalidInput(
+                        "That is not a callback URL; paste the whole address the browser showed after you approved access."
+                            .into(),
+                    ));
+                }
+                (None, query.to_owned())
+            }
+        };
+        let pairs = strict_query_pairs(&query)?;
+        let mut seen = std::collections::HashSet::new();
+        for (key, _) in &pairs {
+            let key = if key == "auth_code" { "code" } else { key.as_str() };
+            if CALLBACK_KEYS.contains(&key) && !seen.insert(key.to_owned()) {
+                return Err(Error::CallbackRejected(format!("it carries `{key}` more than once")));
+            }
         }
-        Err(Error::InvalidInput(
-            "That is not a callback URL; paste the whole address the browser showed after you approved access.".into(),
-        ))
+        let mut params = Self::from_pairs(pairs);
+        params.redirect_base = base;
+        Ok(params)
     }
+}
+
+/// The longest callback URL accepted (a real one is a few hundred bytes).
+pub const MAX_CALLBACK_LEN: usize = 8 * 1024;
+
+/// The parameters whose repetition makes a callback ambiguous.
+const CALLBACK_KEYS: [&str; 5] = ["code", "state", "error", "error_description", "merchantId"];
+
+/// `application/x-www-form-urlencoded` pairs, refusing what does not decode
+/// to UTF-8 (the `url` crate would replace it silently).
+fn strict_query_pairs(query: &str) -> Result<Vec<(String, String)>, Error> {
+    let decode = |raw: &str| -> Result<String, Error> {
+        let plus_as_space = raw.replace('+', " ");
+        percent_encoding::percent_decode_str(&plus_as_space)
+            .decode_utf8()
+            .map(|s| s.into_owned())
+            .map_err(|_| Error::CallbackRejected("its parameters are not valid UTF-8 once decoded".into()))
+    };
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode(key)?, decode(value)?))
+        })
+        .collect()
 }
 
 /// A URL without its query and fragment, for comparing redirect addresses.

@@ -1,0 +1,280 @@
+//! Forged and broken callbacks: each is rejected with a clear message,
+//! nothing reaches the token endpoint or the store, and the real sign-in
+//! still completes afterwards where that is safe (issue 5's list).
+
+mod flows_support;
+
+use flows_support::*;
+use latch_core::flows::PendingFlows;
+use latch_core::model::{Account, AccountId, AccountSecrets, Grant};
+use latch_core::{Engine, ErrorKind};
+use latch_sandbox::Sandbox;
+
+struct Case {
+    sb: Sandbox,
+    engine: Engine,
+    account: Account,
+    secrets: AccountSecrets,
+    flows: PendingFlows,
+    /// The address the fake's consent page redirected to: the real callback.
+    real: String,
+}
+
+async fn case() -> Case {
+    let sb = sandbox().await;
+    let engine = engine();
+    let (account, secrets) = wazzup(&sb, Grant::AuthorizationCode);
+    let (url, flow) = engine.start_authorization(&account, &secrets).unwrap();
+    let real = browse(&url).await;
+    let flows = PendingFlows::new();
+    flows.insert(flow);
+    Case {
+        sb,
+        engine,
+        account,
+        secrets,
+        flows,
+        real,
+    }
+}
+
+impl Case {
+    fn state(&self) -> String {
+        url_param(&self.real, "state")
+    }
+
+    fn code(&self) -> String {
+        url_param(&self.real, "code")
+    }
+
+    /// Runs a callback through the whole path: accept, then complete.
+    async fn deliver(&self, callback: &str) -> Result<(), latch_core::Error> {
+        let (flow, params) = self.flows.accept(callback)?;
+        self.engine
+            .complete(&self.account, &self.secrets, flow, params)
+            .await
+            .map(|_| ())
+    }
+
+    /// Rejected with `kind`, the message containing `words`; nothing sent.
+    async fn rejects(&self, callback: &str, kind: ErrorKind, words: &str) {
+        let e = self.deliver(callback).await.expect_err(callback);
+        assert_eq!(e.kind(), kind, "{callback}: {e}");
+        assert!(
+            e.to_string().contains(words),
+            "{callback}: `{e}` should mention `{words}`"
+        );
+        assert_eq!(
+            self.sb.wazzup().count("wazzup.token"),
+            0,
+            "{callback} reached the token endpoint"
+        );
+    }
+
+    /// The real callback still completes (the flow survived the forgery).
+    async fn real_still_completes(&self) {
+        self.deliver(&self.real.clone())
+            .await
+            .expect("the real callback completes");
+        assert_eq!(self.sb.wazzup().count("wazzup.token"), 1);
+    }
+}
+
+fn url_param(url: &str, name: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .unwrap()
+        .1
+        .into_owned()
+}
+
+const REJECTED: ErrorKind = ErrorKind::CallbackRejected;
+
+#[tokio::test]
+async fn forged_unknown_state_leaves_the_real_flow_usable() {
+    let c = case().await;
+    c.rejects(
+        &format!("{REDIRECT}?code={}&state=not-ours", c.code()),
+        REJECTED,
+        "matches no sign-in",
+    )
+    .await;
+    c.real_still_completes().await;
+}
+
+#[tokio::test]
+async fn forged_state_in_another_case_is_another_state() {
+    let c = case().await;
+    let swapped: String = c
+        .state()
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_lowercase() {
+                ch.to_ascii_uppercase()
+            } else {
+                ch.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    assert_ne!(swapped, c.state());
+    c.rejects(
+        &format!("{REDIRECT}?code={}&state={swapped}", c.code()),
+        REJECTED,
+        "matches no sign-in",
+    )
+    .await;
+    c.real_still_completes().await;
+}
+
+#[tokio::test]
+async fn forged_replayed_callback_is_refused_the_second_time() {
+    let c = case().await;
+    c.real_still_completes().await;
+    let e = c.deliver(&c.real.clone()).await.unwrap_err();
+    assert_eq!(e.kind(), REJECTED);
+    assert!(e.to_string().contains("already used"), "{e}");
+    assert_eq!(
+        c.sb.wazzup().count("wazzup.token"),
+        1,
+        "a replay never reaches the provider"
+    );
+}
+
+#[tokio::test]
+async fn forged_callback_after_the_deadline_is_refused() {
+    let sb = sandbox().await;
+    let engine = engine();
+    let (account, secrets) = wazzup(&sb, Grant::AuthorizationCode);
+    let (url, mut flow) = engine.start_authorization(&account, &secrets).unwrap();
+    flow.deadline = latch_core::time::now() - 1;
+    let real = browse(&url).await;
+    let flows = PendingFlows::new();
+    flows.insert(flow);
+    let e = flows.accept(&real).unwrap_err();
+    assert_eq!(e.kind(), REJECTED);
+    assert!(e.to_string().contains("10 minutes"), "{e}");
+    assert_eq!(sb.wazzup().count("wazzup.token"), 0);
+}
+
+#[tokio::test]
+async fn forged_state_of_another_account_is_refused() {
+    let c = case().await;
+    let (flow, params) = c.flows.accept(&c.real).unwrap();
+    let mut other = c.account.clone();
+    other.id = AccountId::parse("wazzup-other").unwrap();
+    let e = c.engine.complete(&other, &c.secrets, flow, params).await.unwrap_err();
+    assert_eq!(e.kind(), REJECTED);
+    assert!(e.to_string().contains("another account"), "{e}");
+    assert_eq!(c.sb.wazzup().count("wazzup.token"), 0);
+}
+
+#[tokio::test]
+async fn forged_callbacks_with_missing_or_doubled_parameters_are_refused() {
+    let c = case().await;
+    let (code, state) = (c.code(), c.state());
+    c.rejects(&format!("{REDIRECT}?code={code}"), REJECTED, "no state")
+        .await;
+    c.rejects(
+        &format!("{REDIRECT}?code={code}&code=other&state={state}"),
+        REJECTED,
+        "`code` more than once",
+    )
+    .await;
+    c.rejects(
+        &format!("{REDIRECT}?code={code}&state={state}&state=other"),
+        REJECTED,
+        "`state` more than once",
+    )
+    .await;
+    c.rejects(
+        &format!("{REDIRECT}?auth_code={code}&code={code}&state={state}"),
+        REJECTED,
+        "more than once",
+    )
+    .await;
+    // The flow survived every one of those; now a callback with the right state but no code uses it up.
+    c.rejects(&format!("{REDIRECT}?state={state}"), REJECTED, "no authorization code")
+        .await;
+}
+
+#[tokio::test]
+async fn forged_redirect_to_another_path_or_host_is_refused() {
+    let c = case().await;
+    let (code, state) = (c.code(), c.state());
+    c.rejects(
+        &format!("app.latch.desktop:/elsewhere?code={code}&state={state}"),
+        REJECTED,
+        "another redirect address",
+    )
+    .await;
+    let c = case().await;
+    let (code, state) = (c.code(), c.state());
+    c.rejects(
+        &format!("https://evil.example/oauth/callback?code={code}&state={state}"),
+        REJECTED,
+        "another redirect address",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn forged_oversized_or_undecodable_callbacks_are_refused_and_the_flow_survives() {
+    let c = case().await;
+    let (code, state) = (c.code(), c.state());
+    let padding = "x".repeat(9 * 1024);
+    c.rejects(
+        &format!("{REDIRECT}?code={code}&state={state}&pad={padding}"),
+        REJECTED,
+        "more than the 8192",
+    )
+    .await;
+    c.rejects(
+        &format!("{REDIRECT}?code={code}&state={state}%FF%FE"),
+        REJECTED,
+        "not valid UTF-8",
+    )
+    .await;
+    c.rejects(
+        &format!("{REDIRECT}?code=%C3%28&state={state}"),
+        REJECTED,
+        "not valid UTF-8",
+    )
+    .await;
+    c.rejects(
+        "this is not a callback at all",
+        ErrorKind::InvalidInput,
+        "not a callback URL",
+    )
+    .await;
+    c.real_still_completes().await;
+}
+
+#[tokio::test]
+async fn denied_access_becomes_a_clear_message_and_stores_nothing() {
+    let c = case().await;
+    let state = c.state();
+    let e = c
+        .deliver(&format!(
+            "{REDIRECT}?error=access_denied&error_description=The+user+refused&state={state}"
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("access_denied") || e.to_string().contains("refused"),
+        "{e}"
+    );
+    assert_eq!(c.sb.wazzup().count("wazzup.token"), 0);
+}
+
+/// The flow table never keeps a flow it handed out, so a flow cannot be
+/// completed twice even by two racing callbacks.
+#[tokio::test]
+async fn two_racing_real_callbacks_complete_once() {
+    let c = case().await;
+    let first = c.flows.accept(&c.real);
+    let second = c.flows.accept(&c.real);
+    assert!(first.is_ok());
+    assert_eq!(second.unwrap_err().kind(), REJECTED);
+}

@@ -25,6 +25,8 @@ pub enum Command {
     Add(Box<AddArgs>),
     /// Run the account's flow and store its tokens.
     Connect(ConnectArgs),
+    /// GREEN-API: link a WhatsApp number to the instance with a code typed on the phone.
+    Link(LinkArgs),
     /// Print a valid access token, refreshing it first if it expires within a minute.
     Token(AccountArg),
     /// Print `Authorization: Bearer <token>`, refreshing first like `token`.
@@ -73,6 +75,24 @@ pub struct ConnectArgs {
     /// For the password grant: the username or e-mail (default: the account's).
     #[arg(long)]
     pub username: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LinkArgs {
+    /// The account's id (or its label).
+    pub account: String,
+    /// The WhatsApp number with its country code, e.g. "+44 1234 567890" (default: the account's).
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// When a number is linked already: log it out first, then link.
+    #[arg(long)]
+    pub logout: bool,
+    /// Pause between two reads of the instance's state, in milliseconds (tests).
+    #[arg(long, hide = true, value_name = "MS")]
+    pub poll_ms: Option<u64>,
+    /// The code's lifetime, in milliseconds, instead of GREEN-API's 2.5 minutes (tests).
+    #[arg(long, hide = true, value_name = "MS")]
+    pub lifetime_ms: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

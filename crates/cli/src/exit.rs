@@ -18,6 +18,9 @@ pub const NETWORK: u8 = 6;
 pub const STORAGE: u8 = 7;
 /// The sign-in callback was rejected, expired or cancelled.
 pub const CALLBACK: u8 = 8;
+/// `latch link`: the link code expired before it was typed (same number as
+/// CALLBACK: a sign-in that did not complete in time).
+pub const LINK_EXPIRED: u8 = CALLBACK;
 
 pub fn for_kind(kind: ErrorKind) -> u8 {
     match kind {

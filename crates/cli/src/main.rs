@@ -38,6 +38,7 @@ fn run(command: Command, json: bool) -> Result<(), Failure> {
         Command::Add(args) => commands::add::run(&open()?, *args, json),
         Command::Remove(args) => commands::remove::run(&open()?, args, json),
         Command::Connect(args) => block_on(commands::connect::run(&open()?, args, json)),
+        Command::Link(args) => block_on(commands::link::run(&open()?, args, json)),
         Command::Token(args) => block_on(commands::token::token(&open()?, &args.account, json)),
         Command::Header(args) => block_on(commands::token::header(&open()?, &args.account, json)),
         Command::Refresh(args) => block_on(commands::token::refresh(&open()?, &args.account, json)),

@@ -7,8 +7,12 @@
 //! secrets only when the provider's answer allows it.
 
 use crate::error::Error;
-use crate::flows::{CallbackParams, Engine, EngineConfig, PendingFlow, RevokeOutcome, provider_name};
+use crate::flows::{
+    CallbackParams, Engine, EngineConfig, LinkOutcome, LinkWatch, PendingFlow, RevokeOutcome, provider_name,
+};
 use crate::model::{Account, AccountId, AccountSecrets, AccountStatus, ProviderSettings, TokenSet};
+use crate::phone::PhoneNumber;
+use crate::providers::green_api::{InstanceState, LinkCode};
 use crate::secret::Password;
 use crate::store::{KeyringStore, SecretStore, Store, StoreError};
 use std::path::PathBuf;
@@ -183,9 +187,18 @@ impl Latch {
 
     /// Revokes at the provider where it can, then deletes the local secrets
     /// unless the provider said the token is still valid.
+    ///
+    /// A GREEN-API account has no token to revoke: its instance is logged
+    /// out (the WhatsApp number unlinked), then its apiTokenInstance is
+    /// deleted. A 401 or 403 means the instance or the token is gone
+    /// already, which ends it just as well.
     pub async fn revoke(&self, account: &Account) -> Result<RevokeOutcome, Error> {
         let secrets = self.secrets(account)?;
-        let outcome = self.engine.revoke(account, &secrets).await?;
+        let outcome = if let ProviderSettings::GreenApi(_) = account.settings {
+            self.log_out_for_revoke(account, &secrets).await?
+        } else {
+            self.engine.revoke(account, &secrets).await?
+        };
         if outcome.delete_locally() {
             self.secrets
                 .delete(&account.id)
@@ -196,6 +209,76 @@ impl Latch {
             self.store.upsert_account(&account).map_err(storage)?;
         }
         Ok(outcome)
+    }
+
+    async fn log_out_for_revoke(&self, account: &Account, secrets: &AccountSecrets) -> Result<RevokeOutcome, Error> {
+        if secrets.api_token.is_none() {
+            return Ok(RevokeOutcome::NothingToRevoke);
+        }
+        match self.engine.logout(account, secrets).await {
+            Ok(()) => Ok(RevokeOutcome::Revoked),
+            Err(e) if matches!(e.provider_code(), Some("Unauthorized" | "Forbidden")) => Ok(RevokeOutcome::Revoked),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// GREEN-API: the instance's state (getStateInstance).
+    pub async fn instance_state(&self, account: &Account) -> Result<InstanceState, Error> {
+        let secrets = self.secrets(account)?;
+        self.engine.instance_state(account, &secrets).await
+    }
+
+    /// GREEN-API: logs the instance out (unlinks its WhatsApp number). A
+    /// linked account turns back to "not connected".
+    pub async fn logout(&self, account: &Account) -> Result<(), Error> {
+        let secrets = self.secrets(account)?;
+        self.engine.logout(account, &secrets).await?;
+        let mut account = self.fresh(account)?;
+        if account.status == AccountStatus::Linked {
+            account.status = AccountStatus::NotConnected;
+            self.store.upsert_account(&account).map_err(storage)?;
+        }
+        Ok(())
+    }
+
+    /// GREEN-API: asks for a link code for the number as the person typed
+    /// it. A number that cannot be right is refused before any request.
+    pub async fn request_link_code(&self, account: &Account, phone: &str) -> Result<LinkCode, Error> {
+        let phone = PhoneNumber::parse(phone)?;
+        let secrets = self.secrets(account)?;
+        self.engine.request_link_code(account, &secrets, phone).await
+    }
+
+    /// GREEN-API: watches the instance until the code is typed or its
+    /// lifetime (`watch.lifetime`, counted from the code's arrival) is over;
+    /// once linked, the account is marked so with its number.
+    pub async fn wait_until_linked(
+        &self,
+        account: &Account,
+        code: &LinkCode,
+        watch: LinkWatch,
+    ) -> Result<LinkOutcome, Error> {
+        let secrets = self.secrets(account)?;
+        let deadline = code.expires_at(watch.lifetime);
+        let outcome = self
+            .engine
+            .wait_until_linked(account, &secrets, deadline, watch.interval)
+            .await?;
+        if outcome == LinkOutcome::Linked {
+            self.mark_linked(account, code.phone)?;
+        }
+        Ok(outcome)
+    }
+
+    /// GREEN-API: records that the instance is linked to `phone`.
+    pub fn mark_linked(&self, account: &Account, phone: PhoneNumber) -> Result<Account, Error> {
+        let mut account = self.fresh(account)?;
+        if let ProviderSettings::GreenApi(s) = &mut account.settings {
+            s.phone = Some(phone.to_string());
+        }
+        account.status = AccountStatus::Linked;
+        self.store.upsert_account(&account).map_err(storage)?;
+        Ok(account)
     }
 
     /// Forgets an account: its keyring entry and its row in the index.

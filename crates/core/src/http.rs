@@ -137,8 +137,22 @@ impl Http {
     /// Sends a request and reads the whole answer within the timeout and the
     /// size cap. `provider` names the server in every error.
     pub async fn send(&self, provider: &str, request: reqwest::RequestBuilder) -> Result<Answer, Error> {
-        let seconds = self.config.timeout.as_secs().max(1);
-        match tokio::time::timeout(self.config.timeout, self.send_inner(provider, request)).await {
+        self.send_within(provider, request, self.config.timeout).await
+    }
+
+    /// [`Http::send`] with its own limit for the whole call, for the few
+    /// methods documented to answer slowly (GREEN-API's getAuthorizationCode
+    /// can take 30 s). The connect timeout and the size cap stay the same.
+    pub async fn send_within(
+        &self,
+        provider: &str,
+        request: reqwest::RequestBuilder,
+        timeout: Duration,
+    ) -> Result<Answer, Error> {
+        let seconds = timeout.as_secs().max(1);
+        // The client's own timeout would cut a longer call short: override it per request.
+        let request = request.timeout(timeout);
+        match tokio::time::timeout(timeout, self.send_inner(provider, request, seconds)).await {
             Ok(result) => result,
             Err(_) => Err(Error::Timeout {
                 provider: provider.to_owned(),
@@ -147,8 +161,14 @@ impl Http {
         }
     }
 
-    async fn send_inner(&self, provider: &str, request: reqwest::RequestBuilder) -> Result<Answer, Error> {
-        let mut response = request.send().await.map_err(|e| self.transport_error(provider, e))?;
+    async fn send_inner(
+        &self,
+        provider: &str,
+        request: reqwest::RequestBuilder,
+        seconds: u64,
+    ) -> Result<Answer, Error> {
+        let transport_error = |e| transport_error(provider, e, seconds);
+        let mut response = request.send().await.map_err(transport_error)?;
         let status = response.status().as_u16();
         if (300..400).contains(&status) {
             return Err(Error::invalid_answer(
@@ -172,7 +192,7 @@ impl Http {
             return Err(too_big());
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(provider, e))? {
+        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
             if body.len() + chunk.len() > cap {
                 return Err(too_big());
             }
@@ -184,27 +204,28 @@ impl Http {
             body,
         })
     }
+}
 
-    fn transport_error(&self, provider: &str, e: reqwest::Error) -> Error {
-        if e.is_timeout() {
-            return Error::Timeout {
-                provider: provider.to_owned(),
-                seconds: self.config.timeout.as_secs().max(1),
-            };
-        }
-        let detail = if e.is_connect() {
-            "the connection failed".to_owned()
-        } else if e.is_body() || e.is_decode() {
-            "the connection broke while the answer was read".to_owned()
-        } else if e.is_builder() {
-            "the server address is not a valid URL".to_owned()
-        } else {
-            "the connection broke".to_owned()
-        };
-        Error::Network {
+/// A transport failure in one sentence, without the URL (a GREEN-API URL carries a token).
+fn transport_error(provider: &str, e: reqwest::Error, seconds: u64) -> Error {
+    if e.is_timeout() {
+        return Error::Timeout {
             provider: provider.to_owned(),
-            detail,
-        }
+            seconds,
+        };
+    }
+    let detail = if e.is_connect() {
+        "the connection failed".to_owned()
+    } else if e.is_body() || e.is_decode() {
+        "the connection broke while the answer was read".to_owned()
+    } else if e.is_builder() {
+        "the server address is not a valid URL".to_owned()
+    } else {
+        "the connection broke".to_owned()
+    };
+    Error::Network {
+        provider: provider.to_owned(),
+        detail,
     }
 }
 

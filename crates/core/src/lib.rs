@@ -9,6 +9,7 @@ pub mod error;
 pub mod flows;
 pub mod http;
 pub mod model;
+pub mod phone;
 pub mod pkce;
 pub mod providers;
 pub mod redirect;

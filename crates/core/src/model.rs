@@ -168,6 +168,18 @@ pub enum ProviderSettings {
 }
 
 impl ProviderSettings {
+    /// How the account gets its tokens; `None` for GREEN-API, which links a
+    /// number with a code instead.
+    pub fn grant(&self) -> Option<Grant> {
+        match self {
+            Self::Wazzup(s) => Some(s.grant),
+            Self::Payu(_) => Some(Grant::AuthorizationCode),
+            Self::Wordapp(s) => Some(s.grant),
+            Self::Oauth2(s) => Some(s.grant),
+            Self::GreenApi(_) => None,
+        }
+    }
+
     pub fn kind(&self) -> ProviderKind {
         match self {
             Self::Wazzup(_) => ProviderKind::Wazzup,

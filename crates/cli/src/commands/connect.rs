@@ -11,7 +11,7 @@ use crate::exit::{CALLBACK, Failure};
 use crate::output::{expires_in, print_json};
 use latch_core::accounts::{Latch, redirect_uri};
 use latch_core::flows::CallbackParams;
-use latch_core::model::{Account, Grant, ProviderSettings, TokenSet};
+use latch_core::model::{Account, Grant, TokenSet};
 use latch_core::redirect::loopback::{LoopbackError, LoopbackListener, LoopbackRedirect, Verdict};
 use latch_core::secret::{AuthorizationCode, Password};
 use std::io::IsTerminal;
@@ -19,7 +19,7 @@ use std::time::Duration;
 
 pub async fn run(latch: &Latch, args: ConnectArgs, json: bool) -> Result<(), Failure> {
     let account = latch.find(&args.account)?;
-    let tokens = match grant_of(&account) {
+    let tokens = match account.settings.grant() {
         Some(Grant::AuthorizationCode) => authorization_code(latch, &account, &args).await?,
         Some(Grant::Password) => {
             let password = read_password(&account)?;
@@ -37,16 +37,6 @@ pub async fn run(latch: &Latch, args: ConnectArgs, json: bool) -> Result<(), Fai
     };
     report(&account, &tokens, json);
     Ok(())
-}
-
-fn grant_of(account: &Account) -> Option<Grant> {
-    match &account.settings {
-        ProviderSettings::Wazzup(s) => Some(s.grant),
-        ProviderSettings::Payu(_) => Some(Grant::AuthorizationCode),
-        ProviderSettings::Wordapp(s) => Some(s.grant),
-        ProviderSettings::Oauth2(s) => Some(s.grant),
-        ProviderSettings::GreenApi(_) => None,
-    }
 }
 
 async fn authorization_code(latch: &Latch, account: &Account, args: &ConnectArgs) -> Result<TokenSet, Failure> {

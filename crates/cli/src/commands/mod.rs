@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod add;
 pub mod completions;
 pub mod connect;
+pub mod link;
 pub mod remove;
 pub mod revoke;
 pub mod sandbox;

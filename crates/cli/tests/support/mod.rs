@@ -116,6 +116,32 @@ impl Env {
         self.ok(&["connect", &id], "demo-password\n");
         id
     }
+
+    /// Adds a GREEN-API account on the sandbox's demo instance with `token`
+    /// as its apiTokenInstance and, if given, a saved phone number.
+    pub fn green_api_account(&self, token: &str, phone: Option<&str>) -> String {
+        let id = unique("green");
+        let base = self.sandbox.green_api().base_url();
+        let instance = DemoCredentials::default().green_api_id_instance.to_string();
+        let mut args = vec![
+            "add",
+            "green-api",
+            "--label",
+            "WhatsApp",
+            "--id",
+            &id,
+            "--api-url",
+            &base,
+            "--instance",
+            &instance,
+            "--secret-stdin",
+        ];
+        if let Some(phone) = phone {
+            args.extend(["--phone", phone]);
+        }
+        self.ok(&args, &format!("{token}\n"));
+        id
+    }
 }
 
 pub fn wait(child: Child) -> Output {

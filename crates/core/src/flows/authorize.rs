@@ -100,6 +100,14 @@ impl PendingFlows {
         }
     }
 
+    /// Removes and returns the account's flow, if any (Cancel, or a pasted
+    /// bare code, which names no state).
+    pub fn take_for_account(&self, account: &AccountId) -> Option<PendingFlow> {
+        let mut flows = self.flows.lock().unwrap_or_else(|p| p.into_inner());
+        let position = flows.iter().position(|f| &f.account_id == account)?;
+        Some(flows.swap_remove(position))
+    }
+
     /// The one way in for every redirect (deep link, loopback, paste): the
     /// callback is read strictly, then the flow its `state` names is taken.
     /// A callback that names no pending flow leaves every flow in place, so

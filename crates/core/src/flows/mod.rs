@@ -15,11 +15,13 @@
 
 mod authorize;
 mod exchange;
+mod link;
 mod probe;
 mod refresh;
 mod revoke;
 
 pub use authorize::{CallbackParams, PendingFlow, PendingFlows};
+pub use link::{LinkOutcome, LinkWatch};
 pub use revoke::RevokeOutcome;
 
 use crate::error::Error;

@@ -12,6 +12,7 @@
 //! Shared here: the call type, the grant being run ([`Step`]), and the
 //! reading of an RFC 6749 §5.1 token answer with Latch's expiry rules.
 
+pub mod green_api;
 pub mod oauth2;
 pub mod payu;
 pub mod wazzup;

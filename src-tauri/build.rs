@@ -2,7 +2,15 @@ fn main() {
     // Declaring the app's commands makes Tauri generate an `allow-<command>`
     // permission for each, so a command is reachable from the window only if
     // capabilities/main.json grants it.
-    let commands = &["list_accounts", "keyring_problem"];
+    let commands = &[
+        "list_accounts",
+        "keyring_problem",
+        "add_account",
+        "connect_account",
+        "submit_callback",
+        "cancel_connect",
+        "connect_with_password",
+    ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(commands)),
     )

@@ -2,6 +2,7 @@
 //! call the core, events that carry its changes to the UI, and the deep-link
 //! and single-instance plugins feeding callback URLs into it.
 
+mod callback;
 mod commands;
 mod state;
 
@@ -24,14 +25,50 @@ pub fn run() {
         .manage(state::AppState::open())
         .setup(|app| {
             register_scheme_for_development(app);
+            catch_deep_links(app);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::list_accounts,
-            commands::keyring_problem
+            commands::keyring_problem,
+            commands::add_account,
+            commands::connect_account,
+            commands::submit_callback,
+            commands::cancel_connect,
+            commands::connect_with_password,
         ])
         .run(tauri::generate_context!())
         .expect("Latch could not start its window");
+}
+
+/// Callback URLs reach the running window through the deep-link plugin (a
+/// second launch is forwarded by single-instance); a URL that started this
+/// process is among its arguments.
+fn catch_deep_links(app: &tauri::App) {
+    use tauri_plugin_deep_link::DeepLinkExt;
+    let handle = app.handle().clone();
+    app.deep_link().on_open_url(move |event| {
+        for url in event.urls() {
+            spawn_callback(&handle, url.to_string());
+        }
+    });
+    let mut at_launch: Vec<String> = match app.deep_link().get_current() {
+        Ok(Some(urls)) => urls.into_iter().map(|u| u.to_string()).collect(),
+        _ => Vec::new(),
+    };
+    if at_launch.is_empty() {
+        at_launch = callback::urls_in_args(std::env::args().skip(1));
+    }
+    for url in at_launch {
+        spawn_callback(app.handle(), url);
+    }
+}
+
+fn spawn_callback(app: &tauri::AppHandle, url: String) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let _ = callback::handle(&app, &url).await;
+    });
 }
 
 /// An installed Latch is registered as the handler of its URL scheme by the

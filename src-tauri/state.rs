@@ -1,17 +1,30 @@
-//! What the window's commands share: Latch's core, opened once.
+//! What the window's commands share: Latch's core, opened once, and the
+//! sign-ins in progress.
 
 use latch_core::accounts::Latch;
+use latch_core::flows::PendingFlows;
+use latch_core::model::AccountId;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio::sync::oneshot;
 
 pub struct AppState {
     /// Opening can fail (an unwritable data directory); the window still
     /// starts and every command answers with the reason.
     latch: Result<Latch, String>,
+    /// Sign-ins waiting for their redirect, found by `state`.
+    pub flows: PendingFlows,
+    /// Loopback listeners waiting for a browser, by account: sending (or
+    /// dropping) the sender closes the listener.
+    pub listeners: Mutex<HashMap<AccountId, oneshot::Sender<()>>>,
 }
 
 impl AppState {
     pub fn open() -> Self {
         Self {
             latch: Latch::open(None).map_err(|e| e.to_string()),
+            flows: PendingFlows::new(),
+            listeners: Mutex::new(HashMap::new()),
         }
     }
 

@@ -42,7 +42,7 @@ async fn empty_window_offers_connect_and_opens_the_provider_picker() {
         "screenshot too small to hold a window"
     );
 
-    window.close().await;
+    let _ = window.close().await;
 }
 
 #[tokio::test]
@@ -62,5 +62,5 @@ async fn without_a_keyring_the_window_says_so_plainly_and_stays_up() {
     window.screenshot("no-keyring").await;
     window.click("[data-testid=connect-account]").await;
     window.wait_for("[data-testid=provider-picker]").await;
-    window.close().await;
+    let _ = window.close().await;
 }

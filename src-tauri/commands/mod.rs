@@ -2,5 +2,7 @@
 //! granted to the window by name in `capabilities/main.json`.
 
 mod accounts;
+mod connect;
 
 pub use accounts::*;
+pub use connect::*;

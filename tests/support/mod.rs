@@ -25,6 +25,39 @@ pub struct Window {
     pub home: tempfile::TempDir,
 }
 
+/// How to start the window.
+#[derive(Default)]
+pub struct Launch<'a> {
+    pub env: &'a [(&'a str, &'a str)],
+    /// Arguments for latch-desktop (a callback URL, as the desktop passes it).
+    pub args: Vec<String>,
+    /// Reuse a LATCH_HOME (a second start on the same data).
+    pub home: Option<tempfile::TempDir>,
+}
+
+/// Runs latch-desktop once more, as the desktop does to hand it a URL, and
+/// waits for that second process to end.
+pub fn launch_again_with(home: &std::path::Path, url: &str) -> std::process::ExitStatus {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_latch-desktop"))
+        .arg(url)
+        .env("LATCH_HOME", home)
+        .env("LATCH_NO_SCHEME_REGISTRATION", "1")
+        .env("LATCH_NO_BROWSER", "1")
+        .spawn()
+        .expect("a second latch-desktop");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the second latch-desktop did not hand over its URL and exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// tauri-driver in a process group of its own, with WebKitWebDriver and the
 /// window under it: the whole group goes however a test ends.
 struct Driver(Child);
@@ -45,6 +78,15 @@ impl Window {
 
     /// The same, with extra environment for the app (it inherits tauri-driver's).
     pub async fn launch_with(env: &[(&str, &str)]) -> Window {
+        Self::start(Launch {
+            env,
+            ..Launch::default()
+        })
+        .await
+    }
+
+    pub async fn start(launch: Launch<'_>) -> Window {
+        let env = launch.env;
         require_env(
             "DISPLAY",
             "run the window tests under Xvfb (the test command does: scripts/test)",
@@ -53,13 +95,16 @@ impl Window {
             "DBUS_SESSION_BUS_ADDRESS",
             "run the window tests in a private D-Bus session (scripts/test)",
         );
-        let home = tempfile::tempdir().expect("temporary LATCH_HOME");
+        let home = launch
+            .home
+            .unwrap_or_else(|| tempfile::tempdir().expect("temporary LATCH_HOME"));
         let port = free_port();
         let native_port = free_port();
         let driver = Driver(Command::new(tauri_driver())
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("LATCH_HOME", home.path())
             .env("LATCH_NO_SCHEME_REGISTRATION", "1")
+            .env("LATCH_NO_BROWSER", "1")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -71,7 +116,7 @@ impl Window {
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
-            serde_json::json!({ "application": env!("CARGO_BIN_EXE_latch-desktop") }),
+            serde_json::json!({ "application": env!("CARGO_BIN_EXE_latch-desktop"), "args": launch.args }),
         );
         caps.insert("browserName".into(), "wry".into());
         let client = ClientBuilder::rustls()
@@ -117,9 +162,41 @@ impl Window {
         path
     }
 
-    /// Ends the session (the window closes); the driver goes with `self`.
-    pub async fn close(self) {
+    /// Types into an input after clearing what it held.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let input = self.wait_for(css).await;
+        input
+            .clear()
+            .await
+            .unwrap_or_else(|e| panic!("could not clear `{css}`: {e}"));
+        input
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("could not type into `{css}`: {e}"));
+    }
+
+    /// Waits until `css`'s text satisfies `ok`, and returns it.
+    pub async fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await
+                && let Ok(text) = element.text().await
+            {
+                if ok(&text) {
+                    return text;
+                }
+                assert!(Instant::now() < deadline, "`{css}` still reads {text:?}");
+            }
+            assert!(Instant::now() < deadline, "`{css}` never appeared");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Ends the session (the window closes) and gives back its home, for a
+    /// later launch on the same data.
+    pub async fn close(self) -> tempfile::TempDir {
         let _ = self.client.clone().close().await;
+        self.home
     }
 }
 

@@ -1,6 +1,8 @@
-// The window's only way to the core: Tauri commands. Each one used here is
-// granted by name in capabilities/main.json; nothing returns a secret.
+// The window's only way to the core: Tauri commands and events. Each command
+// used here is granted by name in capabilities/main.json; none returns a
+// secret (the person's own typed secret goes in once, to the keyring).
 import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { ProviderId } from "./providers";
 
 export interface TokenMeta {
@@ -9,22 +11,41 @@ export interface TokenMeta {
   obtained_at: number;
   expires_at?: number;
   has_refresh_token: boolean;
+  extras?: Record<string, string>;
 }
 
 export interface Account {
   id: string;
   label: string;
-  settings: { provider: ProviderId };
-  status: { state: string; reason?: string };
+  settings: { provider: ProviderId } & Record<string, unknown>;
+  status: { state: "not-connected" | "connected" | "needs-reconnect" | "revoked" | "linked"; reason?: string };
   token?: TokenMeta;
   created_at: number;
 }
 
-export function listAccounts(): Promise<Account[]> {
-  return invoke<Account[]>("list_accounts");
+export type ConnectStarted =
+  | { state: "waiting"; url: string; via: "deep-link" | "loopback" | "paste" }
+  | { state: "connected"; message: string }
+  | { state: "needs-password" };
+
+export interface ConnectFinished {
+  account: string;
+  ok: boolean;
+  message: string;
 }
 
+export const listAccounts = () => invoke<Account[]>("list_accounts");
+
 /** The plain sentence saying why the keyring cannot be used, or null. */
-export function keyringProblem(): Promise<string | null> {
-  return invoke<string | null>("keyring_problem");
-}
+export const keyringProblem = () => invoke<string | null>("keyring_problem");
+
+export const addAccount = (draft: unknown) => invoke<Account>("add_account", { draft });
+export const connectAccount = (id: string) => invoke<ConnectStarted>("connect_account", { id });
+export const submitCallback = (id: string, pasted: string) => invoke<void>("submit_callback", { id, pasted });
+export const cancelConnect = (id: string) => invoke<void>("cancel_connect", { id });
+export const connectWithPassword = (id: string, username: string, password: string) =>
+  invoke<string>("connect_with_password", { id, username, password });
+
+export const onAccountsChanged = (f: () => void): Promise<UnlistenFn> => listen("accounts-changed", () => f());
+export const onConnectFinished = (f: (e: ConnectFinished) => void): Promise<UnlistenFn> =>
+  listen<ConnectFinished>("connect-finished", (e) => f(e.payload));

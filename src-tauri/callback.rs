@@ -1,0 +1,136 @@
+//! Where every redirect lands in the window: a deep link to the running app,
+//! a deep link that started the app, a loopback callback, or a pasted URL.
+//! All go through `PendingFlows::accept` (the core's one strict gate), then
+//! the exchange; the outcome goes to the UI as a `connect-finished` event.
+//!
+//! A pending flow's state and verifier are also kept in its account's keyring
+//! entry until the deadline, so a deep link that arrives while Latch is closed
+//! — and starts it — still finds its flow.
+
+use crate::state::AppState;
+use latch_core::accounts::Latch;
+use latch_core::flows::{CallbackParams, PendingFlow};
+use latch_core::model::Account;
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager};
+
+/// The app's URL scheme (its identifier, RFC 8252 §7.1).
+pub const SCHEME: &str = "app.latch.desktop";
+
+/// What the UI hears when a sign-in ends. Never carries a token.
+#[derive(Clone, Serialize)]
+pub struct ConnectFinished {
+    pub account: String,
+    pub ok: bool,
+    pub message: String,
+}
+
+pub const ACCOUNTS_CHANGED: &str = "accounts-changed";
+pub const CONNECT_FINISHED: &str = "connect-finished";
+
+/// Keeps the flow where a later start of Latch can find it, and in memory.
+pub fn remember(state: &AppState, latch: &Latch, account: &Account, flow: PendingFlow) -> Result<(), String> {
+    let mut secrets = latch.secrets(account).map_err(|e| e.to_string())?;
+    secrets.pending = Some(flow.to_secrets());
+    latch
+        .store()
+        .put_secrets(&account.id, &secrets)
+        .map_err(|e| e.to_string())?;
+    state.flows.insert(flow);
+    Ok(())
+}
+
+/// Handles one callback URL from any source. Errors are reported to the UI
+/// (and returned for the paste command); nothing is stored on failure.
+pub async fn handle(app: &AppHandle, url: &str) -> Result<(), String> {
+    let state = app.state::<AppState>();
+    let latch = state.latch()?;
+    let (flow, params) = match state.flows.accept(url) {
+        Ok(found) => found,
+        Err(first) => {
+            // Not in memory: perhaps this start of Latch was caused by the link.
+            if load_kept_flows(&state, latch) == 0 {
+                return Err(report(app, None, first.to_string()));
+            }
+            state.flows.accept(url).map_err(|e| report(app, None, e.to_string()))?
+        }
+    };
+    complete(app, latch, flow, params).await
+}
+
+/// Exchanges the code of an accepted callback and tells the UI.
+pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params: CallbackParams) -> Result<(), String> {
+    let account = latch.find(flow.account_id.as_str()).map_err(|e| e.to_string())?;
+    let result = latch.complete_authorization(&account, flow, params).await;
+    forget_kept_flow(latch, &account);
+    let _ = app.emit(ACCOUNTS_CHANGED, ());
+    match result {
+        Ok(tokens) => {
+            let left = tokens.expires_at.map(|at| at - latch_core::time::now());
+            let message = match left {
+                Some(s) => format!(
+                    "Connected {}: the token expires in {} h {} m.",
+                    account.label,
+                    s / 3600,
+                    (s % 3600) / 60
+                ),
+                None => format!("Connected {}.", account.label),
+            };
+            let _ = app.emit(
+                CONNECT_FINISHED,
+                ConnectFinished {
+                    account: account.id.to_string(),
+                    ok: true,
+                    message,
+                },
+            );
+            Ok(())
+        }
+        Err(e) => Err(report(app, Some(&account), e.to_string())),
+    }
+}
+
+fn report(app: &AppHandle, account: Option<&Account>, message: String) -> String {
+    let account = account.map(|a| a.id.to_string()).unwrap_or_default();
+    let _ = app.emit(
+        CONNECT_FINISHED,
+        ConnectFinished {
+            account,
+            ok: false,
+            message: message.clone(),
+        },
+    );
+    message
+}
+
+/// Reads the flows kept in the keyring that are still before their deadline.
+fn load_kept_flows(state: &AppState, latch: &Latch) -> usize {
+    let now = latch_core::time::now();
+    let mut loaded = 0;
+    for account in latch.accounts().unwrap_or_default() {
+        let Ok(Some(secrets)) = latch.store().secrets(&account.id) else {
+            continue;
+        };
+        if let Some(kept) = secrets.pending.filter(|p| p.deadline >= now) {
+            state.flows.insert(PendingFlow::from_secrets(&account, kept));
+            loaded += 1;
+        }
+    }
+    loaded
+}
+
+/// Drops the flow kept in the keyring for a later start (done or cancelled).
+pub fn forget_kept_flow(latch: &Latch, account: &Account) {
+    if let Ok(Some(mut secrets)) = latch.store().secrets(&account.id)
+        && secrets.pending.take().is_some()
+    {
+        let _ = latch.store().put_secrets(&account.id, &secrets);
+    }
+}
+
+/// The callback URLs among a process's arguments (a launch by the desktop).
+pub fn urls_in_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    args.into_iter()
+        .filter(|a| a.starts_with(&format!("{SCHEME}:")))
+        .collect()
+}

@@ -1,0 +1,234 @@
+//! Commands that connect an account: create it, start its flow, take a
+//! pasted callback, cancel. The browser is opened from Rust; tokens never
+//! come back through here.
+
+use crate::callback::{self, ACCOUNTS_CHANGED, SCHEME};
+use crate::state::AppState;
+use latch_core::accounts::{Latch, redirect_uri};
+use latch_core::flows::CallbackParams;
+use latch_core::model::{Account, AccountSecrets, AccountStatus, Grant, PartnerLogin, ProviderSettings};
+use latch_core::redirect::loopback::{LoopbackListener, LoopbackRedirect, Verdict};
+use latch_core::secret::{ApiToken, AuthorizationCode, ClientSecret, Password};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use tauri::{AppHandle, Emitter, Manager, State};
+use tauri_plugin_opener::OpenerExt;
+
+/// How long a loopback listener waits for the browser.
+const LOOPBACK_WAIT: Duration = Duration::from_secs(10 * 60);
+
+/// A new account as the connect dialog fills it in. `secret` is the one
+/// secret the provider needs (client secret, Wazzup partner password,
+/// GREEN-API apiTokenInstance); it goes straight to the keyring.
+#[derive(Deserialize)]
+pub struct NewAccount {
+    label: String,
+    settings: ProviderSettings,
+    #[serde(default)]
+    secret: Option<String>,
+    /// Wazzup: the partner's login e-mail.
+    #[serde(default)]
+    email: Option<String>,
+}
+
+#[tauri::command]
+pub fn add_account(state: State<'_, AppState>, app: AppHandle, draft: NewAccount) -> Result<Account, String> {
+    let latch = state.latch()?;
+    let label = draft.label.trim();
+    if label.is_empty() {
+        return Err("Give the account a name you will recognise.".into());
+    }
+    let secret = draft.secret.filter(|s| !s.is_empty());
+    let mut secrets = AccountSecrets::default();
+    match &draft.settings {
+        ProviderSettings::Wazzup(_) => {
+            let email = draft
+                .email
+                .filter(|e| e.contains('@'))
+                .ok_or("Wazzup needs the partner's login e-mail.")?;
+            let password = secret.ok_or("Wazzup needs the partner's password.")?;
+            secrets.partner_login = Some(PartnerLogin {
+                email,
+                password: Password::new(password),
+            });
+        }
+        ProviderSettings::GreenApi(_) => {
+            secrets.api_token = Some(ApiToken::new(secret.ok_or("GREEN-API needs the apiTokenInstance.")?));
+        }
+        _ => secrets.client_secret = secret.map(ClientSecret::new),
+    }
+    let account = Account {
+        id: latch.free_id(label).map_err(|e| e.to_string())?,
+        label: label.to_owned(),
+        settings: draft.settings,
+        status: AccountStatus::NotConnected,
+        token: None,
+        created_at: latch_core::time::now(),
+    };
+    let account = latch.add(account, secrets).map_err(|e| e.to_string())?;
+    let _ = app.emit(ACCOUNTS_CHANGED, ());
+    Ok(account)
+}
+
+/// What the dialog shows after Connect.
+#[derive(Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum ConnectStarted {
+    /// The browser is on the provider's page; the redirect comes back
+    /// `via` a deep link, the loopback listener, or the paste field.
+    Waiting { url: String, via: &'static str },
+    /// Done already (client credentials).
+    Connected { message: String },
+    /// The password grant: ask for the password, then `connect_with_password`.
+    NeedsPassword,
+}
+
+#[tauri::command]
+pub async fn connect_account(app: AppHandle, id: String) -> Result<ConnectStarted, String> {
+    let state = app.state::<AppState>();
+    let latch = state.latch()?;
+    let account = latch.find(&id).map_err(|e| e.to_string())?;
+    match account.settings.grant() {
+        Some(Grant::AuthorizationCode) => start_browser_flow(&app, &state, latch, &account).await,
+        Some(Grant::Password) => Ok(ConnectStarted::NeedsPassword),
+        Some(Grant::ClientCredentials) => {
+            let result = latch.connect_with_client_credentials(&account).await;
+            let _ = app.emit(ACCOUNTS_CHANGED, ());
+            result.map_err(|e| e.to_string())?;
+            Ok(ConnectStarted::Connected {
+                message: format!("Connected {}.", account.label),
+            })
+        }
+        None => Err("A GREEN-API account is linked with a code, not connected in a browser.".into()),
+    }
+}
+
+async fn start_browser_flow(
+    app: &AppHandle,
+    state: &AppState,
+    latch: &Latch,
+    account: &Account,
+) -> Result<ConnectStarted, String> {
+    cancel_listener(state, account);
+    let redirect = redirect_uri(&account.settings).unwrap_or_default();
+    let (url, via) = match LoopbackRedirect::parse(redirect)? {
+        Some(loopback) => {
+            let listener = LoopbackListener::bind(&loopback)
+                .await
+                .map_err(|e| format!("Latch cannot listen on 127.0.0.1 for the redirect: {e}"))?;
+            let (url, flow) = latch
+                .start_authorization(account, Some(&listener.redirect_uri()))
+                .map_err(|e| e.to_string())?;
+            state.flows.insert(flow);
+            let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+            state.listeners.lock().unwrap().insert(account.id.clone(), cancel);
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let state = app.state::<AppState>();
+                let judge = |callback: &str| match state.flows.accept(callback) {
+                    Ok(accepted) => Verdict::<_, std::convert::Infallible>::Accept(accepted),
+                    Err(e) => Verdict::Reject(e.to_string()),
+                };
+                let served = listener
+                    .serve(
+                        LOOPBACK_WAIT,
+                        async {
+                            let _ = cancelled.await;
+                        },
+                        judge,
+                    )
+                    .await;
+                if let (Ok((flow, params)), Ok(latch)) = (served, state.latch()) {
+                    let _ = callback::complete(&app, latch, flow, params).await;
+                }
+            });
+            (url, "loopback")
+        }
+        None => {
+            let (url, flow) = latch.start_authorization(account, None).map_err(|e| e.to_string())?;
+            callback::remember(state, latch, account, flow)?;
+            (
+                url,
+                if redirect.starts_with(&format!("{SCHEME}:")) {
+                    "deep-link"
+                } else {
+                    "paste"
+                },
+            )
+        }
+    };
+    // LATCH_NO_BROWSER: show the address only (tests, and machines without a browser).
+    if std::env::var_os("LATCH_NO_BROWSER").is_none()
+        && let Err(e) = app.opener().open_url(url.as_str(), None::<&str>)
+    {
+        eprintln!("latch-desktop: could not open the browser: {e}");
+    }
+    Ok(ConnectStarted::Waiting {
+        url: url.to_string(),
+        via,
+    })
+}
+
+/// The address the browser landed on, or just the code, pasted by the person.
+#[tauri::command]
+pub async fn submit_callback(app: AppHandle, id: String, pasted: String) -> Result<(), String> {
+    let pasted = pasted.trim();
+    if pasted.is_empty() {
+        return Err("Paste the address your browser landed on, or the code.".into());
+    }
+    let looks_like_url = pasted.contains(':') || pasted.contains('?') || pasted.contains('=');
+    if looks_like_url {
+        return callback::handle(&app, pasted).await;
+    }
+    // A bare code names no state: it belongs to this account's sign-in, which
+    // the person started here and copied it from.
+    let state = app.state::<AppState>();
+    let latch = state.latch()?;
+    let account = latch.find(&id).map_err(|e| e.to_string())?;
+    let flow = state
+        .flows
+        .take_for_account(&account.id)
+        .ok_or("No sign-in is waiting for this account; press Connect again.")?;
+    let params = CallbackParams {
+        code: Some(AuthorizationCode::new(pasted)),
+        state: Some(flow.state.clone()),
+        ..Default::default()
+    };
+    callback::complete(&app, latch, flow, params).await
+}
+
+#[tauri::command]
+pub fn cancel_connect(state: State<'_, AppState>, id: String) -> Result<(), String> {
+    let latch = state.latch()?;
+    let account = latch.find(&id).map_err(|e| e.to_string())?;
+    cancel_listener(&state, &account);
+    state.flows.take_for_account(&account.id);
+    callback::forget_kept_flow(latch, &account);
+    Ok(())
+}
+
+/// The password grant: the password is used for this one request.
+#[tauri::command]
+pub async fn connect_with_password(
+    app: AppHandle,
+    id: String,
+    username: String,
+    password: String,
+) -> Result<String, String> {
+    let state = app.state::<AppState>();
+    let latch = state.latch()?;
+    let account = latch.find(&id).map_err(|e| e.to_string())?;
+    let result = latch
+        .connect_with_password(&account, &username, Password::new(password))
+        .await;
+    let _ = app.emit(ACCOUNTS_CHANGED, ());
+    result
+        .map(|_| format!("Connected {}.", account.label))
+        .map_err(|e| e.to_string())
+}
+
+fn cancel_listener(state: &AppState, account: &Account) {
+    if let Some(cancel) = state.listeners.lock().unwrap().remove(&account.id) {
+        let _ = cancel.send(());
+    }
+}

@@ -1,0 +1,37 @@
+import type { Account } from "./ipc";
+
+export type Status = "valid" | "expiring-soon" | "expired" | "needs-reconnect" | "revoked" | "linked" | "not-connected";
+
+/** Soon: within five minutes, or the last tenth of the token's life. */
+export function statusOf(account: Account, now: number): Status {
+  switch (account.status.state) {
+    case "needs-reconnect":
+    case "revoked":
+    case "linked":
+    case "not-connected":
+      return account.status.state;
+  }
+  const t = account.token;
+  if (!t?.expires_at) return "valid";
+  const left = t.expires_at - now;
+  if (left <= 0) return "expired";
+  const life = t.expires_at - t.obtained_at;
+  return left < Math.min(300, life / 10) || left < 300 ? "expiring-soon" : "valid";
+}
+
+export const STATUS_TEXT: Record<Status, string> = {
+  valid: "Valid",
+  "expiring-soon": "Expiring soon",
+  expired: "Expired",
+  "needs-reconnect": "Needs reconnect",
+  revoked: "Revoked",
+  linked: "WhatsApp linked",
+  "not-connected": "Not connected",
+};
+
+/** Soonest expiry first; accounts without one after. */
+export function bySoonestExpiry(a: Account, b: Account): number {
+  const ea = a.token?.expires_at ?? Infinity;
+  const eb = b.token?.expires_at ?? Infinity;
+  return ea === eb ? a.label.localeCompare(b.label) : ea - eb;
+}

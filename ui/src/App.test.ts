@@ -4,6 +4,15 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 
 const invoke = vi.fn();
 vi.mock("@tauri-apps/api/core", () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
+// Events from the backend: tests fire them with `emit`.
+const handlers = new Map<string, (event: { payload: unknown }) => void>();
+vi.mock("@tauri-apps/api/event", () => ({
+  listen: async (name: string, handler: (event: { payload: unknown }) => void) => {
+    handlers.set(name, handler);
+    return () => handlers.delete(name);
+  },
+}));
+const emit = (name: string, payload: unknown = null) => handlers.get(name)?.({ payload });
 
 import App from "./App.svelte";
 
@@ -59,5 +68,18 @@ describe("the window with no accounts", () => {
     });
     render(App);
     expect(await screen.findByRole("alert")).toHaveTextContent("the data directory is not writable");
+  });
+
+  it("reloads the list when the backend says the accounts changed", async () => {
+    render(App);
+    await screen.findByRole("heading", { name: "No accounts yet" });
+    invoke.mockImplementation(async (command: string) =>
+      command === "list_accounts"
+        ? [{ id: "wazzup-main", label: "Wazzup main", settings: { provider: "wazzup" }, status: { state: "connected" }, created_at: 0 }]
+        : null,
+    );
+    emit("accounts-changed");
+    expect(await screen.findByText("Wazzup main")).toBeInTheDocument();
+    expect(screen.queryByRole("heading", { name: "No accounts yet" })).not.toBeInTheDocument();
   });
 });

@@ -33,11 +33,14 @@ pub fn run(latch: &Latch, args: AddArgs, json: bool) -> Result<(), Failure> {
         print_json(&account_json(&account, latch_core::time::now()));
     } else {
         println!("{}", account.id);
+        let next = match account.settings.grant() {
+            Some(_) => format!("latch connect {}", account.id),
+            None => format!("latch link {} --phone <number>", account.id),
+        };
         eprintln!(
-            "Added {} ({}). Next: latch connect {}",
+            "Added {} ({}). Next: {next}",
             account.label,
-            account.provider().display_name(),
-            account.id
+            account.provider().display_name()
         );
     }
     Ok(())

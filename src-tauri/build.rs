@@ -10,6 +10,11 @@ fn main() {
         "submit_callback",
         "cancel_connect",
         "connect_with_password",
+        "link_state",
+        "link_logout",
+        "link_request_code",
+        "link_copy_code",
+        "link_cancel",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(commands)),

@@ -36,6 +36,11 @@ pub fn run() {
             commands::submit_callback,
             commands::cancel_connect,
             commands::connect_with_password,
+            commands::link_state,
+            commands::link_logout,
+            commands::link_request_code,
+            commands::link_copy_code,
+            commands::link_cancel,
         ])
         .run(tauri::generate_context!())
         .expect("Latch could not start its window");

@@ -17,6 +17,9 @@ pub struct AppState {
     /// Loopback listeners waiting for a browser, by account: sending (or
     /// dropping) the sender closes the listener.
     pub listeners: Mutex<HashMap<AccountId, oneshot::Sender<()>>>,
+    /// GREEN-API: the link code on screen and its watcher, by account id.
+    pub link_codes: Mutex<HashMap<String, String>>,
+    pub link_watchers: Mutex<HashMap<String, tauri::async_runtime::JoinHandle<()>>>,
 }
 
 impl AppState {
@@ -25,6 +28,8 @@ impl AppState {
             latch: Latch::open(None).map_err(|e| e.to_string()),
             flows: PendingFlows::new(),
             listeners: Mutex::new(HashMap::new()),
+            link_codes: Mutex::new(HashMap::new()),
+            link_watchers: Mutex::new(HashMap::new()),
         }
     }
 

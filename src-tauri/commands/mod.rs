@@ -3,6 +3,8 @@
 
 mod accounts;
 mod connect;
+mod link;
 
 pub use accounts::*;
 pub use connect::*;
+pub use link::*;

@@ -49,3 +49,26 @@ export const connectWithPassword = (id: string, username: string, password: stri
 export const onAccountsChanged = (f: () => void): Promise<UnlistenFn> => listen("accounts-changed", () => f());
 export const onConnectFinished = (f: (e: ConnectFinished) => void): Promise<UnlistenFn> =>
   listen<ConnectFinished>("connect-finished", (e) => f(e.payload));
+
+export interface InstanceReport {
+  authorized: boolean;
+  ready: boolean;
+  message: string;
+}
+export interface CodeShown {
+  grouped: string;
+  expires_at: number;
+  phone: string;
+}
+export interface LinkFinished {
+  account: string;
+  linked: boolean;
+  message: string;
+}
+export const linkState = (id: string) => invoke<InstanceReport>("link_state", { id });
+export const linkLogout = (id: string) => invoke<void>("link_logout", { id });
+export const linkRequestCode = (id: string, phone: string) => invoke<CodeShown>("link_request_code", { id, phone });
+export const linkCopyCode = (id: string) => invoke<void>("link_copy_code", { id });
+export const linkCancel = (id: string) => invoke<void>("link_cancel", { id });
+export const onLinkFinished = (f: (e: LinkFinished) => void): Promise<UnlistenFn> =>
+  listen<LinkFinished>("link-finished", (e) => f(e.payload));

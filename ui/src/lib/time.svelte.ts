@@ -5,8 +5,13 @@ export const clock = $state({ now: Math.floor(Date.now() / 1000) });
 
 let timer: ReturnType<typeof setInterval> | undefined;
 
+/** Reads the time now (the ticker may be up to a second behind). */
+export function tick() {
+  clock.now = Math.floor(Date.now() / 1000);
+}
+
 export function startClock() {
-  timer ??= setInterval(() => (clock.now = Math.floor(Date.now() / 1000)), 1000);
+  timer ??= setInterval(tick, 1000);
 }
 
 /** "1 h 12 m", "23 h 59 m", "45 s", "expired 3 m ago". */

@@ -1,0 +1,144 @@
+//! GREEN-API in the window: read the instance's state, log it out, ask for a
+//! link code, and watch the instance until the code is typed in WhatsApp or
+//! runs out. The watcher runs here, not in the page: the page only shows the
+//! code and counts down to the expiry time it is given.
+
+use crate::callback::ACCOUNTS_CHANGED;
+use crate::state::AppState;
+use latch_core::flows::{LinkOutcome, LinkWatch};
+use latch_core::providers::green_api::{InstanceState, LINK_CODE_LIFETIME};
+use serde::Serialize;
+use std::time::UNIX_EPOCH;
+use tauri::{AppHandle, Emitter, Manager};
+use tauri_plugin_clipboard_manager::ClipboardExt;
+
+pub const LINK_FINISHED: &str = "link-finished";
+
+#[derive(Serialize)]
+pub struct InstanceReport {
+    authorized: bool,
+    /// Whether a link code can be asked for now.
+    ready: bool,
+    message: String,
+}
+
+#[derive(Serialize)]
+pub struct CodeShown {
+    /// As WhatsApp shows it: `ABCD-EFGH`.
+    grouped: String,
+    /// Unix seconds; the page counts down to it.
+    expires_at: i64,
+    phone: String,
+}
+
+#[derive(Clone, Serialize)]
+struct LinkFinished {
+    account: String,
+    linked: bool,
+    message: String,
+}
+
+#[tauri::command]
+pub async fn link_state(app: AppHandle, id: String) -> Result<InstanceReport, String> {
+    let state = app.state::<AppState>();
+    let latch = state.latch()?;
+    let account = latch.find(&id).map_err(|e| e.to_string())?;
+    let instance = latch.instance_state(&account).await.map_err(|e| e.to_string())?;
+    Ok(InstanceReport {
+        authorized: instance == InstanceState::Authorized,
+        ready: instance == InstanceState::NotAuthorized,
+        message: instance.message(),
+    })
+}
+
+#[tauri::command]
+pub async fn link_logout(app: AppHandle, id: String) -> Result<(), String> {
+    let state = app.state::<AppState>();
+    let latch = state.latch()?;
+    let account = latch.find(&id).map_err(|e| e.to_string())?;
+    let result = latch.logout(&account).await;
+    let _ = app.emit(ACCOUNTS_CHANGED, ());
+    result.map_err(|e| e.to_string())
+}
+
+/// Asks for a code for the number as typed, shows it, and starts watching.
+#[tauri::command]
+pub async fn link_request_code(app: AppHandle, id: String, phone: String) -> Result<CodeShown, String> {
+    let state = app.state::<AppState>();
+    let latch = state.latch()?;
+    let account = latch.find(&id).map_err(|e| e.to_string())?;
+    stop_watching(&state, &id);
+    let code = latch
+        .request_link_code(&account, &phone)
+        .await
+        .map_err(|e| e.to_string())?;
+    let expires_at = code
+        .expires_at(LINK_CODE_LIFETIME)
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let shown = CodeShown {
+        grouped: code.grouped(),
+        expires_at,
+        phone: code.phone.to_string(),
+    };
+    state.link_codes.lock().unwrap().insert(id.clone(), code.code.clone());
+
+    let watcher_app = app.clone();
+    let watcher = tauri::async_runtime::spawn(async move {
+        let state = watcher_app.state::<AppState>();
+        let Ok(latch) = state.latch() else { return };
+        let result = latch.wait_until_linked(&account, &code, LinkWatch::default()).await;
+        let finished = match result {
+            Ok(LinkOutcome::Linked) => LinkFinished {
+                account: account.id.to_string(),
+                linked: true,
+                message: format!("WhatsApp linked: {}", code.phone),
+            },
+            Ok(LinkOutcome::Expired { last_state }) => LinkFinished {
+                account: account.id.to_string(),
+                linked: false,
+                message: match last_state {
+                    Some(s) if s != InstanceState::NotAuthorized => format!("The code expired. {}", s.message()),
+                    _ => "The code expired before it was typed in WhatsApp; get a new one.".into(),
+                },
+            },
+            Err(e) => LinkFinished {
+                account: account.id.to_string(),
+                linked: false,
+                message: e.to_string(),
+            },
+        };
+        let _ = watcher_app.emit(ACCOUNTS_CHANGED, ());
+        let _ = watcher_app.emit(LINK_FINISHED, finished);
+    });
+    state.link_watchers.lock().unwrap().insert(id, watcher);
+    Ok(shown)
+}
+
+/// Copies the link code (not a secret: it is on the screen, and lives 2.5 minutes).
+#[tauri::command]
+pub fn link_copy_code(app: AppHandle, id: String) -> Result<(), String> {
+    let state = app.state::<AppState>();
+    let code = state
+        .link_codes
+        .lock()
+        .unwrap()
+        .get(&id)
+        .cloned()
+        .ok_or("There is no link code to copy.")?;
+    app.clipboard().write_text(code).map_err(|e| e.to_string())
+}
+
+/// Stops watching (the dialog closed).
+#[tauri::command]
+pub fn link_cancel(app: AppHandle, id: String) {
+    stop_watching(&app.state::<AppState>(), &id);
+}
+
+fn stop_watching(state: &AppState, id: &str) {
+    if let Some(watcher) = state.link_watchers.lock().unwrap().remove(id) {
+        watcher.abort();
+    }
+    state.link_codes.lock().unwrap().remove(id);
+}

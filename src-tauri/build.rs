@@ -15,6 +15,11 @@ fn main() {
         "link_request_code",
         "link_copy_code",
         "link_cancel",
+        "copy_token",
+        "refresh_account",
+        "revoke_account",
+        "remove_account",
+        "account_details",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(commands)),

@@ -41,6 +41,11 @@ pub fn run() {
             commands::link_request_code,
             commands::link_copy_code,
             commands::link_cancel,
+            commands::copy_token,
+            commands::refresh_account,
+            commands::revoke_account,
+            commands::remove_account,
+            commands::account_details,
         ])
         .run(tauri::generate_context!())
         .expect("Latch could not start its window");

@@ -4,7 +4,9 @@
 mod accounts;
 mod connect;
 mod link;
+mod tokens;
 
 pub use accounts::*;
 pub use connect::*;
 pub use link::*;
+pub use tokens::*;

@@ -236,3 +236,57 @@ fn wait_for_port(port: u16) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+// Fake providers and the steps of connecting through them.
+
+use latch_sandbox::{DemoCredentials, Sandbox, SandboxConfig};
+
+pub const SCHEME_REDIRECT: &str = "app.latch.desktop:/oauth/callback";
+
+pub async fn sandbox() -> Sandbox {
+    let mut config = SandboxConfig::demo();
+    config.demo = DemoCredentials {
+        redirect_uris: vec![SCHEME_REDIRECT.into()],
+        ..DemoCredentials::default()
+    };
+    Sandbox::start(config).await.expect("sandbox")
+}
+
+/// Fills the Wazzup dialog and presses Connect; returns the sign-in URL shown.
+pub async fn start_wazzup_connect(window: &Window, sandbox: &Sandbox) -> String {
+    window.click("[data-testid=connect-account]").await;
+    window.click("button[data-provider=wazzup]").await;
+    window.fill("#f-label", "Wazzup main").await;
+    window.fill("#f-client_id", "demo-wazzup-client").await;
+    window.fill("#f-email", "partner@demo.latch").await;
+    window.fill("#f-secret", "demo-partner-password").await;
+    window.fill("#f-base_url", &sandbox.wazzup().base_url()).await;
+    assert_eq!(
+        window.text("[data-testid=connect-submit]").await,
+        "Connect Wazzup account"
+    );
+    window.click("[data-testid=connect-submit]").await;
+    let waiting = window.wait_for("[data-testid=waiting]").await;
+    assert_eq!(waiting.attr("data-via").await.unwrap().as_deref(), Some("deep-link"));
+    let url = window
+        .wait_for("[data-testid=authorize-url]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(url.contains("/v2/oauth/authorize?"), "{url}");
+    url
+}
+
+/// What the browser does: the fake consents and redirects to Latch's scheme.
+pub async fn sign_in(url: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = client.get(url).send().await.unwrap();
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(SCHEME_REDIRECT), "{location}");
+    location
+}

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod error;
 pub mod flows;
 pub mod http;
+pub mod jwt;
 pub mod model;
 pub mod phone;
 pub mod pkce;

@@ -72,3 +72,19 @@ export const linkCopyCode = (id: string) => invoke<void>("link_copy_code", { id 
 export const linkCancel = (id: string) => invoke<void>("link_cancel", { id });
 export const onLinkFinished = (f: (e: LinkFinished) => void): Promise<UnlistenFn> =>
   listen<LinkFinished>("link-finished", (e) => f(e.payload));
+
+export interface Details {
+  scope?: string;
+  token_type?: string;
+  obtained_at?: number;
+  expires_at?: number;
+  has_refresh_token: boolean;
+  extras: Record<string, string>;
+  claims?: Record<string, unknown>;
+}
+/** Copies in Rust; the token never comes back here. Returns what to tell the person. */
+export const copyToken = (id: string, header: boolean) => invoke<string>("copy_token", { id, header });
+export const refreshAccount = (id: string) => invoke<string>("refresh_account", { id });
+export const revokeAccount = (id: string) => invoke<string>("revoke_account", { id });
+export const removeAccount = (id: string) => invoke<void>("remove_account", { id });
+export const accountDetails = (id: string) => invoke<Details>("account_details", { id });

@@ -1,0 +1,147 @@
+//! What a person does with connected accounts in the real window: copy,
+//! refresh, revoke, and what happens when the provider refuses a refresh.
+
+mod support;
+
+use latch_sandbox::{Fault, FaultKind};
+use std::time::{Duration, Instant};
+use support::{Launch, Window, launch_again_with, sandbox, sign_in, start_wazzup_connect};
+
+/// The X clipboard as another program sees it.
+fn clipboard() -> String {
+    let out = std::process::Command::new("xclip")
+        .args(["-selection", "clipboard", "-o"])
+        .output()
+        .expect("xclip");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn connected_wazzup(window: &Window, sandbox: &latch_sandbox::Sandbox) {
+    let url = start_wazzup_connect(window, sandbox).await;
+    assert!(launch_again_with(window.home.path(), &sign_in(&url).await).success());
+    window
+        .wait_text("[data-account=wazzup-main] [data-testid=status]", |t| t == "Valid")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_token_and_header_reach_the_clipboard_and_are_cleared() {
+    let sandbox = sandbox().await;
+    let window = Window::start(Launch {
+        env: &[("LATCH_CLIPBOARD_CLEAR_SECS", "3")],
+        ..Launch::default()
+    })
+    .await;
+    connected_wazzup(&window, &sandbox).await;
+
+    window
+        .click("[data-account=wazzup-main] [data-testid=copy-token]")
+        .await;
+    window
+        .wait_text("[data-testid=notice]", |t| t.contains("Token copied"))
+        .await;
+    let token = clipboard();
+    assert!(
+        token.starts_with("eyJ"),
+        "a Wazzup token on the clipboard: {:?}",
+        &token[..token.len().min(8)]
+    );
+    let probe = reqwest::Client::new()
+        .get(format!("{}/v2/channels", sandbox.wazzup().base_url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), 200, "the copied token works at the provider");
+
+    window
+        .click("[data-account=wazzup-main] [data-testid=copy-header]")
+        .await;
+    window
+        .wait_text("[data-testid=notice]", |t| t.contains("Authorization header copied"))
+        .await;
+    assert_eq!(clipboard(), format!("Authorization: Bearer {token}"));
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !clipboard().is_empty() {
+        assert!(Instant::now() < deadline, "the clipboard was not cleared");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = window.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_moves_the_expiry_and_a_refused_refresh_asks_to_reconnect() {
+    let sandbox = sandbox().await;
+    let window = Window::launch().await;
+    connected_wazzup(&window, &sandbox).await;
+    let row = "[data-account=wazzup-main]";
+
+    sandbox.wazzup().settings().expires_in = 7200;
+    window.click(&format!("{row} [data-testid=refresh]")).await;
+    let expiry = window
+        .wait_text(&format!("{row} [data-testid=expiry]"), |t| {
+            t.starts_with("expires in 1 h 59 m") || t.starts_with("expires in 2 h")
+        })
+        .await;
+    assert!(expiry.contains(" h "), "{expiry}");
+    assert_eq!(sandbox.wazzup().count("wazzup.token"), 2);
+
+    sandbox.wazzup().inject(
+        "wazzup.token",
+        Fault::once(FaultKind::json_status(401, serde_json::json!({"error": "OAUTH_REFRESH_TOKEN_INVALID", "description": "Invalid or expired refresh_token"}))),
+    );
+    window.click(&format!("{row} [data-testid=refresh]")).await;
+    window
+        .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Needs reconnect")
+        .await;
+    let reason = window.text(&format!("{row} [data-testid=expiry]")).await;
+    assert!(!reason.is_empty(), "the reason is shown");
+    window.wait_for(&format!("{row} [data-testid=reconnect]")).await;
+    let _ = window.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_a_wordapp_account_after_saying_what_happens_at_wordapp() {
+    let sandbox = sandbox().await;
+    let window = Window::launch().await;
+    window.click("[data-testid=connect-account]").await;
+    window.click("button[data-provider=wordapp]").await;
+    window.fill("#f-label", "Wordapp robot").await;
+    window
+        .wait_for("#f-grant")
+        .await
+        .select_by_value("client_credentials")
+        .await
+        .unwrap();
+    window.fill("#f-client_id", "demo-wordapp-client").await;
+    window.fill("#f-secret", "demo-wordapp-secret").await;
+    window.fill("#f-base_url", &sandbox.wordapp().base_url()).await;
+    window.click("[data-testid=connect-submit]").await;
+    let row = "[data-account=wordapp-robot]";
+    window
+        .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Valid")
+        .await;
+    window.screenshot("accounts").await;
+
+    window.click(&format!("{row} [data-testid=details]")).await;
+    window.wait_for(&format!("{row} [data-testid=details-panel]")).await;
+
+    window.click(&format!("{row} [data-testid=revoke]")).await;
+    let question = window.text(&format!("{row} [data-testid=confirm-revoke]")).await;
+    assert!(question.contains("Latch asks Wordapp to revoke"), "{question}");
+    assert_eq!(
+        sandbox.wordapp().count("wordapp.revoke"),
+        0,
+        "nothing is sent before the confirmation"
+    );
+    window.click(&format!("{row} [data-testid=confirm-revoke-yes]")).await;
+    window
+        .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Revoked")
+        .await;
+    assert_eq!(sandbox.wordapp().count("wordapp.revoke"), 1);
+
+    window.click(&format!("{row} [data-testid=remove]")).await;
+    window.wait_text("#empty-title", |t| t == "No accounts yet").await;
+    let _ = window.close().await;
+}

@@ -26,6 +26,12 @@ pub struct ConnectFinished {
 }
 
 pub const ACCOUNTS_CHANGED: &str = "accounts-changed";
+
+/// Tells the UI to read the list again and wakes the scheduler to plan again.
+pub fn accounts_changed(app: &AppHandle) {
+    let _ = app.emit(ACCOUNTS_CHANGED, ());
+    app.state::<AppState>().wake.notify_one();
+}
 pub const CONNECT_FINISHED: &str = "connect-finished";
 
 /// Keeps the flow where a later start of Latch can find it, and in memory.
@@ -63,7 +69,7 @@ pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params:
     let account = latch.find(flow.account_id.as_str()).map_err(|e| e.to_string())?;
     let result = latch.complete_authorization(&account, flow, params).await;
     forget_kept_flow(latch, &account);
-    let _ = app.emit(ACCOUNTS_CHANGED, ());
+    accounts_changed(app);
     match result {
         Ok(tokens) => {
             let left = tokens.expires_at.map(|at| at - latch_core::time::now());

@@ -26,6 +26,7 @@ pub fn run() {
         .setup(|app| {
             register_scheme_for_development(app);
             catch_deep_links(app);
+            start_scheduler(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -72,6 +73,32 @@ fn catch_deep_links(app: &tauri::App) {
     for url in at_launch {
         spawn_callback(app.handle(), url);
     }
+}
+
+/// Refreshes tokens ahead of expiry for as long as the window runs; the UI
+/// hears of each change. An account whose refresh is refused turns to
+/// "needs reconnect" and the UI says which one needs attention.
+fn start_scheduler(app: tauri::AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        use tauri::Emitter;
+        let state = app.state::<state::AppState>();
+        let Ok(latch) = state.latch() else { return };
+        latch_core::scheduler::run(latch, &state.wake, |event| {
+            if let latch_core::scheduler::Event::Failed {
+                account,
+                error,
+                retry_in,
+            } = &event
+            {
+                eprintln!(
+                    "latch-desktop: refreshing {account} failed ({error}); next try in {} s",
+                    retry_in.as_secs()
+                );
+            }
+            let _ = app.emit(callback::ACCOUNTS_CHANGED, ());
+        })
+        .await;
+    });
 }
 
 fn spawn_callback(app: &tauri::AppHandle, url: String) {

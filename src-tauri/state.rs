@@ -20,6 +20,8 @@ pub struct AppState {
     /// GREEN-API: the link code on screen and its watcher, by account id.
     pub link_codes: Mutex<HashMap<String, String>>,
     pub link_watchers: Mutex<HashMap<String, tauri::async_runtime::JoinHandle<()>>>,
+    /// Wakes the refresh scheduler when accounts change.
+    pub wake: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
             listeners: Mutex::new(HashMap::new()),
             link_codes: Mutex::new(HashMap::new()),
             link_watchers: Mutex::new(HashMap::new()),
+            wake: tokio::sync::Notify::new(),
         }
     }
 

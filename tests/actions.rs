@@ -20,7 +20,9 @@ async fn connected_wazzup(window: &Window, sandbox: &latch_sandbox::Sandbox) {
     let url = start_wazzup_connect(window, sandbox).await;
     assert!(launch_again_with(window.home.path(), &sign_in(&url).await).success());
     window
-        .wait_text("[data-account=wazzup-main] [data-testid=status]", |t| t == "Valid")
+        .wait_text("[data-account=wazzup-main] [data-testid=status]", |t| {
+            t == "Valid" || t == "Expiring soon"
+        })
         .await;
 }
 
@@ -143,5 +145,39 @@ async fn revoke_a_wordapp_account_after_saying_what_happens_at_wordapp() {
 
     window.click(&format!("{row} [data-testid=remove]")).await;
     window.wait_text("#empty-title", |t| t == "No accounts yet").await;
+    let _ = window.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_that_expires_in_20_seconds_is_refreshed_before_it_expires() {
+    let sandbox = sandbox().await;
+    sandbox.wazzup().settings().expires_in = 20;
+    let window = Window::launch().await;
+    connected_wazzup(&window, &sandbox).await;
+    let connected = Instant::now();
+    assert_eq!(sandbox.wazzup().count("wazzup.token"), 1);
+
+    // The scheduler refreshes at half of a short life; nobody clicks anything.
+    while sandbox.wazzup().count("wazzup.token") < 2 {
+        assert!(
+            connected.elapsed() < Duration::from_secs(19),
+            "not refreshed before the 20 s token expired"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let refresh = sandbox
+        .wazzup()
+        .requests()
+        .into_iter()
+        .filter(|r| r.route == "wazzup.token")
+        .nth(1)
+        .unwrap();
+    assert_eq!(refresh.json().unwrap()["grant_type"], "refresh_token");
+    // A 20 s token is always within five minutes of expiry; it never shows expired.
+    window
+        .wait_text("[data-account=wazzup-main] [data-testid=status]", |t| {
+            t == "Expiring soon"
+        })
+        .await;
     let _ = window.close().await;
 }

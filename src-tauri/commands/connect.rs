@@ -2,7 +2,7 @@
 //! pasted callback, cancel. The browser is opened from Rust; tokens never
 //! come back through here.
 
-use crate::callback::{self, ACCOUNTS_CHANGED, SCHEME};
+use crate::callback::{self, SCHEME};
 use crate::state::AppState;
 use latch_core::accounts::{Latch, redirect_uri};
 use latch_core::flows::CallbackParams;
@@ -11,7 +11,7 @@ use latch_core::redirect::loopback::{LoopbackListener, LoopbackRedirect, Verdict
 use latch_core::secret::{ApiToken, AuthorizationCode, ClientSecret, Password};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use tauri::{AppHandle, Emitter, Manager, State};
+use tauri::{AppHandle, Manager, State};
 use tauri_plugin_opener::OpenerExt;
 
 /// How long a loopback listener waits for the browser.
@@ -66,7 +66,7 @@ pub fn add_account(state: State<'_, AppState>, app: AppHandle, draft: NewAccount
         created_at: latch_core::time::now(),
     };
     let account = latch.add(account, secrets).map_err(|e| e.to_string())?;
-    let _ = app.emit(ACCOUNTS_CHANGED, ());
+    crate::callback::accounts_changed(&app);
     Ok(account)
 }
 
@@ -93,7 +93,7 @@ pub async fn connect_account(app: AppHandle, id: String) -> Result<ConnectStarte
         Some(Grant::Password) => Ok(ConnectStarted::NeedsPassword),
         Some(Grant::ClientCredentials) => {
             let result = latch.connect_with_client_credentials(&account).await;
-            let _ = app.emit(ACCOUNTS_CHANGED, ());
+            crate::callback::accounts_changed(&app);
             result.map_err(|e| e.to_string())?;
             Ok(ConnectStarted::Connected {
                 message: format!("Connected {}.", account.label),
@@ -221,7 +221,7 @@ pub async fn connect_with_password(
     let result = latch
         .connect_with_password(&account, &username, Password::new(password))
         .await;
-    let _ = app.emit(ACCOUNTS_CHANGED, ());
+    crate::callback::accounts_changed(&app);
     result
         .map(|_| format!("Connected {}.", account.label))
         .map_err(|e| e.to_string())

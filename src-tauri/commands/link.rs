@@ -3,7 +3,6 @@
 //! runs out. The watcher runs here, not in the page: the page only shows the
 //! code and counts down to the expiry time it is given.
 
-use crate::callback::ACCOUNTS_CHANGED;
 use crate::state::AppState;
 use latch_core::flows::{LinkOutcome, LinkWatch};
 use latch_core::providers::green_api::{InstanceState, LINK_CODE_LIFETIME};
@@ -57,7 +56,7 @@ pub async fn link_logout(app: AppHandle, id: String) -> Result<(), String> {
     let latch = state.latch()?;
     let account = latch.find(&id).map_err(|e| e.to_string())?;
     let result = latch.logout(&account).await;
-    let _ = app.emit(ACCOUNTS_CHANGED, ());
+    crate::callback::accounts_changed(&app);
     result.map_err(|e| e.to_string())
 }
 
@@ -109,7 +108,7 @@ pub async fn link_request_code(app: AppHandle, id: String, phone: String) -> Res
                 message: e.to_string(),
             },
         };
-        let _ = watcher_app.emit(ACCOUNTS_CHANGED, ());
+        crate::callback::accounts_changed(&watcher_app);
         let _ = watcher_app.emit(LINK_FINISHED, finished);
     });
     state.link_watchers.lock().unwrap().insert(id, watcher);

@@ -2,13 +2,12 @@
 //! see its details, revoke it, remove it. Copying happens here, in Rust: the
 //! token goes from the keyring to the clipboard and never into the webview.
 
-use crate::callback::ACCOUNTS_CHANGED;
 use crate::state::AppState;
 use latch_core::model::UnixTime;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use zeroize::Zeroizing;
 
@@ -24,7 +23,7 @@ pub async fn copy_token(app: AppHandle, id: String, header: bool) -> Result<Stri
     let latch = state.latch()?;
     let account = latch.find(&id).map_err(|e| e.to_string())?;
     let result = latch.valid_token(&account).await;
-    let _ = app.emit(ACCOUNTS_CHANGED, ());
+    crate::callback::accounts_changed(&app);
     let tokens = result.map_err(|e| e.to_string())?;
     let text = Zeroizing::new(if header {
         format!("Authorization: Bearer {}", tokens.access_token.secret())
@@ -61,7 +60,7 @@ pub async fn refresh_account(app: AppHandle, id: String) -> Result<String, Strin
     let latch = state.latch()?;
     let account = latch.find(&id).map_err(|e| e.to_string())?;
     let result = latch.refresh(&account).await;
-    let _ = app.emit(ACCOUNTS_CHANGED, ());
+    crate::callback::accounts_changed(&app);
     result
         .map(|_| format!("Refreshed {}.", account.label))
         .map_err(|e| e.to_string())
@@ -73,7 +72,7 @@ pub async fn revoke_account(app: AppHandle, id: String) -> Result<String, String
     let latch = state.latch()?;
     let account = latch.find(&id).map_err(|e| e.to_string())?;
     let result = latch.revoke(&account).await;
-    let _ = app.emit(ACCOUNTS_CHANGED, ());
+    crate::callback::accounts_changed(&app);
     result
         .map(|outcome| outcome.message(latch_core::accounts::Latch::provider_name(&account)))
         .map_err(|e| e.to_string())
@@ -85,7 +84,7 @@ pub fn remove_account(app: AppHandle, id: String) -> Result<(), String> {
     let latch = state.latch()?;
     let account = latch.find(&id).map_err(|e| e.to_string())?;
     let result = latch.remove(&account);
-    let _ = app.emit(ACCOUNTS_CHANGED, ());
+    crate::callback::accounts_changed(&app);
     result.map_err(|e| e.to_string())
 }
 

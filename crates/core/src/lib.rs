@@ -14,6 +14,7 @@ pub mod phone;
 pub mod pkce;
 pub mod providers;
 pub mod redirect;
+pub mod scheduler;
 pub mod secret;
 pub mod store;
 pub mod time;

@@ -2,7 +2,7 @@ import type { Account } from "./ipc";
 
 export type Status = "valid" | "expiring-soon" | "expired" | "needs-reconnect" | "revoked" | "linked" | "not-connected";
 
-/** Soon: within five minutes, or the last tenth of the token's life. */
+/** Soon: within five minutes of expiry. */
 export function statusOf(account: Account, now: number): Status {
   switch (account.status.state) {
     case "needs-reconnect":
@@ -15,8 +15,7 @@ export function statusOf(account: Account, now: number): Status {
   if (!t?.expires_at) return "valid";
   const left = t.expires_at - now;
   if (left <= 0) return "expired";
-  const life = t.expires_at - t.obtained_at;
-  return left < Math.min(300, life / 10) || left < 300 ? "expiring-soon" : "valid";
+  return left < 300 ? "expiring-soon" : "valid";
 }
 
 export const STATUS_TEXT: Record<Status, string> = {

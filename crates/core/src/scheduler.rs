@@ -1,0 +1,185 @@
+//! Refreshing tokens before they expire, while the window is open.
+//!
+//! Each token is due at about 80 % of its life or five minutes before it
+//! expires, whichever is earlier — but never before half its life, so a
+//! token that lives 20 seconds is refreshed once, at 10 s, not in a loop —
+//! minus a little jitter so that accounts connected together do not all
+//! refresh in the same second. The scheduler sleeps until the next due time
+//! (or until it is woken because accounts changed); nothing polls.
+//!
+//! A refresh that fails for a reason that may pass (network, timeout, a 5xx
+//! or unreadable answer) is retried with exponential backoff; a refused one
+//! (`invalid_grant`, Wazzup's `OAUTH_REFRESH_TOKEN_…`) is not: the account
+//! turns to "needs reconnect" (done by [`Latch::refresh`]) and waits for a
+//! person.
+
+use crate::accounts::Latch;
+use crate::error::{Error, ErrorKind};
+use crate::model::{Account, AccountId, AccountStatus, Grant, TokenMeta, UnixTime};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// The first retry after a transient failure; doubled each time, up to
+/// [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: Duration = Duration::from_secs(10);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10 * 60);
+
+/// What the scheduler did, for the window to show.
+#[derive(Debug)]
+pub enum Event {
+    Refreshed(AccountId),
+    /// The provider refused: a person must connect the account again.
+    NeedsReconnect(AccountId, String),
+    /// A transient failure; the next try is after `retry_in`.
+    Failed {
+        account: AccountId,
+        error: Error,
+        retry_in: Duration,
+    },
+}
+
+/// When a token is due for refresh, before jitter.
+pub fn due_at(token: &TokenMeta) -> Option<UnixTime> {
+    let expires = token.expires_at?;
+    let life = (expires - token.obtained_at).max(0);
+    let by_rule = (token.obtained_at + life * 8 / 10).min(expires - 300);
+    Some(by_rule.max(token.obtained_at + life / 2))
+}
+
+/// Up to 5 % of the token's life, at most 30 s, taken from the due time.
+fn jitter(token: &TokenMeta) -> i64 {
+    let life = token.expires_at.unwrap_or(token.obtained_at) - token.obtained_at;
+    let span = (life / 20).clamp(0, 30);
+    if span == 0 {
+        return 0;
+    }
+    let mut byte = [0u8; 2];
+    let _ = getrandom::fill(&mut byte);
+    i64::from(u16::from_le_bytes(byte)) % (span + 1)
+}
+
+/// Whether the scheduler looks after this account.
+fn refreshable(account: &Account) -> Option<&TokenMeta> {
+    if account.status != AccountStatus::Connected {
+        return None;
+    }
+    let token = account.token.as_ref()?;
+    let renewable = token.has_refresh_token || account.settings.grant() == Some(Grant::ClientCredentials);
+    (renewable && token.expires_at.is_some()).then_some(token)
+}
+
+fn transient(error: &Error) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::Network | ErrorKind::Timeout | ErrorKind::InvalidAnswer | ErrorKind::Storage
+    ) || matches!(error, Error::ProviderRefused { code, .. } if code.starts_with("HTTP 5") || code == "HTTP 429")
+}
+
+/// Runs until the future is dropped. `wake` is notified when accounts change
+/// (connected, removed, refreshed elsewhere).
+pub async fn run(latch: &Latch, wake: &Notify, mut report: impl FnMut(Event)) {
+    let mut backoff: HashMap<AccountId, (u32, UnixTime)> = HashMap::new();
+    let mut planned: HashMap<AccountId, (Option<UnixTime>, UnixTime)> = HashMap::new();
+    loop {
+        let now = crate::time::now();
+        let accounts = latch.accounts().unwrap_or_default();
+        let mut next: Option<UnixTime> = None;
+        let mut acted = false;
+        for account in &accounts {
+            let Some(token) = refreshable(account) else { continue };
+            // Plan once per token (the jitter must not be drawn anew on every wake).
+            let due = match planned.get(&account.id) {
+                Some((expires, due)) if *expires == token.expires_at => *due,
+                _ => {
+                    let due = due_at(token).unwrap_or(now) - jitter(token);
+                    planned.insert(account.id.clone(), (token.expires_at, due));
+                    due
+                }
+            };
+            let due = match backoff.get(&account.id) {
+                Some((_, retry_at)) => due.max(*retry_at),
+                None => due,
+            };
+            if due > now {
+                next = Some(next.map_or(due, |n| n.min(due)));
+                continue;
+            }
+            acted = true;
+            match latch.refresh(account).await {
+                Ok(_) => {
+                    backoff.remove(&account.id);
+                    report(Event::Refreshed(account.id.clone()));
+                }
+                Err(Error::NeedsReconnect { reason, .. }) => {
+                    backoff.remove(&account.id);
+                    report(Event::NeedsReconnect(account.id.clone(), reason));
+                }
+                Err(error) => {
+                    let attempts = backoff.get(&account.id).map_or(0, |(n, _)| *n);
+                    let delay = FIRST_BACKOFF.saturating_mul(1 << attempts.min(16)).min(MAX_BACKOFF);
+                    let delay = if transient(&error) { delay } else { MAX_BACKOFF };
+                    let retry_at = crate::time::now() + delay.as_secs() as UnixTime;
+                    backoff.insert(account.id.clone(), (attempts + 1, retry_at));
+                    next = Some(next.map_or(retry_at, |n| n.min(retry_at)));
+                    report(Event::Failed {
+                        account: account.id.clone(),
+                        error,
+                        retry_in: delay,
+                    });
+                }
+            }
+        }
+        // A refresh changed the index: plan again from what it says now.
+        if acted {
+            continue;
+        }
+        let sleep = match next {
+            Some(at) => Duration::from_secs((at - crate::time::now()).max(0) as u64),
+            None => Duration::from_secs(24 * 3600),
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => {}
+            _ = wake.notified() => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(obtained: UnixTime, life: i64) -> TokenMeta {
+        TokenMeta {
+            obtained_at: obtained,
+            expires_at: Some(obtained + life),
+            has_refresh_token: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn long_tokens_are_due_at_80_percent_of_their_life() {
+        assert_eq!(due_at(&token(0, 86400)), Some(69120));
+    }
+
+    #[test]
+    fn middling_tokens_are_due_five_minutes_before_expiry() {
+        assert_eq!(due_at(&token(0, 1200)), Some(900));
+    }
+
+    #[test]
+    fn short_tokens_are_due_at_half_their_life_not_in_a_loop() {
+        assert_eq!(due_at(&token(1000, 20)), Some(1010));
+        assert_eq!(due_at(&token(0, 0)), Some(0));
+    }
+
+    #[test]
+    fn jitter_is_small_and_bounded() {
+        for _ in 0..100 {
+            let j = jitter(&token(0, 86400));
+            assert!((0..=30).contains(&j));
+            assert_eq!(jitter(&token(0, 10)), 0);
+        }
+    }
+}

@@ -5,6 +5,7 @@
 mod callback;
 mod commands;
 mod state;
+mod watch;
 
 use tauri::Manager;
 
@@ -27,6 +28,11 @@ pub fn run() {
             register_scheme_for_development(app);
             catch_deep_links(app);
             start_scheduler(app.handle().clone());
+            if let Ok(latch) = app.state::<state::AppState>().latch()
+                && let Err(e) = watch::watch_index(app.handle().clone(), latch.store().home())
+            {
+                eprintln!("latch-desktop: changes from the command line will show after a restart ({e})");
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

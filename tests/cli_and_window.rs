@@ -1,0 +1,91 @@
+//! The command line and the window share one store: what `latch` does while
+//! the window is open shows in the window without a restart.
+
+mod support;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use support::Window;
+
+/// The `latch` binary the workspace build made beside this test.
+fn latch_cli() -> PathBuf {
+    let dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_owned();
+    let cli = dir.join("latch");
+    assert!(
+        cli.exists(),
+        "{} is missing: build the workspace first (scripts/test does)",
+        cli.display()
+    );
+    cli
+}
+
+fn latch(home: &std::path::Path, args: &[&str], stdin: &str) {
+    let mut child = Command::new(latch_cli())
+        .args(args)
+        .env("LATCH_HOME", home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "latch {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_added_and_refreshed_by_the_cli_shows_in_the_open_window() {
+    let sandbox = support::sandbox().await;
+    let window = Window::launch().await;
+    window.wait_for("#empty-title").await;
+    let home = window.home.path().to_owned();
+    let base = sandbox.wordapp().base_url();
+
+    latch(
+        &home,
+        &[
+            "add",
+            "wordapp",
+            "--label",
+            "From the CLI",
+            "--grant",
+            "client-credentials",
+            "--client-id",
+            "demo-wordapp-client",
+            "--base-url",
+            &base,
+            "--secret-stdin",
+        ],
+        "demo-wordapp-secret\n",
+    );
+    latch(&home, &["connect", "from-the-cli"], "");
+    let row = "[data-account=from-the-cli]";
+    window
+        .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Valid")
+        .await;
+    window
+        .wait_text(&format!("{row} [data-testid=expiry]"), |t| {
+            t.starts_with("expires in 2 h") || t.starts_with("expires in 1 h 59")
+        })
+        .await;
+
+    sandbox.wordapp().settings().expires_in = 600;
+    latch(&home, &["refresh", "from-the-cli"], "");
+    window
+        .wait_text(&format!("{row} [data-testid=expiry]"), |t| {
+            t.starts_with("expires in 9 m") || t.starts_with("expires in 10 m")
+        })
+        .await;
+    let _ = window.close().await;
+}

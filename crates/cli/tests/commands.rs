@@ -523,3 +523,53 @@ fn latch_sandbox_starts_the_fakes_and_prints_their_addresses() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_profiles_with_the_same_account_id_keep_separate_secrets() {
+    let Some(first) = env().await else { return };
+    let second = tempfile::tempdir().unwrap();
+    let base = first.sandbox.wordapp().base_url();
+    let add = |home: &std::path::Path, secret: &str| {
+        let mut child = first
+            .cmd(&[
+                "add",
+                "wordapp",
+                "--label",
+                "Robot",
+                "--id",
+                "robot",
+                "--grant",
+                "client-credentials",
+                "--client-id",
+                "demo-wordapp-client",
+                "--base-url",
+                &base,
+                "--secret-stdin",
+            ])
+            .env("LATCH_HOME", home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{secret}").unwrap();
+        assert!(wait(child).status.success());
+    };
+    add(first.home.path(), "demo-wordapp-secret");
+    add(second.path(), "another-profiles-wrong-secret");
+
+    // The first profile still has its own (right) secret; the second its own (wrong) one.
+    let out = first.run(&["connect", "robot"], "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = first
+        .cmd(&["connect", "robot"])
+        .env("LATCH_HOME", second.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    let _ = first
+        .cmd(&["remove", "robot", "--yes"])
+        .env("LATCH_HOME", second.path())
+        .output();
+    let _ = first.run(&["remove", "robot", "--yes"], "");
+}

@@ -36,6 +36,10 @@ pub struct KeyringStore {
     /// `None` after a failure that suggests the connection is gone; the next
     /// call reconnects.
     store: Mutex<Option<Arc<CredentialStore>>>,
+    /// For a data directory other than the default one (`LATCH_HOME`): its
+    /// profile id, added to every entry's user (`<account>@<profile>`) so that
+    /// two profiles with an account of the same id keep separate secrets.
+    profile: Option<String>,
 }
 
 impl std::fmt::Debug for KeyringStore {
@@ -53,14 +57,29 @@ impl KeyringStore {
         let store = platform::connect().map_err(|e| unavailable(&e))?;
         Ok(Self {
             store: Mutex::new(Some(store)),
+            profile: None,
         })
     }
 
     /// A store that connects at its first use: commands that read no secret
     /// (`latch accounts`) then work, and say nothing, without a keyring.
     pub fn lazy() -> Self {
+        Self::lazy_in(None)
+    }
+
+    /// The same, for the entries of one profile (see `profile`).
+    pub fn lazy_in(profile: Option<String>) -> Self {
         Self {
             store: Mutex::new(None),
+            profile,
+        }
+    }
+
+    /// The keyring user of an account's entry.
+    fn user(&self, id: &AccountId) -> String {
+        match &self.profile {
+            Some(profile) => format!("{id}@{profile}"),
+            None => id.to_string(),
         }
     }
 
@@ -83,11 +102,10 @@ impl KeyringStore {
 
     fn entry(&self, id: &AccountId) -> Result<Entry, SecretStoreError> {
         let store = self.store()?;
-        let modifiers = platform::modifiers(id);
+        let user = self.user(id);
+        let modifiers = platform::modifiers(&user);
         let modifiers = modifiers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        store
-            .build(SERVICE, id.as_str(), Some(&modifiers))
-            .map_err(|e| self.fail(e))
+        store.build(SERVICE, &user, Some(&modifiers)).map_err(|e| self.fail(e))
     }
 
     /// Maps a keyring error, forgetting the connection when the error says
@@ -183,8 +201,8 @@ mod platform {
     }
 
     /// A label a person recognizes in Seahorse or KeePassXC.
-    pub(super) fn modifiers(id: &AccountId) -> Vec<(&'static str, String)> {
-        vec![("label", format!("Latch: {id}"))]
+    pub(super) fn modifiers(user: &str) -> Vec<(&'static str, String)> {
+        vec![("label", format!("Latch: {user}"))]
     }
 
     const NEVER_ELSEWHERE: &str = "Latch never stores secrets anywhere else.";
@@ -251,7 +269,7 @@ mod platform {
         Ok(apple_native_keyring_store::keychain::Store::new()?)
     }
 
-    pub(super) fn modifiers(_id: &AccountId) -> Vec<(&'static str, String)> {
+    pub(super) fn modifiers(_user: &str) -> Vec<(&'static str, String)> {
         Vec::new()
     }
 
@@ -275,7 +293,7 @@ mod platform {
         Ok(windows_native_keyring_store::Store::new()?)
     }
 
-    pub(super) fn modifiers(_id: &AccountId) -> Vec<(&'static str, String)> {
+    pub(super) fn modifiers(_user: &str) -> Vec<(&'static str, String)> {
         Vec::new()
     }
 
@@ -302,7 +320,7 @@ mod platform {
         ))
     }
 
-    pub(super) fn modifiers(_id: &AccountId) -> Vec<(&'static str, String)> {
+    pub(super) fn modifiers(_user: &str) -> Vec<(&'static str, String)> {
         Vec::new()
     }
 

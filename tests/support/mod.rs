@@ -59,14 +59,37 @@ pub fn launch_again_with(home: &std::path::Path, url: &str) -> std::process::Exi
 }
 
 /// tauri-driver in a process group of its own, with WebKitWebDriver and the
-/// window under it: the whole group goes however a test ends.
-struct Driver(Child);
+/// window under it: the whole group goes however a test ends — and so does
+/// any latch-desktop still running on this test's LATCH_HOME (a window that
+/// outlived its session would take over the next test's launch through
+/// single-instance).
+struct Driver(Child, PathBuf);
 
 impl Drop for Driver {
     fn drop(&mut self) {
         // SAFETY: kill(2) on our own child's process group; no memory involved.
         unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
         let _ = self.0.wait();
+        kill_windows_on(&self.1);
+    }
+}
+
+/// Kills the latch-desktop processes whose environment names `home`.
+fn kill_windows_on(home: &std::path::Path) {
+    let needle = format!("LATCH_HOME={}", home.display());
+    let Ok(procs) = std::fs::read_dir("/proc") else { return };
+    for entry in procs.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        let is_window = std::fs::read_link(entry.path().join("exe"))
+            .is_ok_and(|exe| exe.file_name().is_some_and(|n| n == "latch-desktop"));
+        let ours = std::fs::read(entry.path().join("environ"))
+            .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == needle.as_bytes()));
+        if is_window && ours {
+            // SAFETY: kill(2) on a process of this test; no memory involved.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
     }
 }
 
@@ -100,6 +123,7 @@ impl Window {
             .unwrap_or_else(|| tempfile::tempdir().expect("temporary LATCH_HOME"));
         let port = free_port();
         let native_port = free_port();
+        let home_path = home.path().to_owned();
         let driver = Driver(Command::new(tauri_driver())
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("LATCH_HOME", home.path())
@@ -110,7 +134,7 @@ impl Window {
             .stderr(Stdio::inherit())
             .process_group(0)
             .spawn()
-            .expect("tauri-driver could not start: install it with `cargo install tauri-driver --locked` (scripts/setup does)"));
+            .expect("tauri-driver could not start: install it with `cargo install tauri-driver --locked` (scripts/setup does)"), home_path);
         wait_for_port(port);
         wait_for_port(native_port);
         let mut caps = serde_json::Map::new();
@@ -119,11 +143,12 @@ impl Window {
             serde_json::json!({ "application": env!("CARGO_BIN_EXE_latch-desktop"), "args": launch.args }),
         );
         caps.insert("browserName".into(), "wry".into());
-        let client = ClientBuilder::rustls()
-            .expect("TLS roots")
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
+        let mut builder = ClientBuilder::rustls().expect("TLS roots");
+        builder.capabilities(caps);
+        let address = format!("http://127.0.0.1:{port}");
+        let client = tokio::time::timeout(WAIT, builder.connect(&address))
             .await
+            .expect("no WebDriver session within 20 s: is another latch-desktop running on this D-Bus session?")
             .expect("WebDriver session with latch-desktop");
         Window { client, driver, home }
     }

@@ -20,6 +20,7 @@ fn main() {
         "revoke_account",
         "remove_account",
         "account_details",
+        "try_sandbox",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(commands)),

@@ -23,6 +23,7 @@ pub fn run() {
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(state::AppState::open())
         .setup(|app| {
             register_scheme_for_development(app);
@@ -53,6 +54,7 @@ pub fn run() {
             commands::revoke_account,
             commands::remove_account,
             commands::account_details,
+            commands::try_sandbox,
         ])
         .run(tauri::generate_context!())
         .expect("Latch could not start its window");
@@ -101,10 +103,36 @@ fn start_scheduler(app: tauri::AppHandle) {
                     retry_in.as_secs()
                 );
             }
+            if let latch_core::scheduler::Event::NeedsReconnect(id, reason) = &event {
+                notify_needs_reconnect(&app, latch, id, reason);
+            }
             let _ = app.emit(callback::ACCOUNTS_CHANGED, ());
         })
         .await;
     });
+}
+
+/// A desktop notification naming the account that needs a person.
+fn notify_needs_reconnect(
+    app: &tauri::AppHandle,
+    latch: &latch_core::accounts::Latch,
+    id: &latch_core::AccountId,
+    reason: &str,
+) {
+    use tauri_plugin_notification::NotificationExt;
+    let label = latch
+        .find(id.as_str())
+        .map(|a| a.label)
+        .unwrap_or_else(|_| id.to_string());
+    let shown = app
+        .notification()
+        .builder()
+        .title(format!("{label} needs reconnecting"))
+        .body(format!("{reason}. Open Latch and press Reconnect."))
+        .show();
+    if let Err(e) = shown {
+        eprintln!("latch-desktop: could not show a notification ({e}); {label} needs reconnecting");
+    }
 }
 
 fn spawn_callback(app: &tauri::AppHandle, url: String) {

@@ -22,6 +22,8 @@ pub struct AppState {
     pub link_watchers: Mutex<HashMap<String, tauri::async_runtime::JoinHandle<()>>>,
     /// Wakes the refresh scheduler when accounts change.
     pub wake: tokio::sync::Notify,
+    /// The fake providers, once "Try the sandbox" started them.
+    pub sandbox: Mutex<Option<latch_sandbox::Sandbox>>,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
             link_codes: Mutex::new(HashMap::new()),
             link_watchers: Mutex::new(HashMap::new()),
             wake: tokio::sync::Notify::new(),
+            sandbox: Mutex::new(None),
         }
     }
 

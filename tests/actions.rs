@@ -128,6 +128,7 @@ async fn revoke_a_wordapp_account_after_saying_what_happens_at_wordapp() {
 
     window.click(&format!("{row} [data-testid=details]")).await;
     window.wait_for(&format!("{row} [data-testid=details-panel]")).await;
+    window.screenshot("details").await;
 
     window.click(&format!("{row} [data-testid=revoke]")).await;
     let question = window.text(&format!("{row} [data-testid=confirm-revoke]")).await;
@@ -180,4 +181,43 @@ async fn a_token_that_expires_in_20_seconds_is_refreshed_before_it_expires() {
         })
         .await;
     let _ = window.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_automatic_refresh_names_the_account_in_a_desktop_notification() {
+    // Watch the test's own session bus for the notification call (no daemon needed).
+    let mut monitor = std::process::Command::new("dbus-monitor")
+        .args([
+            "--session",
+            "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("dbus-monitor");
+    let sandbox = sandbox().await;
+    sandbox.wazzup().settings().expires_in = 20;
+    let window = Window::launch().await;
+    connected_wazzup(&window, &sandbox).await;
+    sandbox.wazzup().inject(
+        "wazzup.token",
+        Fault::always(FaultKind::json_status(
+            401,
+            serde_json::json!({"error": "OAUTH_REFRESH_TOKEN_INVALID", "description": "Invalid or expired refresh_token"}),
+        )),
+    );
+    window
+        .wait_text("[data-account=wazzup-main] [data-testid=status]", |t| {
+            t == "Needs reconnect"
+        })
+        .await;
+    let _ = window.close().await;
+
+    let _ = monitor.kill();
+    let output = monitor.wait_with_output().unwrap();
+    let seen = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        seen.contains("Wazzup main needs reconnecting"),
+        "no notification naming the account:\n{seen}"
+    );
 }

@@ -80,6 +80,69 @@ async fn an_account_added_and_refreshed_by_the_cli_shows_in_the_open_window() {
         })
         .await;
 
+    // A few more providers, for the README's picture of the list.
+    let oauth = sandbox.oauth2().base_url();
+    latch(
+        &home,
+        &[
+            "add",
+            "oauth2",
+            "--label",
+            "Analytics API",
+            "--grant",
+            "client-credentials",
+            "--token-url",
+            &format!("{oauth}/token"),
+            "--client-id",
+            "demo-oauth2-client",
+            "--secret-stdin",
+        ],
+        "demo-oauth2-secret\n",
+    );
+    latch(&home, &["connect", "analytics-api"], "");
+    let wazzup = sandbox.wazzup().base_url();
+    latch(
+        &home,
+        &[
+            "add",
+            "wazzup",
+            "--label",
+            "Wazzup partner",
+            "--grant",
+            "client-credentials",
+            "--client-id",
+            "demo-wazzup-client",
+            "--email",
+            "partner@demo.latch",
+            "--base-url",
+            &wazzup,
+            "--secret-stdin",
+        ],
+        "demo-partner-password\n",
+    );
+    latch(&home, &["connect", "wazzup-partner"], "");
+    let green = sandbox.green_api().base_url();
+    latch(
+        &home,
+        &[
+            "add",
+            "green-api",
+            "--label",
+            "WhatsApp support",
+            "--api-url",
+            &green,
+            "--instance",
+            "1101000001",
+            "--secret-stdin",
+        ],
+        "demo0green0api0token0000000000000000000000000000\n",
+    );
+    window
+        .wait_text("[data-account=wazzup-partner] [data-testid=status]", |t| t == "Valid")
+        .await;
+    window.wait_for("[data-account=whatsapp-support]").await;
+    window.screenshot("account-list").await;
+
     sandbox.wordapp().settings().expires_in = 600;
     latch(&home, &["refresh", "from-the-cli"], "");
     window

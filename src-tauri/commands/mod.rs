@@ -4,9 +4,11 @@
 mod accounts;
 mod connect;
 mod link;
+mod sandbox;
 mod tokens;
 
 pub use accounts::*;
 pub use connect::*;
 pub use link::*;
+pub use sandbox::*;
 pub use tokens::*;

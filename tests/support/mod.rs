@@ -290,6 +290,7 @@ pub async fn start_wazzup_connect(window: &Window, sandbox: &Sandbox) -> String 
         window.text("[data-testid=connect-submit]").await,
         "Connect Wazzup account"
     );
+    window.screenshot("connect-dialog").await;
     window.click("[data-testid=connect-submit]").await;
     let waiting = window.wait_for("[data-testid=waiting]").await;
     assert_eq!(waiting.attr("data-via").await.unwrap().as_deref(), Some("deep-link"));

@@ -88,3 +88,5 @@ export const refreshAccount = (id: string) => invoke<string>("refresh_account", 
 export const revokeAccount = (id: string) => invoke<string>("revoke_account", { id });
 export const removeAccount = (id: string) => invoke<void>("remove_account", { id });
 export const accountDetails = (id: string) => invoke<Details>("account_details", { id });
+/** Starts the fake providers in the app and adds demo accounts. */
+export const trySandbox = () => invoke<string>("try_sandbox");

@@ -4,7 +4,7 @@
 
 use crate::callback::{self, SCHEME};
 use crate::state::AppState;
-use latch_core::accounts::{Latch, redirect_uri};
+use latch_core::accounts::Latch;
 use latch_core::flows::CallbackParams;
 use latch_core::model::{Account, AccountSecrets, AccountStatus, Grant, PartnerLogin, ProviderSettings};
 use latch_core::redirect::loopback::{LoopbackListener, LoopbackRedirect, Verdict};
@@ -110,7 +110,7 @@ async fn start_browser_flow(
     account: &Account,
 ) -> Result<ConnectStarted, String> {
     cancel_listener(state, account);
-    let redirect = redirect_uri(&account.settings).unwrap_or_default();
+    let redirect = account.settings.redirect_uri().unwrap_or_default();
     let (url, via) = match LoopbackRedirect::parse(redirect)? {
         Some(loopback) => {
             let listener = LoopbackListener::bind(&loopback)

@@ -142,7 +142,7 @@ impl Latch {
     ) -> Result<(url::Url, PendingFlow), Error> {
         let mut account = account.clone();
         if let Some(uri) = redirect_uri {
-            set_redirect_uri(&mut account.settings, uri);
+            account.settings.set_redirect_uri(uri);
         }
         let secrets = self.secrets(&account)?;
         self.engine.start_authorization(&account, &secrets)
@@ -384,25 +384,4 @@ fn profile_of(home: &std::path::Path) -> Result<Option<String>, Error> {
 
 fn storage(e: StoreError) -> Error {
     Error::Storage(e.to_string())
-}
-
-fn set_redirect_uri(settings: &mut ProviderSettings, uri: &str) {
-    match settings {
-        ProviderSettings::Wazzup(s) => s.redirect_uri = uri.to_owned(),
-        ProviderSettings::Payu(s) => s.redirect_uri = uri.to_owned(),
-        ProviderSettings::Wordapp(s) => s.redirect_uri = Some(uri.to_owned()),
-        ProviderSettings::Oauth2(s) => s.redirect_uri = uri.to_owned(),
-        ProviderSettings::GreenApi(_) => {}
-    }
-}
-
-/// The account's redirect_uri, if its provider uses one.
-pub fn redirect_uri(settings: &ProviderSettings) -> Option<&str> {
-    match settings {
-        ProviderSettings::Wazzup(s) => Some(&s.redirect_uri),
-        ProviderSettings::Payu(s) => Some(&s.redirect_uri),
-        ProviderSettings::Wordapp(s) => s.redirect_uri.as_deref(),
-        ProviderSettings::Oauth2(s) => Some(&s.redirect_uri),
-        ProviderSettings::GreenApi(_) => None,
-    }
 }

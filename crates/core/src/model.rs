@@ -180,6 +180,29 @@ impl ProviderSettings {
         }
     }
 
+    /// Where the provider sends the browser back; `None` for GREEN-API (and
+    /// for a Wordapp account that signs in without a browser).
+    pub fn redirect_uri(&self) -> Option<&str> {
+        match self {
+            Self::Wazzup(s) => Some(&s.redirect_uri),
+            Self::Payu(s) => Some(&s.redirect_uri),
+            Self::Wordapp(s) => s.redirect_uri.as_deref(),
+            Self::Oauth2(s) => Some(&s.redirect_uri),
+            Self::GreenApi(_) => None,
+        }
+    }
+
+    /// Uses another redirect URI (a loopback listener's actual port).
+    pub fn set_redirect_uri(&mut self, uri: &str) {
+        match self {
+            Self::Wazzup(s) => s.redirect_uri = uri.to_owned(),
+            Self::Payu(s) => s.redirect_uri = uri.to_owned(),
+            Self::Wordapp(s) => s.redirect_uri = Some(uri.to_owned()),
+            Self::Oauth2(s) => s.redirect_uri = uri.to_owned(),
+            Self::GreenApi(_) => {}
+        }
+    }
+
     pub fn kind(&self) -> ProviderKind {
         match self {
             Self::Wazzup(_) => ProviderKind::Wazzup,

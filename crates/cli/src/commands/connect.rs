@@ -9,8 +9,8 @@
 use crate::cli::ConnectArgs;
 use crate::exit::{CALLBACK, Failure};
 use crate::output::{expires_in, print_json};
-use latch_core::accounts::{Latch, redirect_uri};
-use latch_core::flows::CallbackParams;
+use latch_core::accounts::Latch;
+use latch_core::flows::{CallbackParams, PendingFlow, PendingFlows};
 use latch_core::model::{Account, Grant, TokenSet};
 use latch_core::redirect::loopback::{LoopbackError, LoopbackListener, LoopbackRedirect, Verdict};
 use latch_core::secret::{AuthorizationCode, Password};
@@ -41,7 +41,11 @@ pub async fn run(latch: &Latch, args: ConnectArgs, json: bool) -> Result<(), Fai
 
 async fn authorization_code(latch: &Latch, account: &Account, args: &ConnectArgs) -> Result<TokenSet, Failure> {
     let timeout = Duration::from_secs(args.timeout);
-    let loopback = redirect_uri(&account.settings)
+    // The one gate of every redirect, shared with the window.
+    let flows = PendingFlows::new();
+    let loopback = account
+        .settings
+        .redirect_uri()
         .map(LoopbackRedirect::parse)
         .transpose()
         .map_err(Failure::usage)?
@@ -56,64 +60,64 @@ async fn authorization_code(latch: &Latch, account: &Account, args: &ConnectArgs
                 ),
             })?;
             let (url, pending) = latch.start_authorization(account, Some(&listener.redirect_uri()))?;
+            flows.insert(pending);
             show_url(url.as_str(), args.no_browser, "Waiting for the browser to come back…");
-            let expected = pending.state.clone();
-            let judge = |callback: &str| match CallbackParams::from_url(callback) {
-                Err(e) => Verdict::<_, std::convert::Infallible>::Reject(e.to_string()),
-                Ok(params) if params.state.as_ref() != Some(&expected) && params.error.is_none() => {
-                    Verdict::Reject("This is not the sign-in Latch is waiting for.".into())
-                }
-                Ok(params) => Verdict::Accept(params),
+            let judge = |callback: &str| match flows.accept(callback) {
+                Ok(accepted) => Verdict::<_, std::convert::Infallible>::Accept(accepted),
+                Err(e) => Verdict::Reject(e.to_string()),
             };
-            let callback = listener.serve(timeout, ctrl_c(), judge).await.map_err(|e| match e {
+            let (flow, callback) = listener.serve(timeout, ctrl_c(), judge).await.map_err(|e| match e {
                 LoopbackError::Failed(never) => match never {},
                 other => Failure {
                     status: CALLBACK,
                     message: other.to_string(),
                 },
             })?;
-            Ok(latch.complete_authorization(account, pending, callback).await?)
+            Ok(latch.complete_authorization(account, flow, callback).await?)
         }
         None => {
             let (url, pending) = latch.start_authorization(account, None)?;
+            flows.insert(pending);
             show_url(
                 url.as_str(),
                 args.no_browser,
                 "After signing in, paste the address your browser landed on (or just the code) and press Enter:",
             );
             let line = super::read_line()?;
-            let callback = pasted(&line, &pending.state)?;
-            Ok(latch.complete_authorization(account, pending, callback).await?)
+            let (flow, callback) = pasted(&flows, account, &line)?;
+            Ok(latch.complete_authorization(account, flow, callback).await?)
         }
     }
 }
 
-/// A pasted redirect URL, or a bare code. A bare code carries no `state`;
-/// the person copied it from the sign-in they started, which is what the
-/// state would prove, so it is taken as this flow's.
-fn pasted(line: &str, state: &latch_core::secret::State) -> Result<CallbackParams, Failure> {
+/// A pasted redirect URL (through the one gate), or a bare code. A bare code
+/// carries no `state`; the person copied it from the sign-in they started,
+/// which is what the state would prove, so it is taken as this flow's.
+fn pasted(flows: &PendingFlows, account: &Account, line: &str) -> Result<(PendingFlow, CallbackParams), Failure> {
     let line = line.trim();
+    let rejected = |message: &str| Failure {
+        status: CALLBACK,
+        message: message.into(),
+    };
     if line.is_empty() {
-        return Err(Failure {
-            status: CALLBACK,
-            message: "nothing was pasted; run `latch connect` again".into(),
-        });
+        return Err(rejected("nothing was pasted; run `latch connect` again"));
     }
     let looks_like_url = line.contains("://") || line.contains(":/") || line.contains('?') || line.contains('=');
     if looks_like_url {
-        return Ok(CallbackParams::from_url(line)?);
+        return Ok(flows.accept(line)?);
     }
     if !line.chars().all(|c| c.is_ascii_alphanumeric() || "-._~+/".contains(c)) {
-        return Err(Failure {
-            status: CALLBACK,
-            message: "that is neither a redirect address nor a code".into(),
-        });
+        return Err(rejected("that is neither a redirect address nor a code"));
     }
-    Ok(CallbackParams {
+    let flow = flows
+        .take_for_account(&account.id)
+        .ok_or_else(|| rejected("no sign-in is waiting"))?;
+    let params = CallbackParams {
         code: Some(AuthorizationCode::new(line)),
-        state: Some(state.clone()),
+        state: Some(flow.state.clone()),
         ..Default::default()
-    })
+    };
+    Ok((flow, params))
 }
 
 fn show_url(url: &str, no_browser: bool, then: &str) {

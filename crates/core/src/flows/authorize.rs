@@ -248,20 +248,20 @@ fn base_of(url: &Url) -> String {
 }
 
 fn redirect_uri(account: &Account) -> Result<String, Error> {
-    let uri = match &account.settings {
-        ProviderSettings::Wazzup(s) => s.redirect_uri.clone(),
-        ProviderSettings::Payu(s) => s.redirect_uri.clone(),
-        ProviderSettings::Wordapp(s) => wordapp::redirect_uri(s)?.to_owned(),
-        ProviderSettings::Oauth2(s) => s.redirect_uri.clone(),
-        ProviderSettings::GreenApi(_) => String::new(),
-    };
-    if uri.trim().is_empty() {
-        return Err(Error::InvalidInput(
-            "This account has no redirect URI; add the one registered with the provider in the account settings."
-                .into(),
-        ));
+    if let ProviderSettings::Wordapp(s) = &account.settings {
+        return wordapp::redirect_uri(s).map(str::to_owned);
     }
-    Ok(uri)
+    account
+        .settings
+        .redirect_uri()
+        .filter(|uri| !uri.trim().is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Error::InvalidInput(
+                "This account has no redirect URI; add the one registered with the provider in the account settings."
+                    .into(),
+            )
+        })
 }
 
 /// Checks, before the browser opens, that the secrets the exchange will

@@ -162,6 +162,11 @@ impl FakeWordapp {
         lock(&self.state.tokens).revoke_where(|g| g.client_id == client_id);
     }
 
+    /// Whether a refresh token would still be accepted (read-only: nothing rotates).
+    pub fn is_refresh_token_live(&self, refresh_token: &str) -> bool {
+        lock(&self.state.tokens).live_refresh(refresh_token).is_some()
+    }
+
     /// The user revokes the app's access in Wordapp's settings page.
     pub fn revoke_grant(&self, username: &str, client_id: &str) {
         lock(&self.state.grants).remove(&(username.to_owned(), client_id.to_owned()));

@@ -194,6 +194,46 @@ impl Latch {
         self.record(account, result)
     }
 
+    /// Refreshes many accounts, at most `in_flight` requests at a time, and
+    /// records them all in one write of the index (the scheduler's batches:
+    /// one index write per refresh would make 10,000 accounts crawl). Each
+    /// new token set is in the keyring before the index is written; results
+    /// come back in the order of `accounts`.
+    pub async fn refresh_many(&self, accounts: &[Account], in_flight: usize) -> Vec<Result<TokenSet, Error>> {
+        use futures_util::StreamExt;
+        use futures_util::stream::FuturesOrdered;
+        // A plain loop rather than `stream::iter(..).map(..).buffered(..)`, whose
+        // closure makes the future not `Send` for every lifetime (tokio::spawn).
+        let mut results = Vec::with_capacity(accounts.len());
+        let mut waiting = accounts.iter();
+        let mut running = FuturesOrdered::new();
+        for account in waiting.by_ref().take(in_flight.max(1)) {
+            running.push_back(self.engine.refresh(account, self.secrets.as_ref()));
+        }
+        while let Some(result) = running.next().await {
+            results.push(result);
+            if let Some(account) = waiting.next() {
+                running.push_back(self.engine.refresh(account, self.secrets.as_ref()));
+            }
+        }
+        let written = self.store.update_accounts(|index| {
+            for (account, result) in accounts.iter().zip(&results) {
+                if let Some(current) = index.iter_mut().find(|a| a.id == account.id) {
+                    apply(current, result);
+                }
+            }
+        });
+        if let Err(e) = written {
+            let e = storage(e);
+            for result in &mut results {
+                if result.is_ok() {
+                    *result = Err(e.clone());
+                }
+            }
+        }
+        results
+    }
+
     /// Revokes at the provider where it can, then deletes the local secrets
     /// unless the provider said the token is still valid.
     ///
@@ -322,20 +362,8 @@ impl Latch {
     /// account turns to "needs reconnect".
     fn record(&self, account: &Account, result: Result<TokenSet, Error>) -> Result<TokenSet, Error> {
         let mut current = self.fresh(account)?;
-        match &result {
-            Ok(tokens) => {
-                let meta = Some(tokens.meta());
-                if current.token != meta || current.status != AccountStatus::Connected {
-                    current.token = meta;
-                    current.status = AccountStatus::Connected;
-                    self.store.upsert_account(&current).map_err(storage)?;
-                }
-            }
-            Err(Error::NeedsReconnect { reason, .. }) => {
-                current.status = AccountStatus::NeedsReconnect { reason: reason.clone() };
-                self.store.upsert_account(&current).map_err(storage)?;
-            }
-            Err(_) => {}
+        if apply(&mut current, &result) {
+            self.store.upsert_account(&current).map_err(storage)?;
         }
         result
     }
@@ -347,6 +375,25 @@ impl Latch {
             .account(&account.id)
             .map_err(storage)?
             .unwrap_or_else(|| account.clone()))
+    }
+}
+
+/// What a refresh's result means for the account's row in the index: the
+/// new set's meta, or "needs reconnect". Returns whether the row changed.
+fn apply(account: &mut Account, result: &Result<TokenSet, Error>) -> bool {
+    match result {
+        Ok(tokens) => {
+            let meta = Some(tokens.meta());
+            let changed = account.token != meta || account.status != AccountStatus::Connected;
+            account.token = meta;
+            account.status = AccountStatus::Connected;
+            changed
+        }
+        Err(Error::NeedsReconnect { reason, .. }) => {
+            account.status = AccountStatus::NeedsReconnect { reason: reason.clone() };
+            true
+        }
+        Err(_) => false,
     }
 }
 

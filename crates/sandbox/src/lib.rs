@@ -250,6 +250,11 @@ macro_rules! fake_common {
             pub fn clear_faults(&self) {
                 self.core.recorder.clear_faults()
             }
+            /// The most requests this fake has had in flight at once (until its answer was sent
+            /// or the connection dropped).
+            pub fn peak_in_flight(&self) -> usize {
+                self.core.recorder.peak_in_flight()
+            }
             /// Moves this fake's "now" forward (real time keeps flowing too).
             pub fn advance(&self, d: std::time::Duration) {
                 self.core.clock.advance(d)

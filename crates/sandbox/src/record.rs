@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -154,6 +155,25 @@ impl FaultKind {
 pub(crate) struct Recorder {
     log: Mutex<Vec<RecordedRequest>>,
     faults: Mutex<Vec<(String, Fault)>>,
+    in_flight: AtomicUsize,
+    peak_in_flight: AtomicUsize,
+}
+
+/// Counts a request as in flight until dropped.
+struct InFlight<'a>(&'a Recorder);
+
+impl<'a> InFlight<'a> {
+    fn enter(recorder: &'a Recorder) -> Self {
+        let now = recorder.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        recorder.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        Self(recorder)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Recorder {
@@ -175,6 +195,11 @@ impl Recorder {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((route.to_owned(), fault));
+    }
+
+    /// The most requests this fake has had in flight at once.
+    pub(crate) fn peak_in_flight(&self) -> usize {
+        self.peak_in_flight.load(Ordering::SeqCst)
     }
 
     pub(crate) fn clear_faults(&self) {
@@ -232,6 +257,7 @@ pub(crate) struct RecordLayer {
 pub(crate) struct ConnKill(pub(crate) Arc<Notify>);
 
 pub(crate) async fn record_and_fault(State(layer): State<RecordLayer>, req: Request, next: Next) -> Response {
+    let _in_flight = InFlight::enter(&layer.core.recorder);
     let (parts, body) = req.into_parts();
     let (route, redacted) = (layer.classify)(&parts.method, parts.uri.path());
     let body = axum::body::to_bytes(body, MAX_BODY).await.ok();

@@ -166,6 +166,13 @@ impl Store {
         })
     }
 
+    /// Edits many accounts in one read-modify-write of the index (one file
+    /// write however many accounts change): the scheduler records a batch of
+    /// refreshes this way.
+    pub fn update_accounts<T>(&self, edit: impl FnOnce(&mut Vec<Account>) -> T) -> Result<T, StoreError> {
+        self.change(|index| Ok(edit(&mut index.accounts)))
+    }
+
     /// Deletes the account's keyring entry, then its index row. Returns
     /// whether the account was in the index.
     pub fn remove_account(&self, id: &AccountId) -> Result<bool, StoreError> {

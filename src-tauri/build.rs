@@ -21,6 +21,7 @@ fn main() {
         "remove_account",
         "account_details",
         "try_sandbox",
+        "window_ready",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(commands)),

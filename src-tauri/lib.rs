@@ -55,6 +55,7 @@ pub fn run() {
             commands::remove_account,
             commands::account_details,
             commands::try_sandbox,
+            commands::window_ready,
         ])
         .run(tauri::generate_context!())
         .expect("Latch could not start its window");

@@ -6,9 +6,11 @@ mod connect;
 mod link;
 mod sandbox;
 mod tokens;
+mod window;
 
 pub use accounts::*;
 pub use connect::*;
 pub use link::*;
 pub use sandbox::*;
 pub use tokens::*;
+pub use window::*;

@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Latch's benchmarks: each row is Latch against a floor measured in the same
+run on the same machine. Run through scripts/bench, which builds the release
+binaries and starts a private D-Bus session with an unlocked gnome-keyring and
+an Xvfb display. See BENCHMARKS.md for what each floor is."""
+
+import argparse
+import gzip
+import json
+import os
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def note(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def median_ms(samples):
+    return statistics.median(samples) * 1000
+
+
+class Latch:
+    """The `latch` binary on one LATCH_HOME."""
+
+    def __init__(self, binary, home):
+        self.binary, self.home = binary, home
+        self.env = dict(os.environ, LATCH_HOME=str(home), LATCH_NO_BROWSER="1")
+
+    def run(self, *args, stdin=""):
+        out = subprocess.run([self.binary, *args], input=stdin, env=self.env, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"bench: latch {' '.join(args)} failed: {out.stderr.strip()}")
+        return out.stdout
+
+
+def start_sandbox(latch):
+    """`latch sandbox --any-port` in the background; returns (process, {name: url})."""
+    proc = subprocess.Popen(
+        [latch.binary, "--json", "sandbox", "--any-port"], env=latch.env, stdout=subprocess.PIPE, text=True
+    )
+    text = ""
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit("bench: latch sandbox stopped before listing its fakes")
+        text += line
+        try:
+            return proc, json.loads(text)
+        except json.JSONDecodeError:
+            continue
+
+
+def add_wordapp_accounts(latch, base_url, count):
+    ids = []
+    for n in range(count):
+        account = f"bench-{n:02}"
+        latch.run(
+            "add", "wordapp", "--label", f"Wordapp {n:02}", "--id", account, "--grant", "password",
+            "--client-id", "demo-wordapp-client", "--username", "demo", "--base-url", base_url,
+            "--secret-stdin", stdin="demo-wordapp-secret\n",
+        )
+        latch.run("connect", account, stdin="demo-password\n")
+        ids.append(account)
+    return ids
+
+
+def keyring_user(account):
+    """The `username` attribute of the account's keyring entry, as secret-tool shows it."""
+    out = subprocess.run(
+        ["secret-tool", "search", "--all", "service", "latch"], capture_output=True, text=True, check=True
+    )
+    for line in (out.stdout + out.stderr).splitlines():
+        key, _, value = line.partition(" = ")
+        if key.strip() == "attribute.username" and value.split("@")[0] == account:
+            return value.strip()
+    raise SystemExit(f"bench: secret-tool does not show the entry of {account}")
+
+
+def time_command(argv, env):
+    started = time.perf_counter()
+    out = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - started
+    if out.returncode != 0 or not out.stdout.strip():
+        raise SystemExit(f"bench: {argv[0]} failed (exit {out.returncode})")
+    return elapsed, out.stdout
+
+
+def bench_token(latch, account, runs):
+    """Row 1: `latch token` vs `secret-tool lookup` of the same keyring entry."""
+    user = keyring_user(account)
+    floor_argv = ["secret-tool", "lookup", "service", "latch", "username", user]
+    latch_argv = [latch.binary, "token", account]
+    size = len(time_command(floor_argv, latch.env)[1])
+    for _ in range(10):  # warm the page cache and the keyring daemon
+        time_command(floor_argv, latch.env)
+        time_command(latch_argv, latch.env)
+    floor, ours = [], []
+    for _ in range(runs):  # interleaved, so drift hits both alike
+        floor.append(time_command(floor_argv, latch.env)[0])
+        ours.append(time_command(latch_argv, latch.env)[0])
+    return median_ms(ours), median_ms(floor), size
+
+
+def descendants(pid):
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(children.get(p, []))
+    return tree
+
+
+def pss_kib(pid):
+    total = 0
+    for p in descendants(pid):
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def launch(binary, env, idle_seconds=0):
+    """Starts a window; returns (seconds to `ready`, PSS in KiB after idling, or None)."""
+    env = dict(env, LATCH_REPORT_READY="1")
+    started = time.perf_counter()
+    proc = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        deadline = started + 60
+        buffered = b""
+        while b"ready\n" not in buffered:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise SystemExit(f"bench: {binary} never said ready")
+            readable, _, _ = select.select([proc.stdout], [], [], left)
+            if readable:
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                if not chunk:
+                    raise SystemExit(f"bench: {binary} exited before it was ready")
+                buffered += chunk
+        elapsed = time.perf_counter() - started
+        memory = None
+        if idle_seconds:
+            time.sleep(idle_seconds)  # the idle period being measured, not a wait for a condition
+            memory = pss_kib(proc.pid)
+        return elapsed, memory
+    finally:
+        tree = descendants(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for p in tree[1:]:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def bench_window(desktop, bare, env, runs, memory_runs):
+    """Rows 2 and 3: start-up to the first painted list, and PSS after 10 s idle."""
+    launch(desktop, env)  # warm the page cache
+    launch(bare, env)
+    ours, floor = [], []
+    for _ in range(runs):
+        ours.append(launch(desktop, env)[0])
+        floor.append(launch(bare, env)[0])
+    ours_mem, floor_mem = [], []
+    for _ in range(memory_runs):
+        ours_mem.append(launch(desktop, env, idle_seconds=10)[1])
+        floor_mem.append(launch(bare, env, idle_seconds=10)[1])
+    return (median_ms(ours), median_ms(floor)), (statistics.median(ours_mem), statistics.median(floor_mem))
+
+
+def bench_weight(desktop):
+    """Row 5: the release binary (the profile strips it) and the UI gzipped."""
+    dist = ROOT / "ui" / "dist"
+    ui = sum(len(gzip.compress(f.read_bytes(), 9)) for f in dist.rglob("*") if f.is_file())
+    stripped = Path(tempfile.mkdtemp()) / "latch-desktop"
+    shutil.copy(desktop, stripped)
+    subprocess.run(["strip", str(stripped)], check=True)
+    size = stripped.stat().st_size
+    shutil.rmtree(stripped.parent)
+    return size, ui
+
+
+def bench_scale(binary, quick):
+    out = subprocess.run([binary, *(["--quick"] if quick else [])], capture_output=True, text=True)
+    sys.stderr.write(out.stderr)
+    if out.returncode != 0:
+        raise SystemExit(f"bench: the scale benchmark failed (exit {out.returncode})")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--release-dir", required=True, type=Path)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions: a smoke run")
+    args = parser.parse_args()
+    release = args.release_dir
+    rows = []
+
+    home = Path(tempfile.mkdtemp(prefix="latch-bench-"))
+    latch = Latch(release / "latch", home)
+    sandbox, fakes = start_sandbox(latch)
+    try:
+        note("20 Wordapp accounts, connected in the sandbox")
+        accounts = add_wordapp_accounts(latch, fakes["wordapp"], 20)
+
+        note("1. token to a script")
+        ours, floor, size = bench_token(latch, accounts[0], 20 if args.quick else 200)
+        rows.append(("1", f"`latch token` (median), vs `secret-tool lookup` of the same {size}-byte entry",
+                     f"{ours:.1f} ms", f"{floor:.1f} ms", ours / floor, 1.3))
+
+        note("2, 3. start-up and idle memory, 20 accounts")
+        (ours, floor), (ours_mem, floor_mem) = bench_window(
+            release / "latch-desktop", release / "examples" / "bare", latch.env,
+            3 if args.quick else 15, 1 if args.quick else 3,
+        )
+        rows.append(("2", "start-up to the first painted account list (median), vs a bare Tauri window",
+                     f"{ours:.0f} ms", f"{floor:.0f} ms", ours / floor, 1.15))
+        rows.append(("3", "PSS of the app and its WebKit processes after 10 s idle, vs the bare window",
+                     f"{ours_mem / 1024:.1f} MiB", f"{floor_mem / 1024:.1f} MiB", ours_mem / floor_mem, 1.15))
+    finally:
+        sandbox.terminate()
+        sandbox.wait()
+        subprocess.run(["secret-tool", "clear", "service", "latch"], env=latch.env, check=False)
+        shutil.rmtree(home, ignore_errors=True)
+
+    note("4. 10,000 accounts under the scheduler")
+    scale = bench_scale(release / "examples" / "scale", args.quick)
+
+    note("5. weight")
+    binary, ui = bench_weight(release / "latch-desktop")
+    rows.append(("5a", "release binary `latch-desktop`, stripped", f"{binary / 2**20:.1f} MiB", "15 MiB",
+                 binary / (15 * 2**20), 1.0))
+    rows.append(("5b", "UI bundle, gzipped", f"{ui / 1024:.1f} KiB", "80 KiB", ui / (80 * 1024), 1.0))
+
+    print()
+    print("| # | measure | Latch | floor | ratio | target | met |")
+    print("|---|---|---|---|---|---|---|")
+    for num, what, ours, floor, ratio, target in rows:
+        print(f"| {num} | {what} | {ours} | {floor} | {ratio:.2f}× | ≤ {target:.2f}× | {'yes' if ratio <= target else 'NO'} |")
+    print()
+    print(f"Scale: {scale['accounts']} accounts, tokens living {scale['lifetime_s']} s, "
+          f"run {scale['seconds']:.0f} s: {scale['refreshes']} refreshes, "
+          f"{scale['refreshes_per_s']:.0f} refreshes/s at peak 1 s, {scale['expired_seen']} tokens seen expired, "
+          f"{scale['early_refreshes']} refreshes before half a token's life, "
+          f"at most {scale['max_in_flight']} requests in flight at the provider (bound {scale['bound']}), "
+          f"CPU {scale['cpu_ms_per_refresh']:.2f} ms per refresh, "
+          f"CPU while idle {scale['idle_cpu_ms']:.0f} ms over {scale['idle_s']} s.")
+    met = all(ratio <= target for *_, ratio, target in rows) and scale["ok"]
+    print("All targets met." if met else "Some targets were missed: see the rows marked NO.")
+
+
+if __name__ == "__main__":
+    main()

@@ -212,7 +212,10 @@ pub fn read_state(answer: &Answer) -> Result<InstanceState, Error> {
         None | Some(Value::Null) => Ok(InstanceState::Creating),
         Some(Value::Object(fields)) => match fields.get("stateInstance") {
             Some(Value::String(s)) => Ok(InstanceState::from_api(s)),
-            Some(Value::Null) | None => Ok(InstanceState::Creating),
+            Some(Value::Null) => Ok(InstanceState::Creating),
+            // Not a documented answer: guessing "still being created" would
+            // keep a person waiting for an instance that may be fine.
+            None => Err(unreadable(method, "an answer without stateInstance")),
             Some(_) => Err(unreadable(method, "a stateInstance that is not text")),
         },
         Some(_) => Err(unreadable(method, "an answer that is not a JSON object")),
@@ -331,7 +334,14 @@ pub fn refusal(method: Method, answer: &Answer) -> Error {
             "the plan's quota is used up",
             "see the instance's plan in the GREEN-API console",
         ),
-        500..=599 => ("server error", "GREEN-API had a problem", "try again in a few minutes"),
+        500..=599 => {
+            return Error::refused(
+                &provider,
+                "server error",
+                &format!("GREEN-API had a problem, HTTP {}", answer.status),
+                "try again in a few minutes",
+            );
+        }
         _ => {
             return Error::refused(
                 &provider,
@@ -347,6 +357,9 @@ pub fn refusal(method: Method, answer: &Answer) -> Error {
 /// A refusal that is worth retrying a few seconds later while watching.
 pub fn is_transient(e: &Error) -> bool {
     use crate::error::ErrorKind;
+    if e.is_rate_limited() {
+        return true;
+    }
     match e.kind() {
         ErrorKind::Network | ErrorKind::Timeout => true,
         ErrorKind::ProviderRefused => matches!(
@@ -442,6 +455,7 @@ mod tests {
             (r#"{"stateInstance":"sleepMode"}"#, InstanceState::SleepMode),
             ("null", InstanceState::Creating),
             ("", InstanceState::Creating),
+            (r#"{"stateInstance":null}"#, InstanceState::Creating),
             (
                 r#"{"stateInstance":"newThing"}"#,
                 InstanceState::Unknown("newThing".into()),
@@ -450,6 +464,18 @@ mod tests {
             assert_eq!(read_state(&answer(200, body)).unwrap(), state, "{body}");
             let message = state.message();
             assert!(message.ends_with('.') && message.contains("; "), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_state_answer_without_or_with_an_odd_state_is_invalid() {
+        for body in ["{}", r#"{"stateInstance":5}"#, "[]", r#"{"state":"authorized"}"#] {
+            let e = read_state(&answer(200, body)).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidAnswer, "{body}");
+            assert!(
+                e.to_string().starts_with("GREEN-API (getStateInstance) sent an answer"),
+                "{e}"
+            );
         }
     }
 

@@ -33,16 +33,18 @@ impl Latch {
     /// the OS keyring, connected on first use so that commands which read no
     /// secret work without one.
     pub fn open(home: Option<PathBuf>) -> Result<Self, Error> {
+        Self::open_with(home, EngineConfig::default())
+    }
+
+    /// [`Latch::open`] with the engine's settings, e.g. the timeouts a
+    /// person set: `EngineConfig { http: HttpConfig::from_env()?, ..Default::default() }`.
+    pub fn open_with(home: Option<PathBuf>, config: EngineConfig) -> Result<Self, Error> {
         let home = match home {
             Some(home) => home,
             None => Store::default_home().map_err(storage)?,
         };
         let profile = profile_of(&home)?;
-        Self::with_secrets(
-            Some(home),
-            Arc::new(KeyringStore::lazy_in(profile)),
-            EngineConfig::default(),
-        )
+        Self::with_secrets(Some(home), Arc::new(KeyringStore::lazy_in(profile)), config)
     }
 
     pub fn with_secrets(

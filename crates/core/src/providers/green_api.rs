@@ -225,7 +225,8 @@ pub fn read_state(answer: &Answer) -> Result<InstanceState, Error> {
 /// logout's answer: `{"isLogout": true}`.
 pub fn read_logout(answer: &Answer) -> Result<(), Error> {
     let method = Method::Logout;
-    match success_json(method, answer)?.as_ref().and_then(|v| v.get("isLogout")) {
+    let value = success_json(method, answer)?;
+    match value.as_ref().and_then(|v| v.get("isLogout")) {
         Some(Value::Bool(true)) => Ok(()),
         Some(Value::Bool(false)) => Err(Error::refused(
             &method.provider(),
@@ -233,7 +234,8 @@ pub fn read_logout(answer: &Answer) -> Result<(), Error> {
             "the instance was not logged out",
             "wait a minute, then try again",
         )),
-        _ => Err(unreadable(method, "an answer without isLogout")),
+        None | Some(Value::Null) => Err(unreadable(method, "an answer without isLogout")),
+        Some(_) => Err(unreadable(method, "an isLogout that is not true or false")),
     }
 }
 
@@ -254,14 +256,19 @@ pub fn read_code(answer: &Answer, phone: PhoneNumber, received_at: SystemTime) -
             received_at,
             phone,
         }),
-        (Some(Value::Bool(true)), _) => Err(unreadable(method, "status true without a usable code")),
+        (Some(Value::Bool(true)), Some(Value::String(_))) => {
+            Err(unreadable(method, "a code that cannot be typed into WhatsApp"))
+        }
+        (Some(Value::Bool(true)), None | Some(Value::Null)) => Err(unreadable(method, "status true without a code")),
+        (Some(Value::Bool(true)), Some(_)) => Err(unreadable(method, "a code that is not text")),
         (Some(Value::Bool(false)), _) => Err(Error::refused(
             &method.provider(),
             TRY_AGAIN_CODE,
             "no link code this time",
             "try again, and if it keeps happening reboot the instance in the GREEN-API console",
         )),
-        _ => Err(unreadable(method, "an answer without a status")),
+        (None | Some(Value::Null), _) => Err(unreadable(method, "an answer without a status")),
+        (Some(_), _) => Err(unreadable(method, "a status that is not true or false")),
     }
 }
 
@@ -354,14 +361,17 @@ pub fn refusal(method: Method, answer: &Answer) -> Error {
     Error::refused(&provider, code, explanation, what_to_do)
 }
 
-/// A refusal that is worth retrying a few seconds later while watching.
+/// A failure of getStateInstance worth reading again a few seconds later
+/// while watching (a GET: repeating it changes nothing). An unreadable
+/// answer counts too: a proxy's error page or a cut-off body says nothing
+/// about the instance, and the code's deadline bounds the watching anyway.
 pub fn is_transient(e: &Error) -> bool {
     use crate::error::ErrorKind;
     if e.is_rate_limited() {
         return true;
     }
     match e.kind() {
-        ErrorKind::Network | ErrorKind::Timeout => true,
+        ErrorKind::Network | ErrorKind::Timeout | ErrorKind::InvalidAnswer => true,
         ErrorKind::ProviderRefused => matches!(
             e.provider_code(),
             Some("Too Many Requests" | "server error" | "instance in starting process try later")

@@ -322,7 +322,9 @@ fn transport_error(provider: &str, e: reqwest::Error, seconds: u64) -> Error {
     } else if e.is_builder() {
         "the server address is not a valid URL".to_owned()
     } else {
-        "the connection broke".to_owned()
+        // Reset or closed after the request went out: the server may have
+        // acted on it, which is why nothing is ever sent again by itself.
+        "the connection broke before an answer arrived".to_owned()
     };
     Error::Network {
         provider: provider.to_owned(),

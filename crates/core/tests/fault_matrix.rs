@@ -318,7 +318,10 @@ fn transport_columns(call: Call) -> Vec<(&'static str, Inject, Expect)> {
             Inject::Fault(FaultKind::ConnectionReset),
             fails(
                 ErrorKind::Network,
-                &["(the connection broke", "check the internet connection"],
+                &[
+                    "(the connection broke before an answer arrived)",
+                    "check the internet connection",
+                ],
             ),
         ),
         (
@@ -337,6 +340,18 @@ fn transport_columns(call: Call) -> Vec<(&'static str, Inject, Expect)> {
         (
             "10 MiB body",
             Inject::Fault(FaultKind::HugeBody(10 << 20)),
+            fails(
+                ErrorKind::InvalidAnswer,
+                &["an answer larger than 1 MiB, with HTTP status 200"],
+            ),
+        ),
+        (
+            // No Content-Length: the cap is met while reading, not announced.
+            "10 MiB body streamed without a length",
+            Inject::Fault(FaultKind::Trickle {
+                bytes_per_sec: 40 << 20,
+                total: 10 << 20,
+            }),
             fails(
                 ErrorKind::InvalidAnswer,
                 &["an answer larger than 1 MiB, with HTTP status 200"],

@@ -32,17 +32,27 @@ impl Latch {
     /// The user's Latch: `LATCH_HOME` (or the platform's data directory) and
     /// the OS keyring, connected on first use so that commands which read no
     /// secret work without one.
+    ///
+    /// The timeouts of every provider call come from `LATCH_HTTP_TIMEOUT_SECS`
+    /// and `LATCH_HTTP_CONNECT_TIMEOUT_SECS` when set ([`crate::http::HttpConfig::from_env`]);
+    /// a bad value is an error here, not a silent default.
     pub fn open(home: Option<PathBuf>) -> Result<Self, Error> {
+        let config = EngineConfig {
+            http: crate::http::HttpConfig::from_env()?,
+            ..EngineConfig::default()
+        };
+        Self::open_with(home, config)
+    }
+
+    /// [`Latch::open`] with the engine's settings, e.g. the timeouts a
+    /// person set: `EngineConfig { http: HttpConfig::from_env()?, ..Default::default() }`.
+    pub fn open_with(home: Option<PathBuf>, config: EngineConfig) -> Result<Self, Error> {
         let home = match home {
             Some(home) => home,
             None => Store::default_home().map_err(storage)?,
         };
         let profile = profile_of(&home)?;
-        Self::with_secrets(
-            Some(home),
-            Arc::new(KeyringStore::lazy_in(profile)),
-            EngineConfig::default(),
-        )
+        Self::with_secrets(Some(home), Arc::new(KeyringStore::lazy_in(profile)), config)
     }
 
     pub fn with_secrets(

@@ -61,8 +61,19 @@ pub enum Error {
     )]
     Network { provider: String, detail: String },
 
-    #[error("{provider} did not answer within {seconds} seconds; try again later.")]
+    #[error("{provider} did not answer within {}; try again later.", count(*seconds, "second"))]
     Timeout { provider: String, seconds: u64 },
+
+    /// HTTP 429. Never retried inside the call: an authorization code is
+    /// single-use and a POST the server may have processed is not replayed.
+    /// `retry_after` is the provider's `Retry-After` in seconds (capped, see
+    /// [`crate::http::MAX_RETRY_AFTER`]), when it sent a readable one; the
+    /// scheduler waits at least that long before its next try.
+    #[error(
+        "{provider} turned the request away because too many requests were sent (HTTP 429); try again {}.",
+        try_again_in(*retry_after)
+    )]
+    RateLimited { provider: String, retry_after: Option<u64> },
 
     /// `code` is the provider's own (e.g. `OAUTH_SCOPE_FORBIDDEN`,
     /// `invalid_client`); `explanation` and `what_to_do` come from the
@@ -110,7 +121,9 @@ impl Error {
         match self {
             Self::Network { .. } => ErrorKind::Network,
             Self::Timeout { .. } => ErrorKind::Timeout,
-            Self::ProviderRefused { .. } => ErrorKind::ProviderRefused,
+            // A kind of its own would suit scripts better, but the CLI's exit
+            // codes match kinds exhaustively; `retry_after` tells them apart.
+            Self::ProviderRefused { .. } | Self::RateLimited { .. } => ErrorKind::ProviderRefused,
             Self::InvalidAnswer { .. } => ErrorKind::InvalidAnswer,
             Self::NeedsReconnect { .. } => ErrorKind::NeedsReconnect,
             Self::Storage(_) => ErrorKind::Storage,
@@ -125,8 +138,23 @@ impl Error {
         match self {
             Self::ProviderRefused { code, .. } => Some(code),
             Self::NeedsReconnect { code, .. } => code.as_deref(),
+            Self::RateLimited { .. } => Some(RATE_LIMITED_CODE),
             _ => None,
         }
+    }
+
+    /// How long the provider asked to wait before the next request: set on
+    /// a 429 ([`Error::RateLimited`]) that carried a readable `Retry-After`.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } => retry_after.map(std::time::Duration::from_secs),
+            _ => None,
+        }
+    }
+
+    /// Whether the provider turned the request away with HTTP 429.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Self::RateLimited { .. })
     }
 
     pub(crate) fn refused(provider: &str, code: &str, explanation: &str, what_to_do: &str) -> Self {
@@ -154,6 +182,28 @@ impl Error {
     }
 }
 
+/// The provider code of an [`Error::RateLimited`].
+pub const RATE_LIMITED_CODE: &str = "HTTP 429";
+
+/// `1 second`, `30 seconds`.
+fn count(n: u64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+/// When to try again after a 429, as the end of a sentence.
+fn try_again_in(retry_after: Option<u64>) -> String {
+    match retry_after {
+        None => "in a minute".to_owned(),
+        Some(0) => "now".to_owned(),
+        Some(s) if s < 120 => format!("in {}", count(s, "second")),
+        Some(s) => format!("in {}", count(s.div_ceil(60), "minute")),
+    }
+}
+
 impl From<SecretStoreError> for Error {
     fn from(e: SecretStoreError) -> Self {
         Self::Storage(e.to_string())
@@ -165,10 +215,11 @@ impl From<SecretStoreError> for Error {
 impl Serialize for Error {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Error", 3)?;
+        let mut s = serializer.serialize_struct("Error", 4)?;
         s.serialize_field("kind", &self.kind())?;
         s.serialize_field("code", &self.provider_code())?;
         s.serialize_field("message", &self.to_string())?;
+        s.serialize_field("retry_after_secs", &self.retry_after().map(|d| d.as_secs()))?;
         s.end()
     }
 }
@@ -197,6 +248,14 @@ mod tests {
             Error::invalid_answer("PayU", "an HTML page with HTTP status 502 instead of JSON"),
             Error::reconnect("Wordapp", None, "the token was refused with HTTP 401"),
             Error::CallbackRejected("its state does not match any sign-in in progress".into()),
+            Error::RateLimited {
+                provider: "PayU".into(),
+                retry_after: Some(7),
+            },
+            Error::RateLimited {
+                provider: "PayU".into(),
+                retry_after: None,
+            },
         ];
         for e in errors {
             let text = e.to_string();
@@ -204,6 +263,43 @@ mod tests {
             assert_eq!(text.matches(". ").count(), 0, "more than one sentence: {text}");
             assert!(text.contains("; "), "no advice in: {text}");
         }
+    }
+
+    #[test]
+    fn a_429_says_when_to_try_again_in_plain_words() {
+        let said = |retry_after| {
+            Error::RateLimited {
+                provider: "Wordapp".into(),
+                retry_after,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            said(Some(7)),
+            "Wordapp turned the request away because too many requests were sent (HTTP 429); try again in 7 seconds."
+        );
+        assert!(said(Some(1)).ends_with("try again in 1 second."));
+        assert!(said(Some(0)).ends_with("try again now."));
+        assert!(said(Some(600)).ends_with("try again in 10 minutes."));
+        assert!(said(Some(601)).ends_with("try again in 11 minutes."));
+        assert!(said(None).ends_with("try again in a minute."));
+        let e = Error::RateLimited {
+            provider: "Wordapp".into(),
+            retry_after: Some(7),
+        };
+        assert_eq!(e.kind(), ErrorKind::ProviderRefused);
+        assert_eq!(e.provider_code(), Some("HTTP 429"));
+        assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(7)));
+        assert_eq!(serde_json::to_value(&e).unwrap()["retry_after_secs"], 7);
+    }
+
+    #[test]
+    fn a_timeout_of_one_second_is_singular() {
+        let e = Error::Timeout {
+            provider: "Wazzup".into(),
+            seconds: 1,
+        };
+        assert_eq!(e.to_string(), "Wazzup did not answer within 1 second; try again later.");
     }
 
     #[test]

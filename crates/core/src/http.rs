@@ -11,10 +11,32 @@
 //!   body cannot exhaust memory.
 //! - Transport errors are rendered without their URL (a GREEN-API URL carries
 //!   a token in its path; no URL here should, but none is printed anyway).
+//! - Nothing is ever sent twice: the client's own retries are off. Almost
+//!   every call is a POST that the server may have processed before the
+//!   connection broke (an authorization code is single-use; a refresh may
+//!   have rotated the refresh token), so replaying it is not safe. Callers
+//!   that know a call is idempotent (GREEN-API's getStateInstance while
+//!   watching a link) repeat it themselves.
+//! - HTTP 429 is [`Error::RateLimited`] for every provider, with the
+//!   `Retry-After` it carried (seconds or an HTTP-date, capped at
+//!   [`MAX_RETRY_AFTER`]), so that one rule decides when to try again.
+//! - The timeouts can be set by the person: [`HttpConfig::from_env`] reads
+//!   [`TIMEOUT_ENV`] and [`CONNECT_TIMEOUT_ENV`].
 
 use crate::error::Error;
 use serde_json::Value;
-use std::time::Duration;
+use std::ffi::OsString;
+use std::time::{Duration, SystemTime};
+
+/// The whole-call timeout in seconds, as a person sets it (`30` by default).
+pub const TIMEOUT_ENV: &str = "LATCH_HTTP_TIMEOUT_SECS";
+/// The connect timeout in seconds, as a person sets it (`10` by default).
+pub const CONNECT_TIMEOUT_ENV: &str = "LATCH_HTTP_CONNECT_TIMEOUT_SECS";
+/// The largest timeout either variable accepts: an hour.
+pub const MAX_TIMEOUT_SECS: u64 = 3600;
+/// The longest `Retry-After` taken at its word: an hour. A longer one (or a
+/// hostile `Retry-After: 99999999999`) is read as an hour.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 /// Limits of every call. The defaults suit interactive use.
 #[derive(Clone, Debug)]
@@ -34,6 +56,64 @@ impl Default for HttpConfig {
             max_answer_bytes: 1 << 20,
         }
     }
+}
+
+impl HttpConfig {
+    /// The defaults, with the timeouts a person set in [`TIMEOUT_ENV`] and
+    /// [`CONNECT_TIMEOUT_ENV`] (whole seconds, 1 to [`MAX_TIMEOUT_SECS`]).
+    /// An unset or empty variable keeps the default; any other value that
+    /// is not such a number is an [`Error::InvalidInput`] naming the
+    /// variable — refused rather than ignored, so that nobody believes they
+    /// waited two minutes when Latch gave up after thirty seconds.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_vars(|name| std::env::var_os(name))
+    }
+
+    /// [`HttpConfig::from_env`] over any source of variables (for tests).
+    pub fn from_vars(var: impl Fn(&str) -> Option<OsString>) -> Result<Self, Error> {
+        let mut config = Self::default();
+        if let Some(seconds) = seconds_var(TIMEOUT_ENV, var(TIMEOUT_ENV))? {
+            config.timeout = seconds;
+        }
+        if let Some(seconds) = seconds_var(CONNECT_TIMEOUT_ENV, var(CONNECT_TIMEOUT_ENV))? {
+            config.connect_timeout = seconds;
+        }
+        Ok(config)
+    }
+}
+
+fn seconds_var(name: &str, value: Option<OsString>) -> Result<Option<Duration>, Error> {
+    let Some(value) = value else { return Ok(None) };
+    let text = value.to_string_lossy();
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<u64>() {
+        Ok(seconds) if (1..=MAX_TIMEOUT_SECS).contains(&seconds) => Ok(Some(Duration::from_secs(seconds))),
+        _ => {
+            let shown: String = text.chars().filter(|c| !c.is_control()).take(20).collect();
+            Err(Error::InvalidInput(format!(
+                "{name} is \"{shown}\", which is not a whole number of seconds from 1 to {MAX_TIMEOUT_SECS}; set it to one (for example 60) or unset it."
+            )))
+        }
+    }
+}
+
+/// A `Retry-After` value (RFC 9110 §10.2.3) in whole seconds from `now`:
+/// a number of seconds or an HTTP-date; a date in the past is 0. Capped at
+/// [`MAX_RETRY_AFTER`]; `None` when unreadable.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<u64> {
+    let value = value.trim();
+    let cap = MAX_RETRY_AFTER.as_secs();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits: too many of them to fit is still "a very long time".
+        return Some(value.parse::<u64>().map_or(cap, |s| s.min(cap)));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let wait = at.duration_since(now).unwrap_or_default();
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    Some(seconds.min(cap))
 }
 
 /// A complete answer: status, content type and the body (within the cap).
@@ -114,6 +194,7 @@ impl Http {
         let client = reqwest::Client::builder()
             .user_agent(concat!("Latch/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
+            .retry(reqwest::retry::never())
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .build()
@@ -176,6 +257,17 @@ impl Http {
                 format!("a redirect (HTTP {status}), which Latch does not follow on these endpoints"),
             ));
         }
+        if status == 429 {
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            return Err(Error::RateLimited {
+                provider: provider.to_owned(),
+                retry_after,
+            });
+        }
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -185,7 +277,7 @@ impl Http {
         let too_big = || {
             Error::invalid_answer(
                 provider,
-                format!("an answer larger than {} KiB, with HTTP status {status}", cap / 1024),
+                format!("an answer larger than {}, with HTTP status {status}", size(cap)),
             )
         };
         if response.content_length().is_some_and(|len| len > cap as u64) {
@@ -206,6 +298,15 @@ impl Http {
     }
 }
 
+/// `1 MiB`, `64 KiB`, `100 bytes`.
+fn size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
 /// A transport failure in one sentence, without the URL (a GREEN-API URL carries a token).
 fn transport_error(provider: &str, e: reqwest::Error, seconds: u64) -> Error {
     if e.is_timeout() {
@@ -221,7 +322,9 @@ fn transport_error(provider: &str, e: reqwest::Error, seconds: u64) -> Error {
     } else if e.is_builder() {
         "the server address is not a valid URL".to_owned()
     } else {
-        "the connection broke".to_owned()
+        // Reset or closed after the request went out: the server may have
+        // acted on it, which is why nothing is ever sent again by itself.
+        "the connection broke before an answer arrived".to_owned()
     };
     Error::Network {
         provider: provider.to_owned(),
@@ -266,6 +369,69 @@ mod tests {
     fn debug_never_shows_the_body() {
         let a = answer(200, "application/json", r#"{"access_token":"secret-access"}"#);
         assert!(!format!("{a:?}").contains("secret-access"));
+    }
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
+        let pairs: Vec<(String, OsString)> = pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn timeouts_come_from_the_environment_when_set() {
+        let config = HttpConfig::from_vars(vars(&[(TIMEOUT_ENV, "120"), (CONNECT_TIMEOUT_ENV, " 3 ")])).unwrap();
+        assert_eq!(config.timeout, Duration::from_secs(120));
+        assert_eq!(config.connect_timeout, Duration::from_secs(3));
+        assert_eq!(config.max_answer_bytes, HttpConfig::default().max_answer_bytes);
+
+        let unset = HttpConfig::from_vars(vars(&[(TIMEOUT_ENV, "")])).unwrap();
+        assert_eq!(unset.timeout, HttpConfig::default().timeout, "empty is unset");
+        assert_eq!(unset.connect_timeout, HttpConfig::default().connect_timeout);
+    }
+
+    #[test]
+    fn a_bad_timeout_in_the_environment_is_refused_naming_the_variable() {
+        for (name, bad) in [
+            (TIMEOUT_ENV, "abc"),
+            (TIMEOUT_ENV, "0"),
+            (TIMEOUT_ENV, "-5"),
+            (TIMEOUT_ENV, "1.5"),
+            (TIMEOUT_ENV, "3601"),
+            (CONNECT_TIMEOUT_ENV, "99999999999999999999"),
+        ] {
+            let e = HttpConfig::from_vars(vars(&[(name, bad)])).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+            assert!(
+                e.to_string().starts_with(&format!(
+                    "{name} is \"{bad}\", which is not a whole number of seconds from 1 to 3600"
+                )),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_a_date_and_capped() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
+        assert_eq!(parse_retry_after("7", now), Some(7));
+        assert_eq!(parse_retry_after(" 120 ", now), Some(120));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(30));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(0), "past");
+        assert_eq!(parse_retry_after("86400", now), Some(3600), "capped");
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(3600),
+            "no overflow"
+        );
+        for bad in ["", "-1", "soon", "1.5", "Wed, 99 Oct 2015"] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(size(1 << 20), "1 MiB");
+        assert_eq!(size(64 * 1024), "64 KiB");
+        assert_eq!(size(100), "100 bytes");
     }
 
     #[test]

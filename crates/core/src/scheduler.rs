@@ -12,10 +12,13 @@
 //! one index write each (`scripts/bench` runs 10,000 accounts through this).
 //!
 //! A refresh that fails for a reason that may pass (network, timeout, a 5xx
-//! or unreadable answer) is retried with exponential backoff; a refused one
-//! (`invalid_grant`, Wazzup's `OAUTH_REFRESH_TOKEN_…`) is not: the account
-//! turns to "needs reconnect" (done by [`Latch::refresh`]) and waits for a
-//! person.
+//! or unreadable answer, a 429) is retried with exponential backoff; a
+//! refused one (`invalid_grant`, Wazzup's `OAUTH_REFRESH_TOKEN_…`) is not:
+//! the account turns to "needs reconnect" (done by [`Latch::refresh`]) and
+//! waits for a person. After a 429 the next try waits at least the
+//! provider's `Retry-After` (plus a second, because the plan is kept in
+//! whole seconds), even when that is longer than the backoff. Every failure
+//! is reported as an [`Event`]; none ends the loop.
 
 use crate::accounts::Latch;
 use crate::error::{Error, ErrorKind};
@@ -37,6 +40,37 @@ pub const MAX_IN_FLIGHT: usize = 4;
 /// Due accounts are refreshed in batches of this many, each recorded in one
 /// write of the index; then the plan is made again from what the index says.
 pub const BATCH: usize = 64;
+
+/// How long the scheduler waits after failed refreshes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    /// After the first transient failure; doubled each time up to `max`.
+    pub first: Duration,
+    /// The longest wait, and the wait after a failure that is not transient.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            first: FIRST_BACKOFF,
+            max: MAX_BACKOFF,
+        }
+    }
+}
+
+impl Backoff {
+    /// The wait after the `failures`-th failure in a row (1 = the first)
+    /// with `error`.
+    pub fn delay(&self, failures: u32, error: &Error) -> Duration {
+        let doubled = self
+            .first
+            .saturating_mul(1 << failures.saturating_sub(1).min(16))
+            .min(self.max);
+        let delay = if transient(error) { doubled } else { self.max };
+        delay.max(error.retry_after().unwrap_or_default())
+    }
+}
 
 /// What the scheduler did, for the window to show.
 #[derive(Debug)]
@@ -83,15 +117,22 @@ fn refreshable(account: &Account) -> Option<&TokenMeta> {
 }
 
 fn transient(error: &Error) -> bool {
-    matches!(
-        error.kind(),
-        ErrorKind::Network | ErrorKind::Timeout | ErrorKind::InvalidAnswer | ErrorKind::Storage
-    ) || matches!(error, Error::ProviderRefused { code, .. } if code.starts_with("HTTP 5") || code == "HTTP 429")
+    error.is_rate_limited()
+        || matches!(
+            error.kind(),
+            ErrorKind::Network | ErrorKind::Timeout | ErrorKind::InvalidAnswer | ErrorKind::Storage
+        )
+        || matches!(error, Error::ProviderRefused { code, .. } if code.starts_with("HTTP 5") || code == "HTTP 429")
 }
 
 /// Runs until the future is dropped. `wake` is notified when accounts change
 /// (connected, removed, refreshed elsewhere).
-pub async fn run(latch: &Latch, wake: &Notify, mut report: impl FnMut(Event)) {
+pub async fn run(latch: &Latch, wake: &Notify, report: impl FnMut(Event)) {
+    run_with(latch, wake, Backoff::default(), report).await
+}
+
+/// [`run`] with its own backoff (tests shorten it).
+pub async fn run_with(latch: &Latch, wake: &Notify, backoff_rule: Backoff, mut report: impl FnMut(Event)) {
     let mut backoff: HashMap<AccountId, (u32, UnixTime)> = HashMap::new();
     let mut planned: HashMap<AccountId, (Option<UnixTime>, UnixTime)> = HashMap::new();
     loop {
@@ -137,9 +178,11 @@ pub async fn run(latch: &Latch, wake: &Notify, mut report: impl FnMut(Event)) {
                     }
                     Err(error) => {
                         let attempts = backoff.get(&account.id).map_or(0, |(n, _)| *n);
-                        let delay = FIRST_BACKOFF.saturating_mul(1 << attempts.min(16)).min(MAX_BACKOFF);
-                        let delay = if transient(&error) { delay } else { MAX_BACKOFF };
-                        let retry_at = crate::time::now() + delay.as_secs() as UnixTime;
+                        let delay = backoff_rule.delay(attempts + 1, &error);
+                        // The plan is in whole seconds: a second more keeps a
+                        // provider's Retry-After from being cut short.
+                        let margin = i64::from(error.retry_after().is_some());
+                        let retry_at = crate::time::now() + delay.as_secs() as UnixTime + margin;
                         backoff.insert(account.id.clone(), (attempts + 1, retry_at));
                         report(Event::Failed {
                             account: account.id.clone(),
@@ -190,6 +233,30 @@ mod tests {
     fn short_tokens_are_due_at_half_their_life_not_in_a_loop() {
         assert_eq!(due_at(&token(1000, 20)), Some(1010));
         assert_eq!(due_at(&token(0, 0)), Some(0));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap_and_never_undercuts_retry_after() {
+        let rule = Backoff::default();
+        let network = Error::Network {
+            provider: "PayU".into(),
+            detail: "the connection broke".into(),
+        };
+        let secs = |failures, e: &Error| rule.delay(failures, e).as_secs();
+        assert_eq!(
+            [1, 2, 3, 6, 7, 40].map(|n| secs(n, &network)),
+            [10, 20, 40, 320, 600, 600]
+        );
+        let refused = Error::refused("PayU", "invalid_client", "x", "y");
+        assert_eq!(secs(1, &refused), 600, "not transient: the longest wait");
+        let limited = |retry_after| Error::RateLimited {
+            provider: "PayU".into(),
+            retry_after,
+        };
+        assert_eq!(secs(1, &limited(Some(45))), 45, "Retry-After beyond the backoff");
+        assert_eq!(secs(3, &limited(Some(5))), 40, "the backoff beyond Retry-After");
+        assert_eq!(secs(1, &limited(Some(3600))), 3600, "even beyond the cap");
+        assert_eq!(secs(1, &limited(None)), 10, "a 429 is transient");
     }
 
     #[test]

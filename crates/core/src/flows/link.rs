@@ -3,7 +3,7 @@
 //! The steps, each its own call so that a window and a terminal can show
 //! each one: read the instance state; log out when a number is linked
 //! already; ask for a code for the phone number (up to 30 s: this call has
-//! its own 45 s limit, [`LINK_CODE_ANSWER_TIMEOUT`]); then watch the state
+//! its own 45 s limit, [`green_api::LINK_CODE_ANSWER_TIMEOUT`]); then watch the state
 //! until the person has typed the code in WhatsApp, or the code's lifetime
 //! is over. Watching polls getStateInstance every few seconds rather than
 //! waiting for a `stateInstanceChanged` notification: the notification is
@@ -14,9 +14,7 @@ use super::Engine;
 use crate::error::Error;
 use crate::model::{Account, AccountSecrets, GreenApiSettings, ProviderSettings};
 use crate::phone::PhoneNumber;
-use crate::providers::green_api::{
-    self, InstanceState, LINK_CODE_ANSWER_TIMEOUT, LINK_CODE_LIFETIME, LINK_POLL_INTERVAL, LinkCode,
-};
+use crate::providers::green_api::{self, InstanceState, LINK_CODE_LIFETIME, LINK_POLL_INTERVAL, LinkCode};
 use std::time::{Duration, SystemTime};
 
 /// How a code is watched: its lifetime and the pause between two reads.
@@ -76,8 +74,10 @@ impl Engine {
         green_api::read_logout(&answer)
     }
 
-    /// getAuthorizationCode for `phone`, allowed [`LINK_CODE_ANSWER_TIMEOUT`].
-    /// The code's lifetime counts from the moment its answer arrived.
+    /// getAuthorizationCode for `phone`, allowed the engine's
+    /// `link_code_timeout` ([`green_api::LINK_CODE_ANSWER_TIMEOUT`] by default) or the
+    /// whole-call timeout if that is longer. The code's lifetime counts from
+    /// the moment its answer arrived.
     pub async fn request_link_code(
         &self,
         account: &Account,
@@ -87,10 +87,8 @@ impl Engine {
         let call = green_api::code_call(green_api(account)?, secrets, phone)?;
         let provider = green_api::Method::GetAuthorizationCode.provider();
         let request = call.into_request(self.http.client());
-        let answer = self
-            .http
-            .send_within(&provider, request, LINK_CODE_ANSWER_TIMEOUT)
-            .await?;
+        let timeout = self.config.link_code_timeout.max(self.http.config().timeout);
+        let answer = self.http.send_within(&provider, request, timeout).await?;
         green_api::read_code(&answer, phone, SystemTime::now())
     }
 

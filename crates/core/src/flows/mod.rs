@@ -27,7 +27,7 @@ pub use revoke::RevokeOutcome;
 use crate::error::Error;
 use crate::http::{Http, HttpConfig};
 use crate::model::{Account, AccountId, AccountSecrets, ProviderKind, ProviderSettings, TokenSet, UnixTime};
-use crate::providers::{self, GrantRequest, Step, oauth2, payu, wazzup, wordapp};
+use crate::providers::{self, GrantRequest, Step, green_api, oauth2, payu, wazzup, wordapp};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -44,6 +44,10 @@ pub struct EngineConfig {
     pub pending_ttl: Duration,
     /// Path of Wordapp's authenticated test call (not documented).
     pub wordapp_probe_path: String,
+    /// How long GREEN-API's getAuthorizationCode may take
+    /// ([`green_api::LINK_CODE_ANSWER_TIMEOUT`], 45 s): it is documented to
+    /// answer in up to 30 s. A longer whole-call timeout in `http` wins.
+    pub link_code_timeout: Duration,
 }
 
 impl Default for EngineConfig {
@@ -52,6 +56,7 @@ impl Default for EngineConfig {
             http: HttpConfig::default(),
             pending_ttl: PENDING_FLOW_TTL,
             wordapp_probe_path: wordapp::DEFAULT_PROBE_PATH.into(),
+            link_code_timeout: green_api::LINK_CODE_ANSWER_TIMEOUT,
         }
     }
 }

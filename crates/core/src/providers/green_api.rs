@@ -212,7 +212,10 @@ pub fn read_state(answer: &Answer) -> Result<InstanceState, Error> {
         None | Some(Value::Null) => Ok(InstanceState::Creating),
         Some(Value::Object(fields)) => match fields.get("stateInstance") {
             Some(Value::String(s)) => Ok(InstanceState::from_api(s)),
-            Some(Value::Null) | None => Ok(InstanceState::Creating),
+            Some(Value::Null) => Ok(InstanceState::Creating),
+            // Not a documented answer: guessing "still being created" would
+            // keep a person waiting for an instance that may be fine.
+            None => Err(unreadable(method, "an answer without stateInstance")),
             Some(_) => Err(unreadable(method, "a stateInstance that is not text")),
         },
         Some(_) => Err(unreadable(method, "an answer that is not a JSON object")),
@@ -222,7 +225,8 @@ pub fn read_state(answer: &Answer) -> Result<InstanceState, Error> {
 /// logout's answer: `{"isLogout": true}`.
 pub fn read_logout(answer: &Answer) -> Result<(), Error> {
     let method = Method::Logout;
-    match success_json(method, answer)?.as_ref().and_then(|v| v.get("isLogout")) {
+    let value = success_json(method, answer)?;
+    match value.as_ref().and_then(|v| v.get("isLogout")) {
         Some(Value::Bool(true)) => Ok(()),
         Some(Value::Bool(false)) => Err(Error::refused(
             &method.provider(),
@@ -230,7 +234,8 @@ pub fn read_logout(answer: &Answer) -> Result<(), Error> {
             "the instance was not logged out",
             "wait a minute, then try again",
         )),
-        _ => Err(unreadable(method, "an answer without isLogout")),
+        None | Some(Value::Null) => Err(unreadable(method, "an answer without isLogout")),
+        Some(_) => Err(unreadable(method, "an isLogout that is not true or false")),
     }
 }
 
@@ -251,14 +256,19 @@ pub fn read_code(answer: &Answer, phone: PhoneNumber, received_at: SystemTime) -
             received_at,
             phone,
         }),
-        (Some(Value::Bool(true)), _) => Err(unreadable(method, "status true without a usable code")),
+        (Some(Value::Bool(true)), Some(Value::String(_))) => {
+            Err(unreadable(method, "a code that cannot be typed into WhatsApp"))
+        }
+        (Some(Value::Bool(true)), None | Some(Value::Null)) => Err(unreadable(method, "status true without a code")),
+        (Some(Value::Bool(true)), Some(_)) => Err(unreadable(method, "a code that is not text")),
         (Some(Value::Bool(false)), _) => Err(Error::refused(
             &method.provider(),
             TRY_AGAIN_CODE,
             "no link code this time",
             "try again, and if it keeps happening reboot the instance in the GREEN-API console",
         )),
-        _ => Err(unreadable(method, "an answer without a status")),
+        (None | Some(Value::Null), _) => Err(unreadable(method, "an answer without a status")),
+        (Some(_), _) => Err(unreadable(method, "a status that is not true or false")),
     }
 }
 
@@ -331,7 +341,14 @@ pub fn refusal(method: Method, answer: &Answer) -> Error {
             "the plan's quota is used up",
             "see the instance's plan in the GREEN-API console",
         ),
-        500..=599 => ("server error", "GREEN-API had a problem", "try again in a few minutes"),
+        500..=599 => {
+            return Error::refused(
+                &provider,
+                "server error",
+                &format!("GREEN-API had a problem, HTTP {}", answer.status),
+                "try again in a few minutes",
+            );
+        }
         _ => {
             return Error::refused(
                 &provider,
@@ -344,11 +361,17 @@ pub fn refusal(method: Method, answer: &Answer) -> Error {
     Error::refused(&provider, code, explanation, what_to_do)
 }
 
-/// A refusal that is worth retrying a few seconds later while watching.
+/// A failure of getStateInstance worth reading again a few seconds later
+/// while watching (a GET: repeating it changes nothing). An unreadable
+/// answer counts too: a proxy's error page or a cut-off body says nothing
+/// about the instance, and the code's deadline bounds the watching anyway.
 pub fn is_transient(e: &Error) -> bool {
     use crate::error::ErrorKind;
+    if e.is_rate_limited() {
+        return true;
+    }
     match e.kind() {
-        ErrorKind::Network | ErrorKind::Timeout => true,
+        ErrorKind::Network | ErrorKind::Timeout | ErrorKind::InvalidAnswer => true,
         ErrorKind::ProviderRefused => matches!(
             e.provider_code(),
             Some("Too Many Requests" | "server error" | "instance in starting process try later")
@@ -442,6 +465,7 @@ mod tests {
             (r#"{"stateInstance":"sleepMode"}"#, InstanceState::SleepMode),
             ("null", InstanceState::Creating),
             ("", InstanceState::Creating),
+            (r#"{"stateInstance":null}"#, InstanceState::Creating),
             (
                 r#"{"stateInstance":"newThing"}"#,
                 InstanceState::Unknown("newThing".into()),
@@ -450,6 +474,18 @@ mod tests {
             assert_eq!(read_state(&answer(200, body)).unwrap(), state, "{body}");
             let message = state.message();
             assert!(message.ends_with('.') && message.contains("; "), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_state_answer_without_or_with_an_odd_state_is_invalid() {
+        for body in ["{}", r#"{"stateInstance":5}"#, "[]", r#"{"state":"authorized"}"#] {
+            let e = read_state(&answer(200, body)).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidAnswer, "{body}");
+            assert!(
+                e.to_string().starts_with("GREEN-API (getStateInstance) sent an answer"),
+                "{e}"
+            );
         }
     }
 

@@ -170,23 +170,54 @@ fn bad_address(value: &str) -> Error {
 }
 
 /// Reads `expires_in` (or PayU's documented `expire_in`) into an expiry:
-/// receive time + seconds. Numbers and numeric strings are accepted.
-/// Missing, zero or unreadable → no known expiry; negative → already
-/// expired; above [`MAX_EXPIRES_IN`] → no known expiry.
-pub fn expiry(received_at: UnixTime, fields: &Map<String, Value>) -> Option<UnixTime> {
-    let value = fields.get("expires_in").or_else(|| fields.get("expire_in"))?;
+/// receive time + seconds. Numbers and numeric strings (`"3600"`) are
+/// accepted; fractions of a second are dropped. The odd values, decided
+/// once here for every provider:
+///
+/// - missing or `null`: no known expiry (`Ok(None)`); the token is shown as
+///   such and not refreshed ahead of time.
+/// - `0`: refused as an invalid answer. A token that expires the moment it
+///   is issued is of no use; stored as "no expiry" it would be shown as a
+///   token that never expires, and stored as "expired" the scheduler would
+///   refresh it again at once, in a loop.
+/// - negative: refused as malformed; an already-expired token is never
+///   stored (on a refresh, the old set stays).
+/// - above [`MAX_EXPIRES_IN`] (ten years; `1e300`, `u64::MAX`): no known
+///   expiry. The provider means "not any time soon", and nothing is added
+///   that could overflow.
+/// - anything else (text that is not a number, `"NaN"`, `true`, an object):
+///   refused as malformed.
+pub fn expiry(provider: &str, received_at: UnixTime, fields: &Map<String, Value>) -> Result<Option<UnixTime>, Error> {
+    let Some(value) = fields.get("expires_in").or_else(|| fields.get("expire_in")) else {
+        return Ok(None);
+    };
+    let not_a_number = || Error::invalid_answer(provider, "an expires_in that is not a number of seconds");
     let seconds = match value {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
-        Value::String(s) => s.trim().parse::<i64>().ok(),
-        _ => None,
-    }?;
-    match seconds {
-        s if s < 0 => Some(received_at),
-        0 => None,
-        s if s > MAX_EXPIRES_IN => None,
-        s => Some(received_at + s),
+        Value::Null => return Ok(None),
+        Value::Number(n) => n.as_f64().ok_or_else(not_a_number)?,
+        Value::String(s) => s.trim().parse::<f64>().map_err(|_| not_a_number())?,
+        _ => return Err(not_a_number()),
+    };
+    if !seconds.is_finite() {
+        return Err(not_a_number());
+    }
+    // Quoted as sent (short): the number is not a secret.
+    let shown: String = value.to_string().chars().filter(|c| !c.is_control()).take(24).collect();
+    if seconds < 0.0 {
+        return Err(Error::invalid_answer(
+            provider,
+            format!("a token that had expired before it was issued (expires_in {shown})"),
+        ));
+    }
+    if seconds > MAX_EXPIRES_IN as f64 {
+        return Ok(None);
+    }
+    match seconds as i64 {
+        0 => Err(Error::invalid_answer(
+            provider,
+            format!("a token that expires the moment it is issued (expires_in {shown})"),
+        )),
+        s => Ok(Some(received_at + s)),
     }
 }
 
@@ -199,35 +230,58 @@ pub fn created_at_seconds(value: &Value) -> Option<i64> {
 
 /// Reads an RFC 6749 §5.1 token object. `extras` names the non-secret
 /// fields kept in [`TokenSet::extras`].
+///
+/// A field of the wrong JSON type is an invalid answer, never quietly
+/// dropped: nothing of such an answer is stored. `token_type` is compared
+/// without regard to case (Wordapp sends `bearer`) and kept as sent; a
+/// missing one is taken as `Bearer` (RFC 6750 is the only type any of the
+/// providers' documents names); any other type (`mac`, `DPoP`) is refused,
+/// because Latch hands tokens out as `Authorization: Bearer …`.
 pub fn read_token_fields(
     provider: &str,
     fields: &Map<String, Value>,
     received_at: UnixTime,
     extras: &[&str],
 ) -> Result<TokenSet, Error> {
+    let invalid = |detail: &str| Error::invalid_answer(provider, detail);
     let access_token = match fields.get("access_token") {
         Some(Value::String(s)) if !s.trim().is_empty() => AccessToken::new(s.clone()),
-        _ => {
-            return Err(Error::invalid_answer(
-                provider,
-                "a token answer without an access_token",
-            ));
-        }
+        None | Some(Value::Null) => return Err(invalid("a token answer without an access_token")),
+        Some(Value::String(_)) => return Err(invalid("a token answer with an empty access_token")),
+        Some(_) => return Err(invalid("an access_token that is not text")),
     };
     let refresh_token = match fields.get("refresh_token") {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(RefreshToken::new(s.clone())),
-        _ => None,
+        None | Some(Value::Null | Value::String(_)) => None,
+        Some(_) => return Err(invalid("a refresh_token that is not text")),
     };
-    let token_type = fields
-        .get("token_type")
-        .and_then(Value::as_str)
-        .unwrap_or("Bearer")
-        .to_owned();
+    let token_type = match fields.get("token_type") {
+        None | Some(Value::Null) => "Bearer".to_owned(),
+        Some(Value::String(s)) if s.trim().is_empty() => "Bearer".to_owned(),
+        Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("bearer") => s.trim().to_owned(),
+        Some(Value::String(s)) => {
+            let mut shown: String = s.trim().chars().filter(|c| !c.is_control()).take(41).collect();
+            if shown.chars().count() > 40 {
+                shown = shown.chars().take(40).collect::<String>() + "…";
+            }
+            return Err(Error::invalid_answer(
+                provider,
+                format!("a token of type \"{shown}\", but Latch only hands out Bearer tokens"),
+            ));
+        }
+        Some(_) => return Err(invalid("a token_type that is not text")),
+    };
     let scope = match fields.get("scope") {
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(Value::Array(items)) => Some(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ")),
-        _ => None,
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
+        Some(Value::Array(items)) => {
+            let names: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+            let names = names.ok_or_else(|| invalid("a scope list with entries that are not text"))?;
+            Some(names.join(" ")).filter(|s| !s.is_empty())
+        }
+        Some(_) => return Err(invalid("a scope that is not text")),
     };
+    let expires_at = expiry(provider, received_at, fields)?;
     let mut kept = BTreeMap::new();
     for &name in extras {
         let value = match fields.get(name) {
@@ -247,7 +301,7 @@ pub fn read_token_fields(
         token_type,
         scope,
         obtained_at: received_at,
-        expires_at: expiry(received_at, fields),
+        expires_at,
         extras: kept,
     })
 }
@@ -282,42 +336,135 @@ mod tests {
         v.as_object().unwrap().clone()
     }
 
-    #[test]
-    fn expiry_is_receive_time_plus_expires_in() {
-        assert_eq!(expiry(1000, &obj(json!({"expires_in": 7199}))), Some(8199));
-        assert_eq!(
-            expiry(1000, &obj(json!({"expire_in": 60}))),
-            Some(1060),
-            "PayU's documented spelling"
-        );
-        assert_eq!(expiry(1000, &obj(json!({"expires_in": "3600"}))), Some(4600));
-        assert_eq!(expiry(1000, &obj(json!({"expires_in": 10.9}))), Some(1010));
+    fn expires(v: Value) -> Result<Option<UnixTime>, Error> {
+        expiry("PayU", 1000, &obj(v))
     }
 
     #[test]
-    fn odd_expires_in_values_are_handled_explicitly() {
-        assert_eq!(expiry(1000, &obj(json!({}))), None, "missing: no known expiry");
+    fn expiry_is_receive_time_plus_expires_in() {
+        assert_eq!(expires(json!({"expires_in": 7199})), Ok(Some(8199)));
         assert_eq!(
-            expiry(1000, &obj(json!({"expires_in": 0}))),
-            None,
-            "zero: no known expiry"
+            expires(json!({"expire_in": 60})),
+            Ok(Some(1060)),
+            "PayU's documented spelling"
+        );
+        assert_eq!(expires(json!({"expires_in": "3600"})), Ok(Some(4600)));
+        assert_eq!(expires(json!({"expires_in": 10.9})), Ok(Some(1010)));
+        assert_eq!(
+            expires(json!({"expires_in": MAX_EXPIRES_IN})),
+            Ok(Some(1000 + MAX_EXPIRES_IN))
+        );
+    }
+
+    #[test]
+    fn missing_and_absurdly_long_expires_in_mean_no_known_expiry() {
+        assert_eq!(expires(json!({})), Ok(None), "missing");
+        assert_eq!(expires(json!({"expires_in": null})), Ok(None), "null");
+        assert_eq!(expires(json!({"expires_in": MAX_EXPIRES_IN + 1})), Ok(None));
+        assert_eq!(expires(json!({"expires_in": 1e300})), Ok(None), "no overflow");
+        assert_eq!(expires(json!({"expires_in": u64::MAX})), Ok(None), "no overflow");
+        assert_eq!(expires(json!({"expires_in": i64::MAX})), Ok(None), "no overflow");
+        assert_eq!(expires(json!({"expires_in": "1e300"})), Ok(None));
+    }
+
+    #[test]
+    fn zero_negative_and_unreadable_expires_in_are_refused() {
+        let said = |v: Value| expires(v).unwrap_err().to_string();
+        assert!(
+            said(json!({"expires_in": 0})).starts_with(
+                "PayU sent an answer Latch cannot read (a token that expires the moment it is issued (expires_in 0))"
+            ),
+            "{}",
+            said(json!({"expires_in": 0}))
+        );
+        assert!(said(json!({"expires_in": 0.4})).contains("expires the moment it is issued"));
+        assert!(said(json!({"expires_in": "0"})).contains("expires the moment it is issued"));
+        assert!(
+            said(json!({"expires_in": -5})).contains("a token that had expired before it was issued (expires_in -5)")
+        );
+        assert!(said(json!({"expires_in": i64::MIN})).contains("had expired before it was issued"));
+        assert!(said(json!({"expires_in": -1e300})).contains("had expired before it was issued"));
+        for bad in [
+            json!("soon"),
+            json!("NaN"),
+            json!("inf"),
+            json!(true),
+            json!({}),
+            json!([3600]),
+            json!(""),
+        ] {
+            assert_eq!(
+                expires(json!({ "expires_in": bad.clone() })).unwrap_err().kind(),
+                crate::ErrorKind::InvalidAnswer,
+                "{bad}"
+            );
+            assert!(said(json!({ "expires_in": bad })).contains("an expires_in that is not a number of seconds"));
+        }
+    }
+
+    fn read(v: Value) -> Result<TokenSet, Error> {
+        read_token_fields("Wordapp", &obj(v), 1000, &[])
+    }
+
+    #[test]
+    fn token_type_is_bearer_in_any_case_or_refused_quoted_and_short() {
+        assert_eq!(
+            read(json!({"access_token": "a"})).unwrap().token_type,
+            "Bearer",
+            "missing"
         );
         assert_eq!(
-            expiry(1000, &obj(json!({"expires_in": -5}))),
-            Some(1000),
-            "negative: already expired"
+            read(json!({"access_token": "a", "token_type": "bearer"}))
+                .unwrap()
+                .token_type,
+            "bearer"
         );
         assert_eq!(
-            expiry(1000, &obj(json!({"expires_in": 1e300}))),
-            None,
-            "absurd: no known expiry"
+            read(json!({"access_token": "a", "token_type": "BEARER"}))
+                .unwrap()
+                .token_type,
+            "BEARER"
         );
-        assert_eq!(
-            expiry(1000, &obj(json!({"expires_in": u64::MAX}))),
-            None,
-            "absurd: no overflow"
+        let e = read(json!({"access_token": "a", "token_type": "mac"})).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidAnswer);
+        assert!(
+            e.to_string()
+                .starts_with("Wordapp sent an answer Latch cannot read (a token of type \"mac\", but Latch only hands out Bearer tokens)"),
+            "{e}"
         );
-        assert_eq!(expiry(1000, &obj(json!({"expires_in": "soon"}))), None);
+        let long = "N".repeat(500);
+        let e = read(json!({"access_token": "a", "token_type": long})).unwrap_err();
+        assert!(e.to_string().contains(&format!("\"{}…\"", "N".repeat(40))), "{e}");
+        let e = read(json!({"access_token": "a", "token_type": 1})).unwrap_err();
+        assert!(e.to_string().contains("a token_type that is not text"), "{e}");
+    }
+
+    #[test]
+    fn fields_of_the_wrong_type_are_refused_not_dropped() {
+        for (answer, says) in [
+            (json!({"access_token": 42}), "an access_token that is not text"),
+            (
+                json!({"access_token": {"value": "a"}}),
+                "an access_token that is not text",
+            ),
+            (json!({"access_token": "  "}), "an empty access_token"),
+            (json!({"access_token": null}), "without an access_token"),
+            (
+                json!({"access_token": "a", "refresh_token": 7}),
+                "a refresh_token that is not text",
+            ),
+            (json!({"access_token": "a", "scope": 5}), "a scope that is not text"),
+            (
+                json!({"access_token": "a", "scope": ["read", 5]}),
+                "a scope list with entries that are not text",
+            ),
+        ] {
+            let e = read(answer.clone()).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidAnswer, "{answer}");
+            assert!(e.to_string().contains(says), "{answer}: {e}");
+        }
+        let set = read(json!({"access_token": "a", "refresh_token": null, "scope": ["read", "write"]})).unwrap();
+        assert_eq!((set.refresh_token, set.scope.as_deref()), (None, Some("read write")));
     }
 
     #[test]

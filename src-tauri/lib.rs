@@ -10,7 +10,7 @@ mod watch;
 use tauri::Manager;
 
 pub fn run() {
-    tauri::Builder::default()
+    ipc_log(tauri::Builder::default())
         // Single-instance first: a second launch (the desktop opening a
         // callback URL) hands its arguments to this process and exits; its
         // `deep-link` feature forwards the URL to the deep-link plugin.
@@ -59,6 +59,22 @@ pub fn run() {
         ])
         .run(tauri::generate_context!())
         .expect("Latch could not start its window");
+}
+
+/// Test builds only: with `LATCH_IPC_LOG` set, the page starts with an
+/// array in which `ui/src/lib/ipc.ts` records every call, answer and event,
+/// so the secrets audit (tests/hardening.rs) can read all the IPC traffic.
+/// Release builds leave this out entirely.
+fn ipc_log(builder: tauri::Builder<tauri::Wry>) -> tauri::Builder<tauri::Wry> {
+    if cfg!(debug_assertions) && std::env::var_os("LATCH_IPC_LOG").is_some() {
+        builder.plugin(
+            tauri::plugin::Builder::<tauri::Wry>::new("ipc-log")
+                .js_init_script("window.__LATCH_IPC_LOG__ = [];")
+                .build(),
+        )
+    } else {
+        builder
+    }
 }
 
 /// Callback URLs reach the running window through the deep-link plugin (a

@@ -33,6 +33,8 @@ pub struct Launch<'a> {
     pub args: Vec<String>,
     /// Reuse a LATCH_HOME (a second start on the same data).
     pub home: Option<tempfile::TempDir>,
+    /// Where the window's stderr (its only log) goes; the test's own stderr if `None`.
+    pub stderr: Option<std::fs::File>,
 }
 
 /// Runs latch-desktop once more, as the desktop does to hand it a URL, and
@@ -76,8 +78,19 @@ impl Drop for Driver {
 
 /// Kills the latch-desktop processes whose environment names `home`.
 fn kill_windows_on(home: &std::path::Path) {
+    for pid in windows_on(home) {
+        // SAFETY: kill(2) on a process of this test; no memory involved.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+}
+
+/// The latch-desktop processes whose environment names `home`.
+pub fn windows_on(home: &std::path::Path) -> Vec<i32> {
     let needle = format!("LATCH_HOME={}", home.display());
-    let Ok(procs) = std::fs::read_dir("/proc") else { return };
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
     for entry in procs.flatten() {
         let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
             continue;
@@ -87,10 +100,10 @@ fn kill_windows_on(home: &std::path::Path) {
         let ours = std::fs::read(entry.path().join("environ"))
             .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == needle.as_bytes()));
         if is_window && ours {
-            // SAFETY: kill(2) on a process of this test; no memory involved.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            found.push(pid);
         }
     }
+    found
 }
 
 impl Window {
@@ -131,7 +144,7 @@ impl Window {
             .env("LATCH_NO_BROWSER", "1")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(launch.stderr.map_or_else(Stdio::inherit, Stdio::from))
             .process_group(0)
             .spawn()
             .expect("tauri-driver could not start: install it with `cargo install tauri-driver --locked` (scripts/setup does)"), home_path);

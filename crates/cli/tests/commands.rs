@@ -573,3 +573,20 @@ async fn two_profiles_with_the_same_account_id_keep_separate_secrets() {
         .output();
     let _ = first.run(&["remove", "robot", "--yes"], "");
 }
+
+#[test]
+fn a_bad_timeout_setting_is_a_usage_error_naming_the_variable() {
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_latch"))
+        .arg("accounts")
+        .env("LATCH_HOME", home.path())
+        .env("LATCH_HTTP_TIMEOUT_SECS", "two minutes")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("LATCH_HTTP_TIMEOUT_SECS is \"two minutes\""),
+        "{stderr}"
+    );
+}

@@ -1,9 +1,35 @@
 // The window's only way to the core: Tauri commands and events. Each command
 // used here is granted by name in capabilities/main.json; none returns a
 // secret (the person's own typed secret goes in once, to the keyring).
-import { invoke } from "@tauri-apps/api/core";
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { invoke as tauriInvoke, type InvokeArgs } from "@tauri-apps/api/core";
+import { listen as tauriListen, type EventCallback, type UnlistenFn } from "@tauri-apps/api/event";
 import type { ProviderId } from "./providers";
+
+// The secrets audit (tests/hardening.rs) reads every call, answer and event
+// that crosses here: a test build of the window, started with LATCH_IPC_LOG,
+// defines this array before the page loads. Release builds never do.
+type Crossing = { call?: string; args?: unknown; answer?: unknown; error?: unknown; event?: string; payload?: unknown };
+const crossings = (globalThis as { __LATCH_IPC_LOG__?: Crossing[] }).__LATCH_IPC_LOG__;
+
+function invoke<T>(call: string, ...rest: [InvokeArgs?]): Promise<T> {
+  const answer = tauriInvoke<T>(call, ...rest);
+  const args = rest[0];
+  if (!crossings) return answer;
+  return answer.then(
+    (value) => (crossings.push({ call, args, answer: value }), value),
+    (error) => {
+      crossings.push({ call, args, error });
+      throw error;
+    },
+  );
+}
+
+function listen<T>(event: string, handler: EventCallback<T>): Promise<UnlistenFn> {
+  return tauriListen<T>(event, (e) => {
+    crossings?.push({ event, payload: e.payload });
+    handler(e);
+  });
+}
 
 export interface TokenMeta {
   token_type: string;

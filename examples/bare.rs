@@ -13,8 +13,10 @@ use tauri::utils::assets::{AssetKey, AssetsIter, CspHash};
 const PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>bare</title>\
 <script type=\"module\" src=\"/bare.js\"></script></head><body><p>A bare Tauri window.</p></body></html>";
 
-const SCRIPT: &str = "requestAnimationFrame(() => requestAnimationFrame(() => \
-window.__TAURI_INTERNALS__.invoke(\"window_ready\")));";
+const SCRIPT: &str = "const script = Math.round(performance.now()); \
+requestAnimationFrame(() => requestAnimationFrame(() => \
+window.__TAURI_INTERNALS__.invoke(\"window_ready\", \
+{ marks: { script, painted: Math.round(performance.now()) } })));";
 
 struct BarePage;
 
@@ -41,9 +43,9 @@ impl<R: tauri::Runtime> tauri::Assets<R> for BarePage {
 }
 
 #[tauri::command]
-fn window_ready() {
+fn window_ready(marks: Option<serde_json::Value>) {
     if std::env::var_os("LATCH_REPORT_READY").is_some() {
-        println!("ready");
+        println!("ready {}", marks.unwrap_or_default());
     }
 }
 

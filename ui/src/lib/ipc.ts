@@ -119,4 +119,5 @@ export const trySandbox = () => invoke<string>("try_sandbox");
 
 // After the first account list is on screen (two animation frames after it
 // rendered): the start-up benchmark measures launch to this moment.
-export const windowReady = () => invoke<void>("window_ready");
+export const windowReady = () =>
+  invoke<void>("window_ready", { marks: Object.fromEntries([...performance.getEntriesByType("mark").map((m) => [m.name, Math.round(m.startTime)]), ["painted", Math.round(performance.now())]]) });

@@ -10,6 +10,8 @@ mod watch;
 use tauri::Manager;
 
 pub fn run() {
+    let state = state::AppState::open();
+    let first_list = first_list(&state);
     ipc_log(tauri::Builder::default())
         // Single-instance first: a second launch (the desktop opening a
         // callback URL) hands its arguments to this process and exits; its
@@ -24,7 +26,8 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
-        .manage(state::AppState::open())
+        .plugin(first_list)
+        .manage(state)
         .setup(|app| {
             register_scheme_for_development(app);
             catch_deep_links(app);
@@ -59,6 +62,20 @@ pub fn run() {
         ])
         .run(tauri::generate_context!())
         .expect("Latch could not start its window");
+}
+
+/// The account list as the page starts (`window.__LATCH_ACCOUNTS__`): the same
+/// rows `list_accounts` answers, with no secret in them, so the first list is
+/// painted without waiting for a round trip. The page reads the list again
+/// once its listener is in place.
+fn first_list(state: &state::AppState) -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    let rows = state.latch().ok().and_then(|latch| latch.accounts().ok());
+    let json = rows
+        .and_then(|rows| serde_json::to_string(&rows).ok())
+        .unwrap_or_else(|| "null".into());
+    tauri::plugin::Builder::<tauri::Wry>::new("first-list")
+        .js_init_script(format!("window.__LATCH_ACCOUNTS__ = {json};"))
+        .build()
 }
 
 /// Test builds only: with `LATCH_IPC_LOG` set, the page starts with an

@@ -354,6 +354,17 @@ async fn no_secret_reaches_the_webview_the_log_the_process_table_or_the_disk() {
         .await
         .unwrap();
     let log: Vec<serde_json::Value> = serde_json::from_str(log.as_str().unwrap()).unwrap();
+    let first_list = window
+        .client
+        .execute("return JSON.stringify(window.__LATCH_ACCOUNTS__ ?? null);", vec![])
+        .await
+        .unwrap();
+    for secret in &secrets {
+        assert!(
+            !first_list.as_str().unwrap().contains(secret.as_str()),
+            "a secret in the first list"
+        );
+    }
     let called: BTreeSet<&str> = log.iter().filter_map(|c| c["call"].as_str()).collect();
     for expected in [
         "list_accounts",

@@ -5,16 +5,9 @@ mod support;
 
 use latch_sandbox::{Fault, FaultKind};
 use std::time::{Duration, Instant};
-use support::{Launch, Window, launch_again_with, sandbox, sign_in, start_wazzup_connect};
-
-/// The X clipboard as another program sees it.
-fn clipboard() -> String {
-    let out = std::process::Command::new("xclip")
-        .args(["-selection", "clipboard", "-o"])
-        .output()
-        .expect("xclip");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use support::{
+    Launch, Window, clipboard, connect_wordapp_robot, launch_again_with, sandbox, sign_in, start_wazzup_connect,
+};
 
 async fn connected_wazzup(window: &Window, sandbox: &latch_sandbox::Sandbox) {
     let url = start_wazzup_connect(window, sandbox).await;
@@ -107,19 +100,7 @@ async fn refresh_moves_the_expiry_and_a_refused_refresh_asks_to_reconnect() {
 async fn revoke_a_wordapp_account_after_saying_what_happens_at_wordapp() {
     let sandbox = sandbox().await;
     let window = Window::launch().await;
-    window.click("[data-testid=connect-account]").await;
-    window.click("button[data-provider=wordapp]").await;
-    window.fill("#f-label", "Wordapp robot").await;
-    window
-        .wait_for("#f-grant")
-        .await
-        .select_by_value("client_credentials")
-        .await
-        .unwrap();
-    window.fill("#f-client_id", "demo-wordapp-client").await;
-    window.fill("#f-secret", "demo-wordapp-secret").await;
-    window.fill("#f-base_url", &sandbox.wordapp().base_url()).await;
-    window.click("[data-testid=connect-submit]").await;
+    connect_wordapp_robot(&window, &sandbox, "[data-testid=connect-account]").await;
     let row = "[data-account=wordapp-robot]";
     window
         .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Valid")

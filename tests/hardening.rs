@@ -22,7 +22,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use support::{Launch, Window, launch_again_with, sandbox, sign_in, start_wazzup_connect, windows_on};
+use support::{
+    Launch, Window, add_green_api_sales, clipboard, connect_wordapp_robot, launch_again_with, sandbox, sign_in,
+    start_wazzup_connect, windows_on,
+};
 
 /// A TCP listener that counts the connections it gets: what "remote" means here.
 async fn counting_listener() -> (String, Arc<AtomicUsize>) {
@@ -239,14 +242,6 @@ fn processes_under(root: i32) -> Vec<i32> {
     tree
 }
 
-fn clipboard() -> String {
-    let out = std::process::Command::new("xclip")
-        .args(["-selection", "clipboard", "-o"])
-        .output()
-        .expect("xclip");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_the_webview_the_log_the_process_table_or_the_disk() {
     let sandbox = sandbox().await;
@@ -301,19 +296,7 @@ async fn no_secret_reaches_the_webview_the_log_the_process_table_or_the_disk() {
     window.wait_for(&format!("{wazzup} [data-testid=details-panel]")).await;
 
     // Wordapp: client credentials typed into the dialog, then revoke and remove.
-    window.click("[data-testid=connect-another]").await;
-    window.click("button[data-provider=wordapp]").await;
-    window.fill("#f-label", "Wordapp robot").await;
-    window
-        .wait_for("#f-grant")
-        .await
-        .select_by_value("client_credentials")
-        .await
-        .unwrap();
-    window.fill("#f-client_id", "demo-wordapp-client").await;
-    window.fill("#f-secret", &demo.wordapp_client_secret).await;
-    window.fill("#f-base_url", &sandbox.wordapp().base_url()).await;
-    window.click("[data-testid=connect-submit]").await;
+    connect_wordapp_robot(&window, &sandbox, "[data-testid=connect-another]").await;
     let wordapp = "[data-account=wordapp-robot]";
     window
         .wait_text(&format!("{wordapp} [data-testid=status]"), |t| t == "Valid")
@@ -329,16 +312,7 @@ async fn no_secret_reaches_the_webview_the_log_the_process_table_or_the_disk() {
     window.click(&format!("{wordapp} [data-testid=remove]")).await;
 
     // GREEN-API: the instance token typed in, a link code, the phone links.
-    window.click("[data-testid=connect-another]").await;
-    window.click("button[data-provider=green-api]").await;
-    window.fill("#f-label", "WhatsApp sales").await;
-    window.fill("#f-api_url", &sandbox.green_api().base_url()).await;
-    window
-        .fill("#f-id_instance", &demo.green_api_id_instance.to_string())
-        .await;
-    window.fill("#f-secret", &demo.green_api_token).await;
-    window.fill("#f-phone", "+44 1234-567890").await;
-    window.click("[data-testid=connect-submit]").await;
+    add_green_api_sales(&window, &sandbox, "[data-testid=connect-another]").await;
     window.click("[data-testid=get-code]").await;
     let code = window.text("[data-testid=link-code]").await;
     assert!(sandbox.green_api().enter_code(demo.green_api_id_instance, &code));

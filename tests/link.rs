@@ -4,7 +4,7 @@
 mod support;
 
 use latch_sandbox::{Sandbox, SandboxConfig};
-use support::Window;
+use support::{Window, add_green_api_sales};
 
 fn seconds(countdown: &str) -> u64 {
     let (m, s) = countdown.split_once(':').expect("m:ss");
@@ -17,16 +17,7 @@ async fn green_api_link_shows_the_code_counts_down_and_ends_linked() {
     let demo = SandboxConfig::demo().demo;
     let window = Window::launch().await;
 
-    window.click("[data-testid=connect-account]").await;
-    window.click("button[data-provider=green-api]").await;
-    window.fill("#f-label", "WhatsApp sales").await;
-    window.fill("#f-api_url", &sandbox.green_api().base_url()).await;
-    window
-        .fill("#f-id_instance", &demo.green_api_id_instance.to_string())
-        .await;
-    window.fill("#f-secret", &demo.green_api_token).await;
-    window.fill("#f-phone", "+44 1234-567890").await;
-    window.click("[data-testid=connect-submit]").await;
+    add_green_api_sales(&window, &sandbox, "[data-testid=connect-account]").await;
 
     window.click("[data-testid=get-code]").await;
     let code = window.text("[data-testid=link-code]").await;

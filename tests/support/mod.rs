@@ -329,3 +329,46 @@ pub async fn sign_in(url: &str) -> String {
     assert!(location.starts_with(SCHEME_REDIRECT), "{location}");
     location
 }
+
+/// Fills the Wordapp dialog for the client credentials grant (the demo app)
+/// and presses Connect; `picker` opens the provider picker.
+pub async fn connect_wordapp_robot(window: &Window, sandbox: &Sandbox, picker: &str) {
+    window.click(picker).await;
+    window.click("button[data-provider=wordapp]").await;
+    window.fill("#f-label", "Wordapp robot").await;
+    window
+        .wait_for("#f-grant")
+        .await
+        .select_by_value("client_credentials")
+        .await
+        .unwrap();
+    window.fill("#f-client_id", "demo-wordapp-client").await;
+    window.fill("#f-secret", "demo-wordapp-secret").await;
+    window.fill("#f-base_url", &sandbox.wordapp().base_url()).await;
+    window.click("[data-testid=connect-submit]").await;
+}
+
+/// Fills the GREEN-API dialog for the demo instance and a phone number, and
+/// presses Connect; `picker` opens the provider picker.
+pub async fn add_green_api_sales(window: &Window, sandbox: &Sandbox, picker: &str) {
+    let demo = DemoCredentials::default();
+    window.click(picker).await;
+    window.click("button[data-provider=green-api]").await;
+    window.fill("#f-label", "WhatsApp sales").await;
+    window.fill("#f-api_url", &sandbox.green_api().base_url()).await;
+    window
+        .fill("#f-id_instance", &demo.green_api_id_instance.to_string())
+        .await;
+    window.fill("#f-secret", &demo.green_api_token).await;
+    window.fill("#f-phone", "+44 1234-567890").await;
+    window.click("[data-testid=connect-submit]").await;
+}
+
+/// The X clipboard as another program sees it.
+pub fn clipboard() -> String {
+    let out = std::process::Command::new("xclip")
+        .args(["-selection", "clipboard", "-o"])
+        .output()
+        .expect("xclip");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -131,8 +131,9 @@ fn check_loopback_request(head: &[u8]) {
         head.windows(target.len()).any(|w| w == target.as_bytes()),
         "a target that is not in the request: {target:?}"
     );
+    // httparse lets UTF-8 through (U+0080–U+009F are controls), never ASCII controls or spaces.
     assert!(
-        !target.is_empty() && !target.contains(|c: char| c.is_whitespace() || c.is_control()),
+        !target.is_empty() && !target.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()),
         "target {target:?}"
     );
     let Some(url) = loopback::callback_url(PORT, PATH, &target) else {

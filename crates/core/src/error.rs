@@ -160,7 +160,7 @@ impl Error {
     pub(crate) fn refused(provider: &str, code: &str, explanation: &str, what_to_do: &str) -> Self {
         Self::ProviderRefused {
             provider: provider.to_owned(),
-            code: code.to_owned(),
+            code: shown_code(code),
             explanation: explanation.to_owned(),
             what_to_do: what_to_do.to_owned(),
         }
@@ -169,7 +169,7 @@ impl Error {
     pub(crate) fn reconnect(provider: &str, code: Option<&str>, reason: &str) -> Self {
         Self::NeedsReconnect {
             provider: provider.to_owned(),
-            code: code.map(str::to_owned),
+            code: code.map(shown_code),
             reason: reason.to_owned(),
         }
     }
@@ -202,6 +202,16 @@ fn try_again_in(retry_after: Option<u64>) -> String {
         Some(s) if s < 120 => format!("in {}", count(s, "second")),
         Some(s) => format!("in {}", count(s.div_ceil(60), "minute")),
     }
+}
+
+/// The longest provider error code shown; real ones are a few dozen characters.
+pub const MAX_CODE_CHARS: usize = 80;
+
+/// A provider's error code as a person may see it: without control
+/// characters (a terminal escape, a line break) and cut short. It comes from
+/// the provider's answer, which may hold anything.
+fn shown_code(code: &str) -> String {
+    code.chars().filter(|c| !c.is_control()).take(MAX_CODE_CHARS).collect()
 }
 
 impl From<SecretStoreError> for Error {
@@ -263,6 +273,28 @@ mod tests {
             assert_eq!(text.matches(". ").count(), 0, "more than one sentence: {text}");
             assert!(text.contains("; "), "no advice in: {text}");
         }
+    }
+
+    /// Found by the token_answer fuzz target: a code with control characters
+    /// (`"u\u{7f}…nsupported_token_type"`) went into the message as it came.
+    #[test]
+    fn a_providers_error_code_is_shown_printable_and_short() {
+        let e = Error::refused(
+            "PayU",
+            "invalid\u{7f}_grant\x1b[31m\n",
+            "the code is bad",
+            "connect again",
+        );
+        assert_eq!(e.provider_code(), Some("invalid_grant[31m"));
+        assert!(!e.to_string().contains(char::is_control), "{e}");
+        let e = Error::reconnect("Wazzup", Some(&"OAUTH_".repeat(100)), "the token expired");
+        assert_eq!(e.provider_code().unwrap().chars().count(), MAX_CODE_CHARS);
+        let e = Error::refused("GREEN-API", "status: false", "no link code this time", "try again");
+        assert_eq!(
+            e.provider_code(),
+            Some("status: false"),
+            "Latch's own codes are kept as they are"
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 pub mod accounts;
 pub mod error;
 pub mod flows;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod jwt;
 pub mod model;

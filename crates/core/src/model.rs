@@ -16,9 +16,24 @@ pub type UnixTime = i64;
 /// A stable account id: a short slug such as `wazzup-main`, fixed when the
 /// account is created and never changed (labels can change; the keyring entry
 /// and scripts refer to the id).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct AccountId(String);
+
+/// Read through [`AccountId::parse`]: an id from the index file names a
+/// keyring entry and a lock file, so one edited by hand into `../x` or a
+/// kilobyte of text is refused like any other damage.
+impl<'de> Deserialize<'de> for AccountId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = String::deserialize(deserializer)?;
+        Self::parse(&value).ok_or_else(|| {
+            let shown: String = value.chars().take(70).collect();
+            serde::de::Error::custom(format!(
+                "{shown:?} is not an account id (1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit)"
+            ))
+        })
+    }
+}
 
 impl AccountId {
     /// Accepts `[a-z0-9][a-z0-9._-]{0,63}`: safe in a file name, a keyring
@@ -385,6 +400,19 @@ mod tests {
         assert!(AccountId::parse("a").is_some());
         for bad in ["", "-x", "Upper", "a b", "a/b", "../x", &"x".repeat(65)] {
             assert!(AccountId::parse(bad).is_none(), "{bad:?} should be refused");
+        }
+    }
+
+    /// Found by the index_file fuzz target: an index with an id of 80
+    /// characters loaded, and one with `../x` would have named a lock file
+    /// outside the data directory.
+    #[test]
+    fn an_id_that_parse_refuses_is_refused_when_read_too() {
+        let id: AccountId = serde_json::from_str("\"wazzup-main\"").unwrap();
+        assert_eq!(id.as_str(), "wazzup-main");
+        for bad in ["", "../x", "Upper", &"x".repeat(65)] {
+            let e = serde_json::from_value::<AccountId>(bad.into()).unwrap_err();
+            assert!(e.to_string().contains("is not an account id"), "{bad:?}: {e}");
         }
     }
 

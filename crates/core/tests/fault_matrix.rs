@@ -444,7 +444,7 @@ fn token_columns() -> Vec<(&'static str, Body, Expect)> {
         (
             "token_type very long",
             set("token_type", json!(format!("DPoP{}", "x".repeat(300)))),
-            bad("a token of type \"DPoPxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…\", but Latch only hands out Bearer"),
+            bad("a token of another type, but Latch only hands out Bearer"),
         ),
         (
             "token_type lower case bearer",

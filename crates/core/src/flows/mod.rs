@@ -20,7 +20,7 @@ mod probe;
 mod refresh;
 mod revoke;
 
-pub use authorize::{CallbackParams, PendingFlow, PendingFlows};
+pub use authorize::{CallbackParams, MAX_CALLBACK_LEN, PendingFlow, PendingFlows};
 pub use link::{LinkOutcome, LinkWatch};
 pub use revoke::RevokeOutcome;
 

@@ -170,13 +170,11 @@ impl LoopbackListener {
                 return None;
             }
         };
-        let path = target.split('?').next().unwrap_or_default();
-        if path != self.path {
+        let Some(url) = callback_url(self.port(), &self.path, &target) else {
             // Browsers also ask for /favicon.ico; it is not the callback.
             respond(&mut stream, 404, PAGE_REJECTED, "Nothing here.").await;
             return None;
-        }
-        let url = format!("http://127.0.0.1:{}{}", self.port(), target);
+        };
         match judge(&url) {
             Verdict::Accept(value) => {
                 respond(&mut stream, 200, PAGE_DONE, "").await;
@@ -194,7 +192,7 @@ impl LoopbackListener {
     }
 }
 
-enum RequestError {
+pub(crate) enum RequestError {
     TooLarge,
     Malformed,
 }
@@ -209,20 +207,33 @@ async fn read_request_target(stream: &mut TcpStream) -> Result<String, RequestEr
             return Err(RequestError::Malformed);
         }
         buf.extend_from_slice(&chunk[..n]);
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut request = httparse::Request::new(&mut headers);
-        match request.parse(&buf) {
-            Ok(httparse::Status::Complete(_)) => {
-                return match (request.method, request.path) {
-                    (Some("GET"), Some(path)) => Ok(path.to_owned()),
-                    _ => Err(RequestError::Malformed),
-                };
-            }
-            Ok(httparse::Status::Partial) if buf.len() < MAX_REQUEST_HEAD => continue,
-            Ok(httparse::Status::Partial) => return Err(RequestError::TooLarge),
-            Err(_) => return Err(RequestError::Malformed),
+        if let Some(target) = request_target(&buf)? {
+            return Ok(target);
         }
     }
+}
+
+/// The request target of a `GET` whose head is all in `head`; `None` while
+/// the head is incomplete and shorter than [`MAX_REQUEST_HEAD`].
+pub(crate) fn request_target(head: &[u8]) -> Result<Option<String>, RequestError> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut request = httparse::Request::new(&mut headers);
+    match request.parse(head) {
+        Ok(httparse::Status::Complete(_)) => match (request.method, request.path) {
+            (Some("GET"), Some(path)) => Ok(Some(path.to_owned())),
+            _ => Err(RequestError::Malformed),
+        },
+        Ok(httparse::Status::Partial) if head.len() < MAX_REQUEST_HEAD => Ok(None),
+        Ok(httparse::Status::Partial) => Err(RequestError::TooLarge),
+        Err(_) => Err(RequestError::Malformed),
+    }
+}
+
+/// The full callback URL the judge sees for a request target, or `None`
+/// when the target is not the listener's path.
+pub(crate) fn callback_url(port: u16, path: &str, target: &str) -> Option<String> {
+    let target_path = target.split('?').next().unwrap_or_default();
+    (target_path == path).then(|| format!("http://127.0.0.1:{port}{target}"))
 }
 
 const PAGE_DONE: &str = "Latch has the answer. You can close this tab and return to Latch.";

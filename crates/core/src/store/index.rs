@@ -71,6 +71,15 @@ struct IndexFile {
     accounts: Vec<Account>,
 }
 
+/// Why bytes are not an index this Latch can use ([`Index::from_bytes`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unreadable {
+    /// Damaged or not an index: the reason, for [`IndexError::Corrupt`].
+    Corrupt(String),
+    /// Written by a newer Latch, with this schema.
+    TooNew(u64),
+}
+
 /// What [`Index::load`] found.
 #[derive(Debug)]
 pub struct Loaded {
@@ -116,60 +125,70 @@ impl Index {
                 });
             }
         };
-        let mut value: Value = match serde_json::from_slice(&bytes) {
-            Ok(value) => value,
-            Err(e) => return Err(set_aside(path, format!("not JSON: {e}"))),
-        };
-        let found = match value.get("schema").and_then(Value::as_u64) {
-            Some(n) if n >= 1 => n,
-            _ => return Err(set_aside(path, "no \"schema\" number".into())),
-        };
-        if found > SCHEMA {
-            return Err(IndexError::TooNew {
-                path: path.into(),
-                found,
-            });
-        }
-        if found < SCHEMA {
-            let written_at = modified_time(path);
-            if let Err(reason) = migrate(&mut value, found, written_at) {
-                return Err(set_aside(path, reason));
+        let loaded = match Index::from_bytes(&bytes, modified_time(path)) {
+            Ok(loaded) => loaded,
+            Err(Unreadable::TooNew(found)) => {
+                return Err(IndexError::TooNew {
+                    path: path.into(),
+                    found,
+                });
             }
-        }
-        let file: IndexFile = match serde_json::from_value(value) {
-            Ok(file) => file,
-            Err(e) => return Err(set_aside(path, format!("unexpected content: {e}"))),
+            Err(Unreadable::Corrupt(reason)) => return Err(set_aside(path, reason)),
         };
-        let index = Index {
-            accounts: file.accounts,
+        let Some(found) = loaded.migrated_from else {
+            return Ok(loaded);
         };
-        if found == SCHEMA {
-            return Ok(Loaded {
-                index,
-                migrated_from: None,
-            });
-        }
         let backup = sibling(path, &format!("schema-{found}.bak"));
         write_atomic(&backup, &bytes)?;
-        index.save(path)?;
+        loaded.index.save(path)?;
+        Ok(loaded)
+    }
+
+    /// Reads the content of an index file, touching no file: the schema
+    /// check and the migration of [`Index::load`], on bytes (the fuzzer's
+    /// way in). `written_at` is when the file was last written, the
+    /// `created_at` that schema-1 accounts get.
+    pub fn from_bytes(bytes: &[u8], written_at: UnixTime) -> Result<Loaded, Unreadable> {
+        let mut value: Value =
+            serde_json::from_slice(bytes).map_err(|e| Unreadable::Corrupt(format!("not JSON: {e}")))?;
+        let found = match value.get("schema").and_then(Value::as_u64) {
+            Some(n) if n >= 1 => n,
+            _ => return Err(Unreadable::Corrupt("no \"schema\" number".into())),
+        };
+        if found > SCHEMA {
+            return Err(Unreadable::TooNew(found));
+        }
+        if found < SCHEMA {
+            migrate(&mut value, found, written_at).map_err(Unreadable::Corrupt)?;
+        }
+        let file: IndexFile =
+            serde_json::from_value(value).map_err(|e| Unreadable::Corrupt(format!("unexpected content: {e}")))?;
         Ok(Loaded {
-            index,
-            migrated_from: Some(found),
+            index: Index {
+                accounts: file.accounts,
+            },
+            migrated_from: (found < SCHEMA).then_some(found),
         })
     }
 
-    /// Writes the index atomically at `path`, creating its directory.
-    pub fn save(&self, path: &Path) -> Result<(), IndexError> {
+    /// The file's content at the current schema, as [`Index::save`] writes it.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, serde_json::Error> {
         let file = IndexFile {
             schema: SCHEMA,
             accounts: self.accounts.clone(),
         };
-        let mut json = serde_json::to_vec_pretty(&file).map_err(|e| IndexError::Io {
+        let mut json = serde_json::to_vec_pretty(&file)?;
+        json.push(b'\n');
+        Ok(json)
+    }
+
+    /// Writes the index atomically at `path`, creating its directory.
+    pub fn save(&self, path: &Path) -> Result<(), IndexError> {
+        let json = self.to_bytes().map_err(|e| IndexError::Io {
             action: "encode",
             path: path.into(),
             source: io::Error::other(e),
         })?;
-        json.push(b'\n');
         write_atomic(path, &json)
     }
 

@@ -11,8 +11,8 @@ use tauri::Manager;
 
 pub fn run() {
     let state = state::AppState::open();
-    let first_list = first_list(&state);
-    ipc_log(tauri::Builder::default())
+    let page_start = page_start(&state);
+    tauri::Builder::default()
         // Single-instance first: a second launch (the desktop opening a
         // callback URL) hands its arguments to this process and exits; its
         // `deep-link` feature forwards the URL to the deep-link plugin.
@@ -26,7 +26,7 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
-        .plugin(first_list)
+        .plugin(page_start)
         .manage(state)
         .setup(|app| {
             register_scheme_for_development(app);
@@ -64,34 +64,27 @@ pub fn run() {
         .expect("Latch could not start its window");
 }
 
-/// The account list as the page starts (`window.__LATCH_ACCOUNTS__`): the same
-/// rows `list_accounts` answers, with no secret in them, so the first list is
-/// painted without waiting for a round trip. The page reads the list again
-/// once its listener is in place.
-fn first_list(state: &state::AppState) -> tauri::plugin::TauriPlugin<tauri::Wry> {
+/// What the page holds before its script runs:
+/// - `window.__LATCH_ACCOUNTS__`: the account list as the window starts, the
+///   same rows `list_accounts` answers (no secret in them), so the first list
+///   is painted without waiting for a round trip; the page reads the list
+///   again once its listener is in place.
+/// - Test builds only, with `LATCH_IPC_LOG` set: `window.__LATCH_IPC_LOG__`, in
+///   which `ui/src/lib/ipc.ts` records every call, answer and event, so the
+///   secrets audit (tests/hardening.rs) can read all the IPC traffic. Release
+///   builds leave this out entirely.
+fn page_start(state: &state::AppState) -> tauri::plugin::TauriPlugin<tauri::Wry> {
     let rows = state.latch().ok().and_then(|latch| latch.accounts().ok());
     let json = rows
         .and_then(|rows| serde_json::to_string(&rows).ok())
         .unwrap_or_else(|| "null".into());
-    tauri::plugin::Builder::<tauri::Wry>::new("first-list")
-        .js_init_script(format!("window.__LATCH_ACCOUNTS__ = {json};"))
-        .build()
-}
-
-/// Test builds only: with `LATCH_IPC_LOG` set, the page starts with an
-/// array in which `ui/src/lib/ipc.ts` records every call, answer and event,
-/// so the secrets audit (tests/hardening.rs) can read all the IPC traffic.
-/// Release builds leave this out entirely.
-fn ipc_log(builder: tauri::Builder<tauri::Wry>) -> tauri::Builder<tauri::Wry> {
+    let mut script = format!("window.__LATCH_ACCOUNTS__ = {json};");
     if cfg!(debug_assertions) && std::env::var_os("LATCH_IPC_LOG").is_some() {
-        builder.plugin(
-            tauri::plugin::Builder::<tauri::Wry>::new("ipc-log")
-                .js_init_script("window.__LATCH_IPC_LOG__ = [];")
-                .build(),
-        )
-    } else {
-        builder
+        script.push_str("\nwindow.__LATCH_IPC_LOG__ = [];");
     }
+    tauri::plugin::Builder::<tauri::Wry>::new("page-start")
+        .js_init_script(script)
+        .build()
 }
 
 /// Callback URLs reach the running window through the deep-link plugin (a

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::flows::{
     CallbackParams, Engine, EngineConfig, LinkOutcome, LinkWatch, PendingFlow, RevokeOutcome, provider_name,
 };
-use crate::model::{Account, AccountId, AccountSecrets, AccountStatus, ProviderSettings, TokenSet};
+use crate::model::{Account, AccountId, AccountSecrets, AccountStatus, TokenSet};
 use crate::phone::PhoneNumber;
 use crate::providers::green_api::{InstanceState, LinkCode};
 use crate::secret::Password;
@@ -244,20 +244,12 @@ impl Latch {
         results
     }
 
-    /// Revokes at the provider where it can, then deletes the local secrets
-    /// unless the provider said the token is still valid.
-    ///
-    /// A GREEN-API account has no token to revoke: its instance is logged
-    /// out (the WhatsApp number unlinked), then its apiTokenInstance is
-    /// deleted. A 401 or 403 means the instance or the token is gone
-    /// already, which ends it just as well.
+    /// Revokes at the provider where it can (the provider's revoke plan:
+    /// RFC 7009, GREEN-API's logout, or nothing), then deletes the local
+    /// secrets unless the provider said the token is still valid.
     pub async fn revoke(&self, account: &Account) -> Result<RevokeOutcome, Error> {
         let secrets = self.secrets(account)?;
-        let outcome = if let ProviderSettings::GreenApi(_) = account.settings {
-            self.log_out_for_revoke(account, &secrets).await?
-        } else {
-            self.engine.revoke(account, &secrets).await?
-        };
+        let outcome = self.engine.revoke(account, &secrets).await?;
         if outcome.delete_locally() {
             self.secrets
                 .delete(&account.id)
@@ -268,17 +260,6 @@ impl Latch {
             self.store.upsert_account(&account).map_err(storage)?;
         }
         Ok(outcome)
-    }
-
-    async fn log_out_for_revoke(&self, account: &Account, secrets: &AccountSecrets) -> Result<RevokeOutcome, Error> {
-        if secrets.api_token.is_none() {
-            return Ok(RevokeOutcome::NothingToRevoke);
-        }
-        match self.engine.logout(account, secrets).await {
-            Ok(()) => Ok(RevokeOutcome::Revoked),
-            Err(e) if matches!(e.provider_code(), Some("Unauthorized" | "Forbidden")) => Ok(RevokeOutcome::Revoked),
-            Err(e) => Err(e),
-        }
     }
 
     /// GREEN-API: the instance's state (getStateInstance).
@@ -332,7 +313,7 @@ impl Latch {
     /// GREEN-API: records that the instance is linked to `phone`.
     pub fn mark_linked(&self, account: &Account, phone: PhoneNumber) -> Result<Account, Error> {
         let mut account = self.fresh(account)?;
-        if let ProviderSettings::GreenApi(s) = &mut account.settings {
+        if let Some(s) = account.settings.green_api_mut() {
             s.phone = Some(phone.to_string());
         }
         account.status = AccountStatus::Linked;

@@ -88,28 +88,16 @@ pub enum ProviderKind {
 }
 
 impl ProviderKind {
-    pub const ALL: [ProviderKind; 5] = [Self::Wazzup, Self::Payu, Self::GreenApi, Self::Wordapp, Self::Oauth2];
+    pub const ALL: [ProviderKind; 5] = crate::providers::registry::ALL;
 
     /// The name used on the command line and in JSON.
     pub fn id(self) -> &'static str {
-        match self {
-            Self::Wazzup => "wazzup",
-            Self::Payu => "payu",
-            Self::GreenApi => "green-api",
-            Self::Wordapp => "wordapp",
-            Self::Oauth2 => "oauth2",
-        }
+        crate::providers::registry::entry(self).id
     }
 
     /// The name a person reads.
     pub fn display_name(self) -> &'static str {
-        match self {
-            Self::Wazzup => "Wazzup",
-            Self::Payu => "PayU",
-            Self::GreenApi => "GREEN-API",
-            Self::Wordapp => "Wordapp",
-            Self::Oauth2 => "Other OAuth 2.0",
-        }
+        crate::providers::registry::entry(self).name
     }
 
     pub fn from_id(id: &str) -> Option<Self> {
@@ -182,50 +170,28 @@ pub enum ProviderSettings {
     Oauth2(OAuth2Settings),
 }
 
+/// What the rest of Latch asks of an account's settings goes through its
+/// [`crate::providers::Provider`] (see [`crate::providers::registry`]).
 impl ProviderSettings {
     /// How the account gets its tokens; `None` for GREEN-API, which links a
     /// number with a code instead.
     pub fn grant(&self) -> Option<Grant> {
-        match self {
-            Self::Wazzup(s) => Some(s.grant),
-            Self::Payu(_) => Some(Grant::AuthorizationCode),
-            Self::Wordapp(s) => Some(s.grant),
-            Self::Oauth2(s) => Some(s.grant),
-            Self::GreenApi(_) => None,
-        }
+        self.provider().grant()
     }
 
     /// Where the provider sends the browser back; `None` for GREEN-API (and
     /// for a Wordapp account that signs in without a browser).
     pub fn redirect_uri(&self) -> Option<&str> {
-        match self {
-            Self::Wazzup(s) => Some(&s.redirect_uri),
-            Self::Payu(s) => Some(&s.redirect_uri),
-            Self::Wordapp(s) => s.redirect_uri.as_deref(),
-            Self::Oauth2(s) => Some(&s.redirect_uri),
-            Self::GreenApi(_) => None,
-        }
+        self.provider().redirect_uri()
     }
 
     /// Uses another redirect URI (a loopback listener's actual port).
     pub fn set_redirect_uri(&mut self, uri: &str) {
-        match self {
-            Self::Wazzup(s) => s.redirect_uri = uri.to_owned(),
-            Self::Payu(s) => s.redirect_uri = uri.to_owned(),
-            Self::Wordapp(s) => s.redirect_uri = Some(uri.to_owned()),
-            Self::Oauth2(s) => s.redirect_uri = uri.to_owned(),
-            Self::GreenApi(_) => {}
-        }
+        self.provider_mut().set_redirect_uri(uri)
     }
 
     pub fn kind(&self) -> ProviderKind {
-        match self {
-            Self::Wazzup(_) => ProviderKind::Wazzup,
-            Self::Payu(_) => ProviderKind::Payu,
-            Self::GreenApi(_) => ProviderKind::GreenApi,
-            Self::Wordapp(_) => ProviderKind::Wordapp,
-            Self::Oauth2(_) => ProviderKind::Oauth2,
-        }
+        self.provider().kind()
     }
 }
 

@@ -76,6 +76,11 @@ secret_type!(
     ApiToken
 );
 secret_type!(
+    /// The one secret typed into a new account's form, until the provider
+    /// routes it to its place (client secret, partner password, apiTokenInstance).
+    DraftSecret
+);
+secret_type!(
     /// A PKCE code verifier (RFC 7636 §4.1).
     PkceVerifier
 );

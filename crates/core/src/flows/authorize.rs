@@ -16,11 +16,9 @@
 
 use super::{Engine, provider_name};
 use crate::error::Error;
-use crate::model::{
-    Account, AccountId, AccountSecrets, PendingSecrets, ProviderKind, ProviderSettings, TokenSet, UnixTime,
-};
-use crate::pkce::{self, Pkce};
-use crate::providers::{GrantRequest, Step, oauth2, payu, wazzup, wordapp};
+use crate::model::{Account, AccountId, AccountSecrets, PendingSecrets, ProviderKind, TokenSet, UnixTime};
+use crate::pkce;
+use crate::providers::{Authorization, GrantRequest};
 use crate::secret::{AuthorizationCode, PkceVerifier, State};
 use std::sync::Mutex;
 use url::Url;
@@ -247,37 +245,16 @@ fn base_of(url: &Url) -> String {
     base.as_str().trim_end_matches('/').to_owned()
 }
 
-fn redirect_uri(account: &Account) -> Result<String, Error> {
-    if let ProviderSettings::Wordapp(s) = &account.settings {
-        return wordapp::redirect_uri(s).map(str::to_owned);
-    }
-    account
-        .settings
-        .redirect_uri()
-        .filter(|uri| !uri.trim().is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            Error::InvalidInput(
-                "This account has no redirect URI; add the one registered with the provider in the account settings."
-                    .into(),
-            )
-        })
-}
-
 /// Checks, before the browser opens, that the secrets the exchange will
 /// need are there — so nobody approves access only to fail afterwards.
 fn check_exchange_secrets(account: &Account, secrets: &AccountSecrets) -> Result<(), Error> {
-    let missing = match &account.settings {
-        ProviderSettings::Wazzup(_) if secrets.partner_login.is_none() => "the partner's login (e-mail and password)",
-        ProviderSettings::Payu(_) | ProviderSettings::Wordapp(_) if secrets.client_secret.is_none() => {
-            "the client secret"
-        }
-        _ => return Ok(()),
-    };
-    Err(Error::InvalidInput(format!(
-        "{} needs {missing} to finish connecting; add it in the account settings first.",
-        provider_name(account)
-    )))
+    match account.settings.provider().missing_exchange_secret(secrets) {
+        None => Ok(()),
+        Some(missing) => Err(Error::InvalidInput(format!(
+            "{} needs {missing} to finish connecting; add it in the account settings first.",
+            provider_name(account)
+        ))),
+    }
 }
 
 impl Engine {
@@ -288,24 +265,10 @@ impl Engine {
         secrets: &AccountSecrets,
     ) -> Result<(Url, PendingFlow), Error> {
         check_exchange_secrets(account, secrets)?;
+        let provider = account.settings.provider();
+        let redirect_uri = provider.authorization_redirect()?;
         let state = pkce::new_state()?;
-        let redirect_uri = redirect_uri(account)?;
-        let (url, verifier) = match &account.settings {
-            ProviderSettings::Wazzup(s) => {
-                let pkce = Pkce::new_s256()?;
-                (wazzup::authorize_url(s, &state, &pkce)?, Some(pkce.verifier))
-            }
-            ProviderSettings::Payu(s) => (payu::authorize_url(s, &state)?, None),
-            ProviderSettings::Wordapp(s) => (wordapp::authorize_url(s, &state)?, None),
-            ProviderSettings::Oauth2(s) => {
-                let pkce = if s.pkce { Some(Pkce::new_s256()?) } else { None };
-                (
-                    oauth2::authorize_url(s, &state, pkce.as_ref())?,
-                    pkce.map(|p| p.verifier),
-                )
-            }
-            ProviderSettings::GreenApi(_) => return Err(super::not_oauth()),
-        };
+        let Authorization { url, verifier } = provider.authorize(&state)?;
         let flow = PendingFlow {
             account_id: account.id.clone(),
             provider: account.provider(),
@@ -351,7 +314,10 @@ impl Engine {
             }
         }
         if let Some(error) = &callback.error {
-            return Err(authorize_error(account, error, callback.error_description.as_deref()));
+            return Err(account
+                .settings
+                .provider()
+                .authorize_error(error, callback.error_description.as_deref()));
         }
         if state_matches.is_none() {
             return Err(Error::CallbackRejected("it carries no state".into()));
@@ -369,23 +335,6 @@ impl Engine {
             tokens.extras.insert("merchantId".into(), merchant_id);
         }
         Ok(tokens)
-    }
-}
-
-/// An `error` on the redirect, in the provider's words.
-fn authorize_error(account: &Account, error: &str, description: Option<&str>) -> Error {
-    let name = provider_name(account);
-    match account.provider() {
-        ProviderKind::Wazzup if error.to_ascii_uppercase().starts_with("OAUTH_") || error == "VALIDATION_FAILED" => {
-            wazzup::explain(error, description, Step::AuthorizationCode)
-        }
-        ProviderKind::Wordapp if error == "access_denied" => Error::refused(
-            name,
-            error,
-            "the access request was refused on Wordapp's authorization screen",
-            "connect the account again and click Authorize",
-        ),
-        _ => oauth2::rfc6749_refusal(name, Step::AuthorizationCode, error, description),
     }
 }
 

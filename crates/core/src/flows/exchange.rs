@@ -7,13 +7,13 @@
 
 use super::Engine;
 use crate::error::Error;
-use crate::model::{Account, AccountSecrets, ProviderSettings, TokenSet};
+use crate::model::{Account, AccountSecrets, TokenSet};
 use crate::providers::GrantRequest;
 use crate::secret::Password;
 
 impl Engine {
     /// The password grant. `username` defaults to the account's setting
-    /// (Wordapp keeps the username or e-mail there) when empty.
+    /// (Wordapp keeps the username or e-mail there: [`crate::providers::Provider::username`]) when empty.
     pub async fn password(
         &self,
         account: &Account,
@@ -21,9 +21,9 @@ impl Engine {
         username: &str,
         password: Password,
     ) -> Result<TokenSet, Error> {
-        let username = match (&account.settings, username.trim()) {
-            (ProviderSettings::Wordapp(s), "") => s.username.clone().unwrap_or_default(),
-            (_, name) => name.to_owned(),
+        let username = match username.trim() {
+            "" => account.settings.provider().username().unwrap_or_default().to_owned(),
+            name => name.to_owned(),
         };
         if username.is_empty() {
             return Err(Error::InvalidInput(

@@ -12,7 +12,7 @@
 
 use super::Engine;
 use crate::error::Error;
-use crate::model::{Account, AccountSecrets, GreenApiSettings, ProviderSettings};
+use crate::model::{Account, AccountSecrets, GreenApiSettings};
 use crate::phone::PhoneNumber;
 use crate::providers::green_api::{self, InstanceState, LINK_CODE_LIFETIME, LINK_POLL_INTERVAL, LinkCode};
 use std::time::{Duration, SystemTime};
@@ -47,9 +47,9 @@ pub enum LinkOutcome {
 }
 
 fn green_api(account: &Account) -> Result<&GreenApiSettings, Error> {
-    match &account.settings {
-        ProviderSettings::GreenApi(s) => Ok(s),
-        _ => Err(Error::InvalidInput(format!(
+    match account.settings.green_api() {
+        Some(s) => Ok(s),
+        None => Err(Error::InvalidInput(format!(
             "{} is a {} account; only GREEN-API accounts are linked with a phone code.",
             account.id,
             account.provider().display_name()

@@ -26,8 +26,8 @@ pub use revoke::RevokeOutcome;
 
 use crate::error::Error;
 use crate::http::{Http, HttpConfig};
-use crate::model::{Account, AccountId, AccountSecrets, ProviderKind, ProviderSettings, TokenSet, UnixTime};
-use crate::providers::{self, GrantRequest, Step, green_api, oauth2, payu, wazzup, wordapp};
+use crate::model::{Account, AccountId, AccountSecrets, TokenSet};
+use crate::providers::{GrantRequest, green_api, wordapp};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -111,59 +111,24 @@ impl Engine {
         &self.config
     }
 
-    /// Sends a profile's call for a grant and reads the answer.
+    /// Sends the provider's call for a grant and reads the answer.
     async fn run_grant(
         &self,
         account: &Account,
         secrets: &AccountSecrets,
         grant: GrantRequest<'_>,
     ) -> Result<TokenSet, Error> {
-        let step = grant.step();
-        let call = token_call(account, secrets, &grant)?;
-        let name = provider_name(account);
-        let answer = self.http.send(name, call.into_request(self.http.client())).await?;
-        read_token_answer(account.provider(), &answer, step, crate::time::now())
+        let provider = account.settings.provider();
+        let call = provider.token_call(secrets, &grant)?;
+        let answer = self
+            .http
+            .send(provider.name(), call.into_request(self.http.client()))
+            .await?;
+        provider.read_token_answer(&answer, grant.step(), crate::time::now())
     }
 }
 
 /// The name a person reads for an account's provider.
 pub fn provider_name(account: &Account) -> &'static str {
-    match account.provider() {
-        ProviderKind::Wazzup => wazzup::NAME,
-        ProviderKind::Payu => payu::NAME,
-        ProviderKind::Wordapp => wordapp::NAME,
-        ProviderKind::Oauth2 => oauth2::NAME,
-        ProviderKind::GreenApi => "GREEN-API",
-    }
-}
-
-fn not_oauth() -> Error {
-    Error::InvalidInput(
-        "GREEN-API has no OAuth tokens: link the instance with a phone code or a QR code instead.".into(),
-    )
-}
-
-fn token_call(account: &Account, secrets: &AccountSecrets, grant: &GrantRequest) -> Result<providers::Call, Error> {
-    match &account.settings {
-        ProviderSettings::Wazzup(s) => wazzup::token_call(s, secrets, grant),
-        ProviderSettings::Payu(s) => payu::token_call(s, secrets, grant),
-        ProviderSettings::Wordapp(s) => wordapp::token_call(s, secrets, grant),
-        ProviderSettings::Oauth2(s) => oauth2::token_call(s, secrets, grant),
-        ProviderSettings::GreenApi(_) => Err(not_oauth()),
-    }
-}
-
-fn read_token_answer(
-    kind: ProviderKind,
-    answer: &crate::http::Answer,
-    step: Step,
-    received_at: UnixTime,
-) -> Result<TokenSet, Error> {
-    match kind {
-        ProviderKind::Wazzup => wazzup::read_token_answer(answer, step, received_at),
-        ProviderKind::Payu => payu::read_token_answer(answer, step, received_at),
-        ProviderKind::Wordapp => wordapp::read_token_answer(answer, step, received_at),
-        ProviderKind::Oauth2 => oauth2::read_token_answer(answer, step, received_at),
-        ProviderKind::GreenApi => Err(not_oauth()),
-    }
+    account.settings.provider().name()
 }

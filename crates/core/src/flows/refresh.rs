@@ -22,7 +22,7 @@
 
 use super::{Engine, Flight, provider_name};
 use crate::error::{Error, ErrorKind};
-use crate::model::{Account, AccountSecrets, Grant, ProviderSettings, TokenSet, UnixTime};
+use crate::model::{Account, AccountSecrets, Grant, TokenSet, UnixTime};
 use crate::providers::GrantRequest;
 use crate::store::SecretStore;
 use std::sync::Arc;
@@ -144,13 +144,7 @@ impl Engine {
 }
 
 fn uses_client_credentials(account: &Account) -> bool {
-    let grant = match &account.settings {
-        ProviderSettings::Wazzup(s) => s.grant,
-        ProviderSettings::Wordapp(s) => s.grant,
-        ProviderSettings::Oauth2(s) => s.grant,
-        ProviderSettings::Payu(_) | ProviderSettings::GreenApi(_) => return false,
-    };
-    grant == Grant::ClientCredentials
+    account.settings.grant() == Some(Grant::ClientCredentials)
 }
 
 /// Valid for longer than `min_validity` (or with no known expiry).

@@ -1,4 +1,6 @@
-//! Revoke (RFC 7009 where the provider has an endpoint).
+//! Revoke (RFC 7009 where the provider has an endpoint). What to send and
+//! how to read each answer is the provider's [`RevokePlan`]; this module
+//! sends the calls in order and stops at the first "still valid".
 //!
 //! The refresh token goes first, with `token_type_hint=refresh_token` — it is
 //! the long-lived one, and revoking it usually ends the access token too —
@@ -10,13 +12,14 @@
 //! the `Authorization` header (document 004); once the token has expired the
 //! header carries the application's credentials instead, and a 401 means the
 //! token is already dead. Wazzup has no revoke endpoint: the outcome says the token
-//! stays valid at Wazzup until it expires. In every case but "still valid"
+//! stays valid at Wazzup until it expires. GREEN-API has no token to revoke:
+//! its instance is logged out (the WhatsApp number unlinked). In every case but "still valid"
 //! the caller deletes the local secrets.
 
-use super::{Engine, provider_name};
+use super::Engine;
 use crate::error::Error;
-use crate::model::{Account, AccountSecrets, ProviderSettings, UnixTime};
-use crate::providers::{Call, Step, oauth2, payu, wordapp};
+use crate::model::{Account, AccountSecrets, UnixTime};
+use crate::providers::{RevokePlan, Revoked};
 
 /// What revoking did at the provider.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,63 +57,19 @@ impl RevokeOutcome {
 }
 
 impl Engine {
-    /// Revokes the account's tokens at the provider. Deletes nothing locally.
+    /// Revokes the account's tokens at the provider, as its
+    /// [`RevokePlan`] says. Deletes nothing locally.
     pub async fn revoke(&self, account: &Account, secrets: &AccountSecrets) -> Result<RevokeOutcome, Error> {
-        let Some(tokens) = &secrets.tokens else {
-            return Ok(RevokeOutcome::NothingToRevoke);
+        let provider = account.settings.provider();
+        let (name, calls) = match provider.revoke_plan(secrets, crate::time::now())? {
+            RevokePlan::Nothing => return Ok(RevokeOutcome::NothingToRevoke),
+            RevokePlan::NotSupported { expires_at } => return Ok(RevokeOutcome::NotSupported { expires_at }),
+            RevokePlan::Send { name, calls } => (name, calls),
         };
-        let mut calls: Vec<Call> = Vec::new();
-        match &account.settings {
-            ProviderSettings::Wazzup(_) => {
-                return Ok(RevokeOutcome::NotSupported {
-                    expires_at: tokens.expires_at,
-                });
-            }
-            ProviderSettings::GreenApi(_) => return Err(super::not_oauth()),
-            ProviderSettings::Wordapp(s) => {
-                let expired = tokens.expires_at.is_some_and(|at| at <= crate::time::now());
-                calls.push(wordapp::revoke_call(s, secrets, tokens.access_token.secret(), expired)?)
-            }
-            ProviderSettings::Payu(s) => {
-                if let Some(rt) = &tokens.refresh_token {
-                    calls.push(payu::revoke_call(s, secrets, rt.secret(), "refresh_token")?);
-                }
-                calls.push(payu::revoke_call(
-                    s,
-                    secrets,
-                    tokens.access_token.secret(),
-                    "access_token",
-                )?);
-            }
-            ProviderSettings::Oauth2(s) => {
-                if let Some(rt) = &tokens.refresh_token {
-                    match oauth2::revoke_call(s, secrets, rt.secret(), "refresh_token")? {
-                        Some(call) => calls.push(call),
-                        None => {
-                            return Ok(RevokeOutcome::NotSupported {
-                                expires_at: tokens.expires_at,
-                            });
-                        }
-                    }
-                }
-                match oauth2::revoke_call(s, secrets, tokens.access_token.secret(), "access_token")? {
-                    Some(call) => calls.push(call),
-                    None => {
-                        return Ok(RevokeOutcome::NotSupported {
-                            expires_at: tokens.expires_at,
-                        });
-                    }
-                }
-            }
-        }
-        let name = provider_name(account);
         for call in calls {
-            let answer = self.http.send(name, call.into_request(self.http.client())).await?;
-            match answer.status {
-                200..=299 => {}
-                503 => return Ok(RevokeOutcome::StillValid),
-                401 if matches!(account.settings, ProviderSettings::Wordapp(_)) => {} // already dead at Wordapp
-                _ => return Err(oauth2::refusal(name, &answer, Step::Revoke)),
+            let answer = self.http.send(&name, call.into_request(self.http.client())).await?;
+            if provider.read_revoke_answer(&answer)? == Revoked::StillValid {
+                return Ok(RevokeOutcome::StillValid);
             }
         }
         Ok(RevokeOutcome::Revoked)

@@ -15,7 +15,7 @@ use crate::http::Answer;
 use crate::model::{TokenSet, UnixTime};
 use crate::phone::PhoneNumber;
 use crate::providers::green_api::{self, Method};
-use crate::providers::{MAX_EXPIRES_IN, Step, oauth2, payu, wazzup, wordapp};
+use crate::providers::{MAX_EXPIRES_IN, Step, oauth2, payu, rfc6749, wazzup, wordapp};
 use serde_json::Value;
 use std::time::{Duration, SystemTime};
 
@@ -70,7 +70,7 @@ pub fn token_answer(data: &[u8]) {
     }
     // What the probe and revoke make of a failed answer.
     secrets.check_error(&wazzup::refusal(&answer, step));
-    secrets.check_error(&oauth2::refusal(name, &answer, step));
+    secrets.check_error(&rfc6749::refusal(name, &answer, step));
     secrets.check_error(&wordapp::unauthorized(&answer));
 }
 

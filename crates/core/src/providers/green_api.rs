@@ -12,11 +12,14 @@
 //! Error answers are plain-text identifiers whose exact format is not
 //! documented (§2.5), so they are matched on substrings and never echoed.
 
-use super::{Body, Call, parse_url};
+use super::catalogue::{Draft, Field, FieldKind, LABEL, ProviderInfo, Rule, URL_PROBLEM, When};
+use super::provider::{Authorization, Provider, RevokePlan, Revoked, not_oauth};
+use super::{Body, Call, GrantRequest, Step, parse_url};
 use crate::error::Error;
 use crate::http::Answer;
-use crate::model::{AccountSecrets, GreenApiSettings};
+use crate::model::{AccountSecrets, Grant, GreenApiSettings, ProviderKind, ProviderSettings, TokenSet, UnixTime};
 use crate::phone::PhoneNumber;
+use crate::secret::{ApiToken, State};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
@@ -33,6 +36,118 @@ pub const LINK_CODE_ANSWER_TIMEOUT: Duration = Duration::from_secs(45);
 /// Between two getStateInstance reads while a code is being typed. The
 /// documented limit is one request a second per instance (§2.6).
 pub const LINK_POLL_INTERVAL: Duration = Duration::from_secs(3);
+
+pub static INFO: ProviderInfo = ProviderInfo {
+    kind: ProviderKind::GreenApi,
+    id: "green-api",
+    name: NAME,
+    blurb: "Link a WhatsApp number with a code",
+    grants: &[],
+    fields: &[
+        LABEL,
+        Field {
+            kind: FieldKind::Url,
+            help: Some("From the GREEN-API console, such as https://7105.api.greenapi.com."),
+            required: When::Always,
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            ..Field::text("api_url", "apiUrl")
+        },
+        Field {
+            required: When::Always,
+            rule: Rule::Digits,
+            problem: "The idInstance is a number.",
+            flag: Some("instance"),
+            ..Field::text("id_instance", "idInstance")
+        },
+        Field {
+            kind: FieldKind::Secret,
+            help: Some("Kept in the system keyring; never shown in an address."),
+            required: When::Always,
+            ..Field::text("secret", "apiTokenInstance")
+        },
+        Field {
+            help: Some("International format, such as +44 1234 567890."),
+            ..Field::text("phone", "WhatsApp phone number")
+        },
+    ],
+    build,
+};
+
+fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
+    let id_instance = draft
+        .get("id_instance")
+        .parse()
+        .map_err(|_| Error::InvalidInput("GREEN-API: The idInstance is a number.".into()))?;
+    let secrets = AccountSecrets {
+        api_token: draft.secret().map(ApiToken::new),
+        ..Default::default()
+    };
+    let settings = GreenApiSettings {
+        api_url: draft.get("api_url").to_owned(),
+        id_instance,
+        phone: draft.opt("phone"),
+    };
+    Ok((ProviderSettings::GreenApi(settings), secrets))
+}
+
+/// No OAuth: every token step says so. Revoking means logging the instance
+/// out (unlinking its WhatsApp number); the caller then deletes the
+/// apiTokenInstance. A 401 or 403 means the instance or its token is gone
+/// already, which ends it just as well.
+impl Provider for GreenApiSettings {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::GreenApi
+    }
+
+    fn grant(&self) -> Option<Grant> {
+        None
+    }
+
+    fn redirect_uri(&self) -> Option<&str> {
+        None
+    }
+
+    fn set_redirect_uri(&mut self, _uri: &str) {}
+
+    fn authorization_redirect(&self) -> Result<String, Error> {
+        Err(not_oauth(NAME))
+    }
+
+    fn missing_exchange_secret(&self, _secrets: &AccountSecrets) -> Option<&'static str> {
+        None
+    }
+
+    fn authorize(&self, _state: &State) -> Result<Authorization, Error> {
+        Err(not_oauth(NAME))
+    }
+
+    fn token_call(&self, _secrets: &AccountSecrets, _grant: &GrantRequest) -> Result<Call, Error> {
+        Err(not_oauth(NAME))
+    }
+
+    fn read_token_answer(&self, _answer: &Answer, _step: Step, _received_at: UnixTime) -> Result<TokenSet, Error> {
+        Err(not_oauth(NAME))
+    }
+
+    fn revoke_plan(&self, secrets: &AccountSecrets, _now: UnixTime) -> Result<RevokePlan, Error> {
+        if secrets.api_token.is_none() {
+            return Ok(RevokePlan::Nothing);
+        }
+        Ok(RevokePlan::Send {
+            name: Method::Logout.provider(),
+            calls: vec![logout_call(self, secrets)?],
+        })
+    }
+
+    fn read_revoke_answer(&self, answer: &Answer) -> Result<Revoked, Error> {
+        match read_logout(answer) {
+            Ok(()) => Ok(Revoked::Done),
+            Err(e) if matches!(e.provider_code(), Some("Unauthorized" | "Forbidden")) => Ok(Revoked::Done),
+            Err(e) => Err(e),
+        }
+    }
+}
 
 /// The GREEN-API methods Latch calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,11 +12,18 @@
 //! Shared here: the call type, the grant being run ([`Step`]), and the
 //! reading of an RFC 6749 §5.1 token answer with Latch's expiry rules.
 
+pub mod catalogue;
 pub mod green_api;
 pub mod oauth2;
 pub mod payu;
+pub mod provider;
+pub mod registry;
+pub mod rfc6749;
 pub mod wazzup;
 pub mod wordapp;
+
+pub use catalogue::{AccountDraft, ProviderInfo};
+pub use provider::{Authorization, Provider, RevokePlan, Revoked};
 
 use crate::error::Error;
 use crate::http::Answer;

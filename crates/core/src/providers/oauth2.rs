@@ -8,15 +8,183 @@
 //! space-joined (§3.3); PKCE (RFC 7636) is on or off per account.
 //! Revocation is RFC 7009.
 
-use super::{Auth, Body, Call, GrantRequest, Step, parse_url, read_token_fields, shown_description};
+use super::catalogue::{
+    AUTHORIZATION_CODE, CLIENT_CREDENTIALS, CODE_ONLY, Choice, Draft, Field, FieldKind, LABEL, PASSWORD, ProviderInfo,
+    Rule, URL_PROBLEM, When, grant_field, redirect_field,
+};
+use super::provider::{Authorization, Provider, RevokePlan};
+use super::{Body, Call, GrantRequest, Step, parse_url, rfc6749};
 use crate::error::Error;
 use crate::http::Answer;
-use crate::model::{AccountSecrets, ClientAuth, OAuth2Settings, TokenSet, UnixTime};
+use crate::model::{
+    AccountSecrets, ClientAuth, Grant, OAuth2Settings, ProviderKind, ProviderSettings, TokenSet, UnixTime,
+};
 use crate::pkce::Pkce;
-use crate::secret::State;
+use crate::secret::{ClientSecret, State};
 use url::Url;
 
 pub const NAME: &str = "Other OAuth 2.0";
+
+pub static INFO: ProviderInfo = ProviderInfo {
+    kind: ProviderKind::Oauth2,
+    id: "oauth2",
+    name: NAME,
+    blurb: "Any standard OAuth 2.0 server",
+    grants: &[Grant::AuthorizationCode, Grant::ClientCredentials, Grant::Password],
+    fields: &[
+        LABEL,
+        grant_field(&[AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD]),
+        Field {
+            kind: FieldKind::Url,
+            required: CODE_ONLY,
+            shown: CODE_ONLY,
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            ..Field::text("authorize_url", "Authorization endpoint")
+        },
+        Field {
+            kind: FieldKind::Url,
+            required: When::Always,
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            ..Field::text("token_url", "Token endpoint")
+        },
+        Field {
+            kind: FieldKind::Url,
+            help: Some("RFC 7009. Without it, revoking only deletes the local copy."),
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            ..Field::text("revoke_url", "Revocation endpoint (optional)")
+        },
+        Field {
+            required: When::Always,
+            ..Field::text("client_id", "client_id")
+        },
+        Field {
+            kind: FieldKind::Secret,
+            help: Some("Kept in the system keyring. Leave it empty for a public client."),
+            ..Field::text("secret", "client_secret (optional)")
+        },
+        Field {
+            kind: FieldKind::Select,
+            options: &[
+                Choice {
+                    value: "basic",
+                    label: "Basic header",
+                },
+                Choice {
+                    value: "body",
+                    label: "In the request body",
+                },
+            ],
+            default: Some("basic"),
+            rule: Rule::Choice,
+            problem: "Choose the Basic header or the request body.",
+            ..Field::text("client_auth", "Client authentication")
+        },
+        redirect_field("Registered with the server.", CODE_ONLY),
+        Field {
+            help: Some("Space- or comma-separated."),
+            ..Field::text("scopes", "Scopes")
+        },
+        Field {
+            kind: FieldKind::Checkbox,
+            default: Some("true"),
+            shown: CODE_ONLY,
+            ..Field::text("pkce", "Use PKCE (recommended)")
+        },
+    ],
+    build,
+};
+
+fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
+    let grant = draft.grant.unwrap_or(Grant::AuthorizationCode);
+    let secrets = AccountSecrets {
+        client_secret: draft.secret().map(ClientSecret::new),
+        ..Default::default()
+    };
+    let settings = OAuth2Settings {
+        authorize_url: draft.get("authorize_url").to_owned(),
+        token_url: draft.get("token_url").to_owned(),
+        revoke_url: draft.opt("revoke_url"),
+        client_id: draft.get("client_id").to_owned(),
+        client_auth: match draft.get("client_auth") {
+            "body" => ClientAuth::Body,
+            _ => ClientAuth::Basic,
+        },
+        redirect_uri: draft.get("redirect_uri").to_owned(),
+        scopes: draft.list("scopes"),
+        pkce: draft.flag("pkce"),
+        grant,
+    };
+    Ok((ProviderSettings::Oauth2(settings), secrets))
+}
+
+impl Provider for OAuth2Settings {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Oauth2
+    }
+
+    fn grant(&self) -> Option<Grant> {
+        Some(self.grant)
+    }
+
+    fn redirect_uri(&self) -> Option<&str> {
+        Some(&self.redirect_uri)
+    }
+
+    fn set_redirect_uri(&mut self, uri: &str) {
+        self.redirect_uri = uri.to_owned();
+    }
+
+    /// A public client has no secret; nothing to check.
+    fn missing_exchange_secret(&self, _secrets: &AccountSecrets) -> Option<&'static str> {
+        None
+    }
+
+    fn authorize(&self, state: &State) -> Result<Authorization, Error> {
+        let pkce = if self.pkce { Some(Pkce::new_s256()?) } else { None };
+        Ok(Authorization {
+            url: authorize_url(self, state, pkce.as_ref())?,
+            verifier: pkce.map(|p| p.verifier),
+        })
+    }
+
+    fn token_call(&self, secrets: &AccountSecrets, grant: &GrantRequest) -> Result<Call, Error> {
+        token_call(self, secrets, grant)
+    }
+
+    fn read_token_answer(&self, answer: &Answer, step: Step, received_at: UnixTime) -> Result<TokenSet, Error> {
+        read_token_answer(answer, step, received_at)
+    }
+
+    /// RFC 7009 when the account has a revocation endpoint: the refresh
+    /// token first, then the access token.
+    fn revoke_plan(&self, secrets: &AccountSecrets, _now: UnixTime) -> Result<RevokePlan, Error> {
+        let Some(tokens) = &secrets.tokens else {
+            return Ok(RevokePlan::Nothing);
+        };
+        let mut calls = Vec::new();
+        if let Some(rt) = &tokens.refresh_token {
+            calls.extend(revoke_call(self, secrets, rt.secret(), "refresh_token")?);
+        }
+        calls.extend(revoke_call(
+            self,
+            secrets,
+            tokens.access_token.secret(),
+            "access_token",
+        )?);
+        if calls.is_empty() {
+            return Ok(RevokePlan::NotSupported {
+                expires_at: tokens.expires_at,
+            });
+        }
+        Ok(RevokePlan::Send {
+            name: NAME.into(),
+            calls,
+        })
+    }
+}
 
 /// The authorization request URL (§4.1.1, RFC 7636 §4.3).
 pub fn authorize_url(settings: &OAuth2Settings, state: &State, pkce: Option<&Pkce>) -> Result<Url, Error> {
@@ -70,7 +238,12 @@ pub fn token_call(settings: &OAuth2Settings, secrets: &AccountSecrets, grant: &G
             form.push(("refresh_token", refresh_token.secret().into()));
         }
     }
-    let auth = client_auth(settings, secrets, &mut form);
+    let auth = rfc6749::client_auth(
+        &settings.client_id,
+        secrets.client_secret.as_ref(),
+        settings.client_auth,
+        &mut form,
+    );
     Ok(Call::post(url, Body::Form(form), auth))
 }
 
@@ -78,30 +251,6 @@ fn scope(settings: &OAuth2Settings, form: &mut Vec<(&'static str, String)>) {
     if !settings.scopes.is_empty() {
         form.push(("scope", settings.scopes.join(" ")));
     }
-}
-
-/// Adds client authentication to a form per the account's setting.
-fn client_auth(settings: &OAuth2Settings, secrets: &AccountSecrets, form: &mut Vec<(&'static str, String)>) -> Auth {
-    match (&secrets.client_secret, settings.client_auth) {
-        (Some(secret), ClientAuth::Basic) => Auth::Basic {
-            user: form_encode(&settings.client_id),
-            password: form_encode(secret.secret()),
-        },
-        (Some(secret), ClientAuth::Body) => {
-            form.push(("client_id", settings.client_id.clone()));
-            form.push(("client_secret", secret.secret().into()));
-            Auth::None
-        }
-        (None, _) => {
-            form.push(("client_id", settings.client_id.clone()));
-            Auth::None
-        }
-    }
-}
-
-/// `application/x-www-form-urlencoded` encoding of one value (§2.3.1).
-fn form_encode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// The revocation request for one token (RFC 7009 §2.1), or `None` when the
@@ -117,140 +266,24 @@ pub fn revoke_call(
     };
     let url = parse_url(revoke_url)?;
     let mut form = vec![("token", token.to_owned()), ("token_type_hint", hint.into())];
-    let auth = client_auth(settings, secrets, &mut form);
+    let auth = rfc6749::client_auth(
+        &settings.client_id,
+        secrets.client_secret.as_ref(),
+        settings.client_auth,
+        &mut form,
+    );
     Ok(Some(Call::post(url, Body::Form(form), auth)))
 }
 
 /// Reads a token endpoint answer: a token set on 2xx, else the error.
 pub fn read_token_answer(answer: &Answer, step: Step, received_at: UnixTime) -> Result<TokenSet, Error> {
-    read_standard_answer(NAME, answer, step, received_at, &[])
-}
-
-/// The standard reading shared by RFC-shaped servers.
-pub fn read_standard_answer(
-    provider: &str,
-    answer: &Answer,
-    step: Step,
-    received_at: UnixTime,
-    extras: &[&str],
-) -> Result<TokenSet, Error> {
-    if answer.is_success() {
-        let fields = super::answer_object(provider, answer)?;
-        return read_token_fields(provider, &fields, received_at, extras);
-    }
-    Err(refusal(provider, answer, step))
-}
-
-/// The error of a non-2xx answer: the RFC 6749 §5.2 body when there is one,
-/// otherwise what the status says.
-pub fn refusal(provider: &str, answer: &Answer, step: Step) -> Error {
-    match answer.json_or_empty(provider) {
-        Ok(Some(body)) => match body.get("error").and_then(|e| e.as_str()) {
-            Some(code) => rfc6749_refusal(
-                provider,
-                step,
-                code,
-                body.get("error_description").and_then(|d| d.as_str()),
-            ),
-            None => status_refusal(provider, answer.status, step),
-        },
-        Ok(None) => status_refusal(provider, answer.status, step),
-        Err(e) => e,
-    }
-}
-
-/// What a bare status means when there is no error code.
-pub fn status_refusal(provider: &str, status: u16, step: Step) -> Error {
-    let code = format!("HTTP {status}");
-    match status {
-        401 if step == Step::Refresh || step == Step::Probe => {
-            Error::reconnect(provider, Some(&code), "the token was refused with HTTP 401")
-        }
-        401 | 403 => Error::refused(
-            provider,
-            &code,
-            "the credentials were not accepted and no reason was given",
-            "check the client id and secret in the account settings",
-        ),
-        429 => Error::refused(
-            provider,
-            &code,
-            "too many requests were sent",
-            "wait a minute, then try again",
-        ),
-        500..=599 => Error::refused(provider, &code, "the server had a problem", "try again later"),
-        _ => Error::refused(
-            provider,
-            &code,
-            "the request failed and no reason was given",
-            "check the account settings, then try again",
-        ),
-    }
-}
-
-/// RFC 6749 §5.2 (and §4.1.2.1, RFC 7009 §2.2.1) error codes in plain words.
-/// `invalid_grant` on a refresh means the account needs reconnecting.
-pub fn rfc6749_refusal(provider: &str, step: Step, code: &str, description: Option<&str>) -> Error {
-    let (explanation, what_to_do): (&str, &str) = match (code, step) {
-        ("invalid_grant", Step::Refresh) => {
-            return Error::reconnect(provider, Some(code), "the refresh token is invalid, expired or revoked");
-        }
-        ("invalid_grant", Step::Password) => ("the username or password is wrong", "check them and try again"),
-        ("invalid_grant", _) => (
-            "the authorization code is invalid, expired, already used, or does not match the redirect URI",
-            "connect the account again, and check that the redirect URI matches the one registered with the provider",
-        ),
-        ("invalid_request", _) => (
-            "the request is missing a required parameter or is malformed",
-            "check the account settings (client id, redirect URI), then try again",
-        ),
-        ("invalid_client", _) => (
-            "client authentication failed: unknown client, no client authentication, or an unsupported authentication method",
-            "check the client id, the client secret and the client authentication method in the account settings",
-        ),
-        ("unauthorized_client", _) => (
-            "this client is not allowed to use this grant",
-            "allow the grant for the client at the provider, or choose another grant",
-        ),
-        ("unsupported_grant_type", _) => (
-            "the server does not support this grant type",
-            "choose another grant in the account settings",
-        ),
-        ("invalid_scope", _) => (
-            "the requested scope is invalid or not allowed",
-            "check the scopes in the account settings",
-        ),
-        ("access_denied", _) => (
-            "the access request was refused",
-            "connect the account again and approve the request",
-        ),
-        ("unsupported_response_type", _) => (
-            "the server does not issue authorization codes for this client",
-            "check the authorize URL and the client at the provider",
-        ),
-        ("server_error", _) => ("the server met an unexpected problem", "try again later"),
-        ("temporarily_unavailable", _) => ("the server is overloaded or down for maintenance", "try again later"),
-        ("unsupported_token_type", _) => (
-            "the server cannot revoke this kind of token",
-            "remove the account locally; the token stays valid until it expires",
-        ),
-        _ => {
-            let explanation = shown_description(description).unwrap_or_else(|| "no explanation was given".into());
-            return Error::refused(
-                provider,
-                code,
-                &explanation,
-                "check the account settings, then try again",
-            );
-        }
-    };
-    Error::refused(provider, code, explanation, what_to_do)
+    rfc6749::read_answer(NAME, answer, step, received_at, &[])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Grant;
+    use crate::providers::Auth;
     use crate::secret::{ClientSecret, RefreshToken};
 
     fn settings(client_auth: ClientAuth) -> OAuth2Settings {
@@ -314,33 +347,6 @@ mod tests {
             (user.as_str(), password.as_str()),
             ("app+1", "s%261"),
             "RFC 6749 §2.3.1 form-encodes both"
-        );
-    }
-
-    #[test]
-    fn invalid_grant_means_reconnect_only_on_refresh() {
-        let e = rfc6749_refusal("PayU", Step::Refresh, "invalid_grant", None);
-        assert_eq!(e.kind(), crate::error::ErrorKind::NeedsReconnect);
-        let e = rfc6749_refusal("PayU", Step::AuthorizationCode, "invalid_grant", None);
-        assert_eq!(e.kind(), crate::error::ErrorKind::ProviderRefused);
-        assert!(
-            e.to_string()
-                .contains("the authorization code is invalid, expired, already used"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn unknown_codes_show_the_providers_description_briefly() {
-        let e = rfc6749_refusal(
-            "Other OAuth 2.0",
-            Step::ClientCredentials,
-            "slow_down",
-            Some("Too fast.\n"),
-        );
-        assert_eq!(
-            e.to_string(),
-            "Other OAuth 2.0 refused the request (slow_down: Too fast); check the account settings, then try again."
         );
     }
 }

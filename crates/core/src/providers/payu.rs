@@ -18,17 +18,160 @@
 //!   local receive time).
 //! - Revoke: `POST /oauth/revoke` with client_id, client_secret, token.
 
-use super::{Body, Call, GrantRequest, Step, answer_object, endpoint, read_token_fields};
+use super::catalogue::{Choice, Draft, Field, FieldKind, LABEL, ProviderInfo, Rule, URL_PROBLEM, When, redirect_field};
+use super::provider::{Authorization, Provider, RevokePlan};
+use super::{Body, Call, GrantRequest, Step, answer_object, endpoint, read_token_fields, rfc6749};
 use crate::error::Error;
 use crate::http::Answer;
-use crate::model::{AccountSecrets, PayuEnvironment, PayuSettings, TokenSet, UnixTime};
-use crate::secret::State;
+use crate::model::{
+    AccountSecrets, Grant, PayuEnvironment, PayuSettings, ProviderKind, ProviderSettings, TokenSet, UnixTime,
+};
+use crate::secret::{ClientSecret, State};
 use serde_json::Value;
 use url::Url;
 
 pub const NAME: &str = "PayU";
 /// Non-secret fields of PayU's token answer kept with the token set.
 pub const EXTRAS: [&str; 2] = ["user_uuid", "created_at"];
+
+pub static INFO: ProviderInfo = ProviderInfo {
+    kind: ProviderKind::Payu,
+    id: "payu",
+    name: NAME,
+    blurb: "WhatsApp integration: authorization code and refresh",
+    grants: &[Grant::AuthorizationCode],
+    fields: &[
+        LABEL,
+        Field {
+            kind: FieldKind::Select,
+            options: &[
+                Choice {
+                    value: "uat",
+                    label: "UAT (testing)",
+                },
+                Choice {
+                    value: "production",
+                    label: "Production",
+                },
+            ],
+            default: Some("uat"),
+            rule: Rule::Choice,
+            problem: "Choose UAT or production.",
+            ..Field::text("environment", "Environment")
+        },
+        Field {
+            required: When::Always,
+            ..Field::text("client_id", "client_id")
+        },
+        Field {
+            kind: FieldKind::Secret,
+            help: Some("Kept in the system keyring."),
+            required: When::Always,
+            ..Field::text("secret", "client_secret")
+        },
+        redirect_field(
+            "The redirect URL whitelisted in your PayU partner dashboard.",
+            When::Always,
+        ),
+        Field {
+            help: Some("Your partner id, sent to PayU's consent page."),
+            ..Field::text("reseller_id", "Reseller id")
+        },
+        Field {
+            kind: FieldKind::Url,
+            help: Some("Instead of the environment's accounts.payu.in."),
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            ..Field::text("accounts_url", "Token server (optional)")
+        },
+        Field {
+            kind: FieldKind::Url,
+            help: Some("Instead of the environment's onboarding page."),
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            ..Field::text("onboarding_url", "Consent server (optional)")
+        },
+    ],
+    build,
+};
+
+fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
+    let secrets = AccountSecrets {
+        client_secret: draft.secret().map(ClientSecret::new),
+        ..Default::default()
+    };
+    let settings = PayuSettings {
+        environment: match draft.get("environment") {
+            "production" => PayuEnvironment::Production,
+            _ => PayuEnvironment::Uat,
+        },
+        accounts_url: draft.opt("accounts_url"),
+        onboarding_url: draft.opt("onboarding_url"),
+        client_id: draft.get("client_id").to_owned(),
+        redirect_uri: draft.get("redirect_uri").to_owned(),
+        reseller_id: draft.opt("reseller_id"),
+    };
+    Ok((ProviderSettings::Payu(settings), secrets))
+}
+
+impl Provider for PayuSettings {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Payu
+    }
+
+    fn grant(&self) -> Option<Grant> {
+        Some(Grant::AuthorizationCode)
+    }
+
+    fn redirect_uri(&self) -> Option<&str> {
+        Some(&self.redirect_uri)
+    }
+
+    fn set_redirect_uri(&mut self, uri: &str) {
+        self.redirect_uri = uri.to_owned();
+    }
+
+    fn missing_exchange_secret(&self, secrets: &AccountSecrets) -> Option<&'static str> {
+        secrets.client_secret.is_none().then_some("the client secret")
+    }
+
+    /// No PKCE: the consent page takes `reseller_id` and `state` only.
+    fn authorize(&self, state: &State) -> Result<Authorization, Error> {
+        Ok(Authorization {
+            url: authorize_url(self, state)?,
+            verifier: None,
+        })
+    }
+
+    fn token_call(&self, secrets: &AccountSecrets, grant: &GrantRequest) -> Result<Call, Error> {
+        token_call(self, secrets, grant)
+    }
+
+    fn read_token_answer(&self, answer: &Answer, step: Step, received_at: UnixTime) -> Result<TokenSet, Error> {
+        read_token_answer(answer, step, received_at)
+    }
+
+    /// RFC 7009 order: the refresh token first, then the access token.
+    fn revoke_plan(&self, secrets: &AccountSecrets, _now: UnixTime) -> Result<RevokePlan, Error> {
+        let Some(tokens) = &secrets.tokens else {
+            return Ok(RevokePlan::Nothing);
+        };
+        let mut calls = Vec::new();
+        if let Some(rt) = &tokens.refresh_token {
+            calls.push(revoke_call(self, secrets, rt.secret(), "refresh_token")?);
+        }
+        calls.push(revoke_call(
+            self,
+            secrets,
+            tokens.access_token.secret(),
+            "access_token",
+        )?);
+        Ok(RevokePlan::Send {
+            name: NAME.into(),
+            calls,
+        })
+    }
+}
 
 pub fn accounts_url(settings: &PayuSettings) -> &str {
     match (&settings.accounts_url, settings.environment) {
@@ -121,7 +264,7 @@ pub fn revoke_call(
 /// Reads a token answer by its content, whatever the status.
 pub fn read_token_answer(answer: &Answer, step: Step, received_at: UnixTime) -> Result<TokenSet, Error> {
     if answer.body.iter().all(u8::is_ascii_whitespace) && !answer.is_success() {
-        return Err(super::oauth2::status_refusal(NAME, answer.status, step));
+        return Err(rfc6749::status_refusal(NAME, answer.status, step));
     }
     let fields = answer_object(NAME, answer)?;
     if let Some(code) = fields.get("error").and_then(Value::as_str) {
@@ -134,7 +277,7 @@ pub fn read_token_answer(answer: &Answer, step: Step, received_at: UnixTime) -> 
     if answer.is_success() {
         Err(Error::invalid_answer(NAME, "a token answer without an access_token"))
     } else {
-        Err(super::oauth2::status_refusal(NAME, answer.status, step))
+        Err(rfc6749::status_refusal(NAME, answer.status, step))
     }
 }
 
@@ -166,7 +309,7 @@ pub fn explain(code: &str, description: Option<&str>, step: Step) -> Error {
             "the authorization code is missing, invalid, expired, already used, or the redirect URI does not match",
             "connect the account again, with the redirect URI whitelisted in your PayU partner dashboard",
         ),
-        _ => super::oauth2::rfc6749_refusal(NAME, step, code, description),
+        _ => rfc6749::code_refusal(NAME, step, code, description),
     }
 }
 

@@ -15,18 +15,168 @@
 //!   the description ("code" vs "header").
 //! - There is no revoke endpoint.
 
-use super::{Auth, Body, Call, GrantRequest, Step, endpoint, read_token_fields, shown_description};
+use super::catalogue::{
+    AUTHORIZATION_CODE, CLIENT_CREDENTIALS, CODE_ONLY, Draft, Field, FieldKind, LABEL, ProviderInfo, Rule, URL_PROBLEM,
+    When, grant_field, redirect_field,
+};
+use super::provider::{Authorization, Provider, RevokePlan};
+use super::{Auth, Body, Call, GrantRequest, Step, endpoint, read_token_fields, rfc6749, shown_description};
 use crate::error::Error;
 use crate::http::Answer;
-use crate::model::{AccountSecrets, TokenSet, UnixTime, WazzupSettings};
+use crate::model::{
+    AccountSecrets, Grant, PartnerLogin, ProviderKind, ProviderSettings, TokenSet, UnixTime, WazzupSettings,
+};
 use crate::pkce::Pkce;
-use crate::secret::State;
+use crate::secret::{AccessToken, Password, State};
 use serde_json::{Value, json};
 use url::Url;
 
 pub const NAME: &str = "Wazzup";
 pub const DEFAULT_BASE_URL: &str = "https://tech.wazzup24.com";
 pub const DEFAULT_SCOPES: [&str; 2] = ["transport", "crm"];
+
+pub static INFO: ProviderInfo = ProviderInfo {
+    kind: ProviderKind::Wazzup,
+    id: "wazzup",
+    name: NAME,
+    blurb: "Wazzup Label partner: OAuth with PKCE",
+    grants: &[Grant::AuthorizationCode, Grant::ClientCredentials],
+    fields: &[
+        LABEL,
+        Field {
+            help: Some(
+                "In the browser for a Wazzup Label account; client credentials for a White Label machine token.",
+            ),
+            ..grant_field(&[AUTHORIZATION_CODE, CLIENT_CREDENTIALS])
+        },
+        Field {
+            help: Some("Issued by your Wazzup manager."),
+            required: When::Always,
+            ..Field::text("client_id", "client_id")
+        },
+        Field {
+            kind: FieldKind::Email,
+            required: When::Always,
+            rule: Rule::Email,
+            problem: "Enter the e-mail you log in to Wazzup with.",
+            ..Field::text("email", "Partner login e-mail")
+        },
+        Field {
+            kind: FieldKind::Secret,
+            help: Some("Kept in the system keyring; sent as Basic authentication to the token endpoint."),
+            required: When::Always,
+            ..Field::text("secret", "Partner password")
+        },
+        redirect_field("Registered with Wazzup.", CODE_ONLY),
+        Field {
+            help: Some("Comma-separated. Wazzup asks for transport and crm."),
+            default: Some("transport,crm"),
+            ..Field::text("scopes", "Scopes")
+        },
+        Field {
+            kind: FieldKind::Url,
+            default: Some(DEFAULT_BASE_URL),
+            required: When::Always,
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            ..Field::text("base_url", "Server")
+        },
+    ],
+    build,
+};
+
+/// The partner's login goes to the keyring; everything else is a setting.
+fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
+    let secrets = AccountSecrets {
+        partner_login: Some(PartnerLogin {
+            email: draft.get("email").to_owned(),
+            password: Password::new(draft.secret().unwrap_or_default()),
+        }),
+        ..Default::default()
+    };
+    let settings = WazzupSettings {
+        base_url: draft.get("base_url").to_owned(),
+        client_id: draft.get("client_id").to_owned(),
+        redirect_uri: draft.get("redirect_uri").to_owned(),
+        scopes: draft.list("scopes"),
+        grant: draft.grant.unwrap_or(Grant::AuthorizationCode),
+    };
+    Ok((ProviderSettings::Wazzup(settings), secrets))
+}
+
+impl Provider for WazzupSettings {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Wazzup
+    }
+
+    fn grant(&self) -> Option<Grant> {
+        Some(self.grant)
+    }
+
+    fn redirect_uri(&self) -> Option<&str> {
+        Some(&self.redirect_uri)
+    }
+
+    fn set_redirect_uri(&mut self, uri: &str) {
+        self.redirect_uri = uri.to_owned();
+    }
+
+    fn missing_exchange_secret(&self, secrets: &AccountSecrets) -> Option<&'static str> {
+        secrets
+            .partner_login
+            .is_none()
+            .then_some("the partner's login (e-mail and password)")
+    }
+
+    /// Always with PKCE (S256): document 000 requires it.
+    fn authorize(&self, state: &State) -> Result<Authorization, Error> {
+        let pkce = Pkce::new_s256()?;
+        Ok(Authorization {
+            url: authorize_url(self, state, &pkce)?,
+            verifier: Some(pkce.verifier),
+        })
+    }
+
+    /// Wazzup's own codes come from its table; anything else (a standard
+    /// `access_denied`) is read as RFC 6749.
+    fn authorize_error(&self, error: &str, description: Option<&str>) -> Error {
+        if error.to_ascii_uppercase().starts_with("OAUTH_") || error == "VALIDATION_FAILED" {
+            explain(error, description, Step::AuthorizationCode)
+        } else {
+            rfc6749::code_refusal(NAME, Step::AuthorizationCode, error, description)
+        }
+    }
+
+    fn token_call(&self, secrets: &AccountSecrets, grant: &GrantRequest) -> Result<Call, Error> {
+        token_call(self, secrets, grant)
+    }
+
+    fn read_token_answer(&self, answer: &Answer, step: Step, received_at: UnixTime) -> Result<TokenSet, Error> {
+        read_token_answer(answer, step, received_at)
+    }
+
+    /// No revoke endpoint: the token stays valid at Wazzup until it expires.
+    fn revoke_plan(&self, secrets: &AccountSecrets, _now: UnixTime) -> Result<RevokePlan, Error> {
+        Ok(match &secrets.tokens {
+            None => RevokePlan::Nothing,
+            Some(tokens) => RevokePlan::NotSupported {
+                expires_at: tokens.expires_at,
+            },
+        })
+    }
+
+    /// End-customer calls take `Authorization: Bearer`: `GET /v2/channels`.
+    fn probe_call(&self, access_token: &AccessToken, _probe_path: &str) -> Result<Option<Call>, Error> {
+        Ok(Some(Call::get(
+            v2(self, "/channels")?,
+            Auth::Bearer(access_token.secret().to_owned()),
+        )))
+    }
+
+    fn probe_refusal(&self, answer: &Answer) -> Error {
+        refusal(answer, Step::Probe)
+    }
+}
 
 /// `base_url` + `/v2` + path; a base that already ends in `/v2` is accepted.
 fn v2(settings: &WazzupSettings, path: &str) -> Result<Url, Error> {
@@ -133,7 +283,7 @@ pub fn refusal(answer: &Answer, step: Step) -> Error {
     };
     match text("error").or_else(|| text("code")) {
         Some(code) => explain(&code, text("description").as_deref(), step),
-        None => super::oauth2::status_refusal(NAME, answer.status, step),
+        None => rfc6749::status_refusal(NAME, answer.status, step),
     }
 }
 

@@ -16,11 +16,16 @@
 //! - Any 401 means "start the authorization again": a token dies on expiry,
 //!   on revocation, on a scope change and when a newer flow replaces it.
 
-use super::{Auth, Body, Call, GrantRequest, Step, endpoint};
+use super::catalogue::{
+    AUTHORIZATION_CODE, CLIENT_CREDENTIALS, CODE_ONLY, Draft, Field, FieldKind, LABEL, PASSWORD, ProviderInfo, Rule,
+    URL_PROBLEM, When, grant_field, redirect_field,
+};
+use super::provider::{Authorization, Provider, RevokePlan, Revoked};
+use super::{Auth, Body, Call, GrantRequest, Step, endpoint, rfc6749};
 use crate::error::Error;
 use crate::http::Answer;
-use crate::model::{AccountSecrets, TokenSet, UnixTime, WordappSettings};
-use crate::secret::State;
+use crate::model::{AccountSecrets, Grant, ProviderKind, ProviderSettings, TokenSet, UnixTime, WordappSettings};
+use crate::secret::{AccessToken, ClientSecret, State};
 use url::Url;
 
 pub const NAME: &str = "Wordapp";
@@ -29,6 +34,156 @@ pub const DEFAULT_BASE_URL: &str = "https://app.wordapp.com";
 pub const DEFAULT_API_VERSION: &str = "1";
 /// The authenticated test call (not documented; a setting of the engine).
 pub const DEFAULT_PROBE_PATH: &str = "/api/me";
+
+const NOT_PASSWORD: When = When::NotGrants(&[Grant::Password]);
+const PASSWORD_ONLY: When = When::Grants(&[Grant::Password]);
+
+pub static INFO: ProviderInfo = ProviderInfo {
+    kind: ProviderKind::Wordapp,
+    id: "wordapp",
+    name: NAME,
+    blurb: "OAuth 2.0: code, password or client credentials",
+    grants: &[Grant::AuthorizationCode, Grant::Password, Grant::ClientCredentials],
+    fields: &[
+        LABEL,
+        grant_field(&[AUTHORIZATION_CODE, PASSWORD, CLIENT_CREDENTIALS]),
+        Field {
+            required: NOT_PASSWORD,
+            ..Field::text("client_id", "API Key (client_id)")
+        },
+        Field {
+            kind: FieldKind::Secret,
+            help: Some("Kept in the system keyring."),
+            required: NOT_PASSWORD,
+            ..Field::text("secret", "Secret Key (client_secret)")
+        },
+        redirect_field("One of your application's OAuth 2.0 Redirect URLs.", CODE_ONLY),
+        Field {
+            help: Some("Kept in the account's settings; the password is asked for each time and never stored."),
+            required: PASSWORD_ONLY,
+            shown: PASSWORD_ONLY,
+            ..Field::text("username", "Username or e-mail")
+        },
+        Field::text("api_version", "X-Api-Version (optional)"),
+        Field {
+            kind: FieldKind::Url,
+            default: Some(DEFAULT_BASE_URL),
+            required: When::Always,
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            ..Field::text("base_url", "Server")
+        },
+    ],
+    build,
+};
+
+/// A client secret typed with the password grant is kept too: revoking an
+/// expired token authenticates with it.
+fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
+    let grant = draft.grant.unwrap_or(Grant::AuthorizationCode);
+    let secrets = AccountSecrets {
+        client_secret: draft.secret().map(ClientSecret::new),
+        ..Default::default()
+    };
+    let settings = WordappSettings {
+        base_url: draft.get("base_url").to_owned(),
+        grant,
+        client_id: draft.opt("client_id"),
+        redirect_uri: draft.opt("redirect_uri").filter(|_| grant == Grant::AuthorizationCode),
+        username: draft.opt("username"),
+        api_version: draft.opt("api_version"),
+    };
+    Ok((ProviderSettings::Wordapp(settings), secrets))
+}
+
+impl Provider for WordappSettings {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Wordapp
+    }
+
+    fn grant(&self) -> Option<Grant> {
+        Some(self.grant)
+    }
+
+    fn redirect_uri(&self) -> Option<&str> {
+        self.redirect_uri.as_deref()
+    }
+
+    fn set_redirect_uri(&mut self, uri: &str) {
+        self.redirect_uri = Some(uri.to_owned());
+    }
+
+    fn authorization_redirect(&self) -> Result<String, Error> {
+        redirect_uri(self).map(str::to_owned)
+    }
+
+    fn username(&self) -> Option<&str> {
+        self.username.as_deref()
+    }
+
+    fn missing_exchange_secret(&self, secrets: &AccountSecrets) -> Option<&'static str> {
+        secrets.client_secret.is_none().then_some("the client secret")
+    }
+
+    fn authorize(&self, state: &State) -> Result<Authorization, Error> {
+        Ok(Authorization {
+            url: authorize_url(self, state)?,
+            verifier: None,
+        })
+    }
+
+    fn authorize_error(&self, error: &str, description: Option<&str>) -> Error {
+        if error == "access_denied" {
+            return Error::refused(
+                NAME,
+                error,
+                "the access request was refused on Wordapp's authorization screen",
+                "connect the account again and click Authorize",
+            );
+        }
+        rfc6749::code_refusal(NAME, Step::AuthorizationCode, error, description)
+    }
+
+    fn token_call(&self, secrets: &AccountSecrets, grant: &GrantRequest) -> Result<Call, Error> {
+        token_call(self, secrets, grant)
+    }
+
+    fn read_token_answer(&self, answer: &Answer, step: Step, received_at: UnixTime) -> Result<TokenSet, Error> {
+        read_token_answer(answer, step, received_at)
+    }
+
+    /// One call, by access token; see [`revoke_call`] for its header.
+    fn revoke_plan(&self, secrets: &AccountSecrets, now: UnixTime) -> Result<RevokePlan, Error> {
+        let Some(tokens) = &secrets.tokens else {
+            return Ok(RevokePlan::Nothing);
+        };
+        let expired = tokens.expires_at.is_some_and(|at| at <= now);
+        Ok(RevokePlan::Send {
+            name: NAME.into(),
+            calls: vec![revoke_call(self, secrets, tokens.access_token.secret(), expired)?],
+        })
+    }
+
+    /// A 401 means the token is dead already, which is what revoking wanted.
+    fn read_revoke_answer(&self, answer: &Answer) -> Result<Revoked, Error> {
+        match answer.status {
+            200..=299 | 401 => Ok(Revoked::Done),
+            503 => Ok(Revoked::StillValid),
+            _ => Err(rfc6749::refusal(NAME, answer, Step::Revoke)),
+        }
+    }
+
+    fn probe_call(&self, access_token: &AccessToken, probe_path: &str) -> Result<Option<Call>, Error> {
+        probe_call(self, probe_path, access_token.secret()).map(Some)
+    }
+
+    fn probe_refusal(&self, answer: &Answer) -> Error {
+        if answer.status == 401 {
+            return unauthorized(answer);
+        }
+        rfc6749::refusal(NAME, answer, Step::Probe)
+    }
+}
 
 fn client_id(settings: &WordappSettings) -> Result<&str, Error> {
     settings
@@ -117,8 +272,8 @@ pub fn revoke_call(
     let form = vec![("token", access_token.to_owned())];
     let auth = match (expired, settings.client_id.as_deref(), &secrets.client_secret) {
         (true, Some(id), Some(secret)) if !id.is_empty() => Auth::Basic {
-            user: url::form_urlencoded::byte_serialize(id.as_bytes()).collect(),
-            password: url::form_urlencoded::byte_serialize(secret.secret().as_bytes()).collect(),
+            user: rfc6749::form_encode(id),
+            password: rfc6749::form_encode(secret.secret()),
         },
         _ => Auth::Bearer(access_token.to_owned()),
     };
@@ -145,7 +300,7 @@ pub fn read_token_answer(answer: &Answer, step: Step, received_at: UnixTime) -> 
     if answer.status == 401 && step == Step::Refresh {
         return Err(unauthorized(answer));
     }
-    super::oauth2::read_standard_answer(NAME, answer, step, received_at, &["created_at"])
+    rfc6749::read_answer(NAME, answer, step, received_at, &["created_at"])
 }
 
 /// Document 004's rule: a 401 means the token is no longer valid.

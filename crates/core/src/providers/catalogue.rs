@@ -1,0 +1,378 @@
+//! The provider catalogue: what a front end shows of each provider — its
+//! names, the fields of its connect form (label, kind, when required, its
+//! default, the rule its value must follow, help), the grants it offers and
+//! what revoking does there — and the one rule set both front ends validate
+//! a new account with.
+//!
+//! The window's connect dialog and `latch add` fill in an [`AccountDraft`]
+//! (field name → value); [`AccountDraft::problems`] checks it against the
+//! provider's fields and [`AccountDraft::build`] turns it into settings and
+//! secrets through the provider's own `build` function, which routes each
+//! secret to its place. Neither front end knows a provider's fields.
+
+use crate::error::Error;
+use crate::model::{Account, AccountId, AccountSecrets, AccountStatus, Grant, ProviderKind, ProviderSettings};
+use crate::secret::DraftSecret;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The redirect URI that brings the browser back to the window.
+pub const SCHEME_REDIRECT: &str = "app.latch.desktop:/oauth/callback";
+
+/// One provider as the catalogue describes it.
+#[derive(Serialize)]
+pub struct ProviderInfo {
+    pub kind: ProviderKind,
+    /// The name used on the command line and in JSON.
+    pub id: &'static str,
+    /// The name a person reads.
+    pub name: &'static str,
+    /// One line under the name in the picker.
+    pub blurb: &'static str,
+    /// The grants a person can choose, the default first; empty when the
+    /// provider has no OAuth tokens.
+    pub grants: &'static [Grant],
+    pub fields: &'static [Field],
+    /// Settings and secrets from a checked draft. Not sent anywhere.
+    #[serde(skip)]
+    pub build: fn(&Draft) -> Result<(ProviderSettings, AccountSecrets), Error>,
+}
+
+/// How a field is typed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FieldKind {
+    Text,
+    /// Goes to the keyring; never shown again, never a command-line flag.
+    Secret,
+    Url,
+    Email,
+    Select,
+    Checkbox,
+}
+
+/// When a field applies: always, or only with some grants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "when", content = "grants", rename_all = "kebab-case")]
+pub enum When {
+    Never,
+    Always,
+    /// With one of these grants.
+    Grants(&'static [Grant]),
+    /// With any grant but these.
+    NotGrants(&'static [Grant]),
+}
+
+impl When {
+    pub fn holds(self, grant: Option<Grant>) -> bool {
+        match self {
+            Self::Never => false,
+            Self::Always => true,
+            Self::Grants(gs) => grant.is_some_and(|g| gs.contains(&g)),
+            Self::NotGrants(gs) => grant.is_none_or(|g| !gs.contains(&g)),
+        }
+    }
+}
+
+/// What a field's value must look like when it is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    Any,
+    /// An absolute http(s) URL.
+    Url,
+    /// An absolute URL, or Latch's own `app.latch.desktop:` scheme.
+    RedirectUri,
+    /// Something with an `@`.
+    Email,
+    /// 1 to 19 digits.
+    Digits,
+    /// One of the field's options.
+    Choice,
+}
+
+impl Rule {
+    pub fn accepts(self, value: &str, options: &[Choice]) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Url => crate::providers::parse_url(value).is_ok(),
+            Self::RedirectUri => {
+                value.starts_with("app.latch.desktop:") || url::Url::parse(value).is_ok_and(|u| u.has_host())
+            }
+            Self::Email => value.contains('@') && !value.starts_with('@') && !value.ends_with('@'),
+            Self::Digits => (1..=19).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()),
+            Self::Choice => options.iter().any(|o| o.value == value),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+/// One field of a provider's connect form.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Field {
+    /// The draft's key; the CLI's flag is `--` and this with `-` for `_`
+    /// unless [`Field::flag`] says otherwise.
+    pub name: &'static str,
+    pub label: &'static str,
+    pub help: Option<&'static str>,
+    pub kind: FieldKind,
+    pub options: &'static [Choice],
+    /// Used when the value is left empty.
+    pub default: Option<&'static str>,
+    pub required: When,
+    pub shown: When,
+    pub rule: Rule,
+    /// What to say when the value breaks the rule.
+    pub problem: &'static str,
+    /// The command line's flag, when it is not the name.
+    #[serde(skip)]
+    pub flag: Option<&'static str>,
+}
+
+impl Field {
+    /// A plain optional text field; the other settings are set with `..`.
+    pub const fn text(name: &'static str, label: &'static str) -> Self {
+        Self {
+            name,
+            label,
+            help: None,
+            kind: FieldKind::Text,
+            options: &[],
+            default: None,
+            required: When::Never,
+            shown: When::Always,
+            rule: Rule::Any,
+            problem: "",
+            flag: None,
+        }
+    }
+
+    /// The command-line flag that sets this field, without the dashes.
+    pub fn flag(&self) -> String {
+        self.flag
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.name.replace('_', "-"))
+    }
+}
+
+/// The fields every provider's form starts with.
+pub const LABEL: Field = Field {
+    help: Some("A name you will recognise."),
+    required: When::Always,
+    ..Field::text("label", "Name in Latch")
+};
+
+pub const URL_PROBLEM: &str = "Enter a whole address, such as https://example.com/path.";
+
+/// The grant field of providers with a choice of grants.
+pub const fn grant_field(grants: &'static [Choice]) -> Field {
+    Field {
+        kind: FieldKind::Select,
+        options: grants,
+        default: Some(grants[0].value),
+        rule: Rule::Choice,
+        problem: "Choose one of the ways to sign in.",
+        ..Field::text("grant", "How to sign in")
+    }
+}
+
+pub const AUTHORIZATION_CODE: Choice = Choice {
+    value: "authorization_code",
+    label: "In the browser (authorization code)",
+};
+pub const PASSWORD: Choice = Choice {
+    value: "password",
+    label: "Username and password",
+};
+pub const CLIENT_CREDENTIALS: Choice = Choice {
+    value: "client_credentials",
+    label: "Client credentials (no user)",
+};
+
+/// The redirect URI field, with the provider's own first sentence of help.
+pub const fn redirect_field(help: &'static str, when: When) -> Field {
+    Field {
+        help: Some(help),
+        kind: FieldKind::Url,
+        default: Some(SCHEME_REDIRECT),
+        required: when,
+        shown: when,
+        rule: Rule::RedirectUri,
+        problem: URL_PROBLEM,
+        ..Field::text("redirect_uri", "Redirect URI")
+    }
+}
+
+pub const CODE_ONLY: When = When::Grants(&[Grant::AuthorizationCode]);
+
+/// A new account as a front end filled it in.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AccountDraft {
+    pub provider: ProviderKind,
+    /// Field name → value, as typed. The secret is not among them.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+    /// The one secret the provider needs (client secret, Wazzup partner
+    /// password, GREEN-API apiTokenInstance); straight to the keyring.
+    #[serde(default)]
+    pub secret: Option<DraftSecret>,
+}
+
+/// A field's problem, for the form to show beside it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldProblem {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// A checked draft, as a provider's `build` reads it: defaults applied.
+pub struct Draft<'a> {
+    values: BTreeMap<&'static str, String>,
+    secret: Option<&'a str>,
+    pub grant: Option<Grant>,
+}
+
+impl Draft<'_> {
+    /// The value or its default, trimmed; empty when neither.
+    pub fn get(&self, name: &str) -> &str {
+        self.values.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    /// `None` when empty.
+    pub fn opt(&self, name: &str) -> Option<String> {
+        Some(self.get(name)).filter(|v| !v.is_empty()).map(str::to_owned)
+    }
+
+    /// A comma- or space-separated list.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .split([',', ' ', '\t', '\n'])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    pub fn flag(&self, name: &str) -> bool {
+        self.get(name) == "true"
+    }
+
+    pub fn secret(&self) -> Option<&str> {
+        self.secret
+    }
+}
+
+fn grant_of(value: &str) -> Option<Grant> {
+    match value {
+        "authorization_code" => Some(Grant::AuthorizationCode),
+        "password" => Some(Grant::Password),
+        "client_credentials" => Some(Grant::ClientCredentials),
+        _ => None,
+    }
+}
+
+impl AccountDraft {
+    pub fn new(provider: ProviderKind) -> Self {
+        Self {
+            provider,
+            values: BTreeMap::new(),
+            secret: None,
+        }
+    }
+
+    pub fn set(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
+        self.values.insert(name.to_owned(), value.into());
+        self
+    }
+
+    pub fn info(&self) -> &'static ProviderInfo {
+        super::registry::entry(self.provider)
+    }
+
+    fn value(&self, field: &Field) -> String {
+        let typed = match field.kind {
+            FieldKind::Secret => self.secret.as_ref().map(DraftSecret::secret),
+            _ => self.values.get(field.name).map(String::as_str),
+        };
+        let typed = typed.map(str::trim).unwrap_or("");
+        match (typed, field.default) {
+            ("", Some(default)) if field.kind != FieldKind::Secret => default.to_owned(),
+            _ => typed.to_owned(),
+        }
+    }
+
+    /// The grant the draft asks for: the grant field's value, or the
+    /// provider's only or first grant.
+    pub fn grant(&self) -> Option<Grant> {
+        let info = self.info();
+        match info.fields.iter().find(|f| f.name == "grant") {
+            Some(field) => grant_of(&self.value(field)),
+            None => info.grants.first().copied(),
+        }
+    }
+
+    /// Every field that applies and breaks its rule or is missing, in the
+    /// form's order. Empty when the draft can be built.
+    pub fn problems(&self) -> Vec<FieldProblem> {
+        let grant = self.grant();
+        let mut problems = Vec::new();
+        for field in self.info().fields {
+            if !field.shown.holds(grant) && !field.required.holds(grant) {
+                continue;
+            }
+            let value = self.value(field);
+            if value.is_empty() {
+                if field.required.holds(grant) && field.kind != FieldKind::Checkbox {
+                    problems.push(FieldProblem {
+                        field: field.name,
+                        message: format!("{} is needed.", field.label),
+                    });
+                }
+            } else if field.kind != FieldKind::Checkbox && !field.rule.accepts(&value, field.options) {
+                problems.push(FieldProblem {
+                    field: field.name,
+                    message: field.problem.to_owned(),
+                });
+            }
+        }
+        problems
+    }
+
+    /// The account and its secrets, or the first problem as one sentence
+    /// naming the provider.
+    pub fn build(&self, id: AccountId, now: crate::model::UnixTime) -> Result<(Account, AccountSecrets), Error> {
+        let info = self.info();
+        if let Some(problem) = self.problems().into_iter().next() {
+            return Err(Error::InvalidInput(format!("{}: {}", info.name, problem.message)));
+        }
+        let values = info
+            .fields
+            .iter()
+            .filter(|f| f.kind != FieldKind::Secret)
+            .map(|f| (f.name, self.value(f)))
+            .collect();
+        let draft = Draft {
+            values,
+            secret: self
+                .secret
+                .as_ref()
+                .map(|s| s.secret().trim())
+                .filter(|s| !s.is_empty()),
+            grant: self.grant(),
+        };
+        let (settings, secrets) = (info.build)(&draft)?;
+        let account = Account {
+            id,
+            label: draft.get("label").to_owned(),
+            settings,
+            status: AccountStatus::NotConnected,
+            token: None,
+            created_at: now,
+        };
+        Ok((account, secrets))
+    }
+}

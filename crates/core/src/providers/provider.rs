@@ -1,0 +1,148 @@
+//! The provider interface: everything that is particular to one provider,
+//! behind one trait.
+//!
+//! [`Provider`] is implemented by each provider's settings type
+//! ([`crate::model::WazzupSettings`], [`crate::model::PayuSettings`], …): an
+//! account's settings *are* its provider, bound to that account's endpoints.
+//! That keeps the trait object-safe without a settings parameter that each
+//! implementation would have to unwrap again, and it means the only place
+//! that turns an account's [`crate::model::ProviderSettings`] into its
+//! implementation is [`super::registry`]. The flows in [`crate::flows`] ask
+//! the trait what to send and how to read the answer; they send, sequence
+//! and store, and never ask which provider it is.
+//!
+//! The default methods are the plain RFC 6749 behaviour (errors read by
+//! [`super::rfc6749`]); a provider overrides only what differs, the way
+//! git-credential-manager's host providers do.
+
+use super::{Call, GrantRequest, Step, rfc6749};
+use crate::error::Error;
+use crate::http::Answer;
+use crate::model::{AccountSecrets, Grant, ProviderKind, TokenSet, UnixTime};
+use crate::secret::{AccessToken, PkceVerifier, State};
+use url::Url;
+
+/// What an authorization request needs: the page to open and, with PKCE,
+/// the verifier the code exchange will prove it with.
+pub struct Authorization {
+    pub url: Url,
+    pub verifier: Option<PkceVerifier>,
+}
+
+/// What revoking an account means at its provider.
+pub enum RevokePlan {
+    /// There is nothing to revoke (no token, no instance token).
+    Nothing,
+    /// The provider has no way to revoke: the access token stays valid there
+    /// until `expires_at`.
+    NotSupported { expires_at: Option<UnixTime> },
+    /// Send these calls in order (RFC 7009: the refresh token first); each
+    /// answer is read by [`Provider::read_revoke_answer`]. `name` is the
+    /// provider as errors of these calls name it.
+    Send { name: String, calls: Vec<Call> },
+}
+
+/// How one revoke call ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Revoked {
+    /// Revoked, or already invalid (RFC 7009 §2.2): go on.
+    Done,
+    /// The server could not revoke now and the token is still valid (§2.2.1).
+    StillValid,
+}
+
+/// Everything a flow needs to know about one provider, bound to one
+/// account's settings. See the module docs for why it is implemented on the
+/// settings types.
+pub trait Provider: Send + Sync {
+    fn kind(&self) -> ProviderKind;
+
+    /// The name a person reads (errors, lists).
+    fn name(&self) -> &'static str {
+        super::registry::entry(self.kind()).name
+    }
+
+    /// How the account obtains its tokens; `None` for a provider that has
+    /// no OAuth tokens (GREEN-API links a number with a code).
+    fn grant(&self) -> Option<Grant>;
+
+    /// Where the provider sends the browser back, as configured; `None` when
+    /// the account signs in without a browser.
+    fn redirect_uri(&self) -> Option<&str>;
+
+    /// Uses another redirect URI (a loopback listener's actual port).
+    fn set_redirect_uri(&mut self, uri: &str);
+
+    /// The username the password grant uses when none is typed, when the
+    /// account keeps one (Wordapp).
+    fn username(&self) -> Option<&str> {
+        None
+    }
+
+    /// The redirect URI an authorization request must use, or a sentence
+    /// saying which setting is missing.
+    fn authorization_redirect(&self) -> Result<String, Error> {
+        self.redirect_uri()
+            .filter(|uri| !uri.trim().is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                Error::InvalidInput(
+                    "This account has no redirect URI; add the one registered with the provider in the account settings."
+                        .into(),
+                )
+            })
+    }
+
+    /// The secret the code exchange will need and the account lacks, named
+    /// for a person ("the client secret"): checked before the browser opens,
+    /// so nobody approves access only to fail afterwards.
+    fn missing_exchange_secret(&self, secrets: &AccountSecrets) -> Option<&'static str>;
+
+    /// The authorization request (RFC 6749 §4.1.1) for `state`.
+    fn authorize(&self, state: &State) -> Result<Authorization, Error>;
+
+    /// An `error` on the redirect back, in the provider's words.
+    fn authorize_error(&self, error: &str, description: Option<&str>) -> Error {
+        rfc6749::code_refusal(self.name(), Step::AuthorizationCode, error, description)
+    }
+
+    /// The token request of a grant.
+    fn token_call(&self, secrets: &AccountSecrets, grant: &GrantRequest) -> Result<Call, Error>;
+
+    /// Reads the token endpoint's answer into a token set, or the error it
+    /// means for a person.
+    fn read_token_answer(&self, answer: &Answer, step: Step, received_at: UnixTime) -> Result<TokenSet, Error>;
+
+    /// What revoking does here, given what the account holds. `now` decides
+    /// whether the access token has expired.
+    fn revoke_plan(&self, secrets: &AccountSecrets, now: UnixTime) -> Result<RevokePlan, Error>;
+
+    /// Reads one revoke answer: 2xx is done, 503 is "still valid"
+    /// (RFC 7009 §2.2.1), anything else is the provider's refusal.
+    fn read_revoke_answer(&self, answer: &Answer) -> Result<Revoked, Error> {
+        match answer.status {
+            200..=299 => Ok(Revoked::Done),
+            503 => Ok(Revoked::StillValid),
+            _ => Err(rfc6749::refusal(self.name(), answer, Step::Revoke)),
+        }
+    }
+
+    /// An authenticated API call that checks a token works; `None` when
+    /// Latch knows none for this provider. `probe_path` is the engine's
+    /// setting for a provider whose test call is not documented.
+    fn probe_call(&self, _access_token: &AccessToken, _probe_path: &str) -> Result<Option<Call>, Error> {
+        Ok(None)
+    }
+
+    /// What a failed test call means.
+    fn probe_refusal(&self, answer: &Answer) -> Error {
+        rfc6749::refusal(self.name(), answer, Step::Probe)
+    }
+}
+
+/// The error of every OAuth step on a provider that has no OAuth tokens.
+pub(crate) fn not_oauth(name: &str) -> Error {
+    Error::InvalidInput(format!(
+        "{name} has no OAuth tokens: link the instance with a phone code or a QR code instead."
+    ))
+}

@@ -42,6 +42,9 @@ pub enum Command {
         /// Let the OS pick the ports instead of 8971-8975.
         #[arg(long)]
         any_port: bool,
+        /// Also add the demo accounts the window's "Try the sandbox" adds, pointed at these fakes.
+        #[arg(long)]
+        add_accounts: bool,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
@@ -95,13 +98,11 @@ pub struct LinkArgs {
     pub lifetime_ms: Option<u64>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ProviderArg {
-    Wazzup,
-    Payu,
-    GreenApi,
-    Wordapp,
-    Oauth2,
+/// The providers `add` takes, by the ids the core's registry gives them.
+fn provider_ids() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        latch_core::providers::registry::ALL.map(|kind| clap::builder::PossibleValue::new(kind.id())),
+    )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -125,7 +126,8 @@ pub enum ClientAuthArg {
 
 #[derive(Args, Debug)]
 pub struct AddArgs {
-    pub provider: ProviderArg,
+    #[arg(value_parser = provider_ids())]
+    pub provider: String,
     /// A name you will recognise.
     #[arg(long)]
     pub label: String,
@@ -151,9 +153,9 @@ pub struct AddArgs {
     /// Wazzup: the partner's login e-mail (the password is the secret).
     #[arg(long)]
     pub email: Option<String>,
-    /// PayU environment.
-    #[arg(long, value_enum, default_value = "production")]
-    pub environment: EnvironmentArg,
+    /// PayU environment (default: uat).
+    #[arg(long, value_enum)]
+    pub environment: Option<EnvironmentArg>,
     /// PayU: the accounts (token) server, instead of the environment's.
     #[arg(long)]
     pub accounts_url: Option<String>,
@@ -178,9 +180,9 @@ pub struct AddArgs {
     /// OAuth 2.0: the revocation endpoint (RFC 7009).
     #[arg(long)]
     pub revoke_url: Option<String>,
-    /// OAuth 2.0: how the client authenticates.
-    #[arg(long, value_enum, default_value = "basic")]
-    pub client_auth: ClientAuthArg,
+    /// OAuth 2.0: how the client authenticates (default: basic).
+    #[arg(long, value_enum)]
+    pub client_auth: Option<ClientAuthArg>,
     /// OAuth 2.0: turn PKCE off (on by default).
     #[arg(long)]
     pub no_pkce: bool,
@@ -193,6 +195,10 @@ pub struct AddArgs {
     /// GREEN-API: the WhatsApp phone number to link.
     #[arg(long)]
     pub phone: Option<String>,
+    /// Any field of the provider's connect form, by its name (`latch add <provider> --help`
+    /// lists the flags; the window's form has the same fields). Repeatable.
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
     /// Read the account's secret from the first line of stdin (the client_secret; Wazzup: the
     /// partner password; GREEN-API: the apiTokenInstance).
     #[arg(long, conflicts_with = "secret_env")]

@@ -33,7 +33,10 @@ fn run(command: Command, json: bool) -> Result<(), Failure> {
             commands::completions::print(shell);
             Ok(())
         }
-        Command::Sandbox { any_port } => commands::sandbox::run(any_port, json),
+        Command::Sandbox { any_port, add_accounts } => {
+            let latch = if add_accounts { Some(open()?) } else { None };
+            commands::sandbox::run(any_port, latch.as_ref(), json)
+        }
         Command::Accounts => commands::accounts::run(&open()?, json),
         Command::Add(args) => commands::add::run(&open()?, *args, json),
         Command::Remove(args) => commands::remove::run(&open()?, args, json),

@@ -18,6 +18,7 @@ pub mod providers;
 pub mod redirect;
 pub mod scheduler;
 pub mod secret;
+pub mod signin;
 pub mod store;
 pub mod time;
 

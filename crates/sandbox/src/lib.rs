@@ -48,6 +48,7 @@
 //! | OAuth2 | client_id `demo-oauth2-client`, client_secret `demo-oauth2-secret`, user `demo` / `demo-password` |
 
 mod clock;
+pub mod demo;
 mod grants;
 pub mod green_api;
 pub mod jwt;
@@ -84,6 +85,19 @@ pub struct Ports {
     pub wordapp: u16,
     pub green_api: u16,
     pub oauth2: u16,
+}
+
+impl Ports {
+    /// The ports `latch sandbox` and the window's "Try the sandbox" use, so
+    /// that the accounts of one work with the other and the README's
+    /// examples work as written.
+    pub const FIXED: Ports = Ports {
+        wazzup: 8971,
+        payu: 8972,
+        wordapp: 8973,
+        green_api: 8974,
+        oauth2: 8975,
+    };
 }
 
 /// The identities every fake is seeded with. See the crate docs for the values.

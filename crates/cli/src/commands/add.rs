@@ -1,13 +1,21 @@
 //! `latch add <provider>`: an account from flags. Its one secret (client
 //! secret, Wazzup partner password, GREEN-API apiTokenInstance) comes from
 //! stdin or a named environment variable — never a flag, which `ps` shows.
+//!
+//! The flags fill in the core's [`AccountDraft`], the same draft the
+//! window's connect dialog fills: which fields a provider has, which are
+//! required, their defaults and rules, and where the secret goes are the
+//! core's catalogue. This module only names the flags.
 
-use crate::cli::{AddArgs, ClientAuthArg, EnvironmentArg, GrantArg, ProviderArg};
+use crate::cli::AddArgs;
 use crate::exit::Failure;
 use crate::output::{account_json, print_json};
+use clap::ValueEnum;
 use latch_core::accounts::Latch;
-use latch_core::model::*;
-use latch_core::secret::{ApiToken, ClientSecret, Password};
+use latch_core::model::{AccountId, ProviderKind};
+use latch_core::providers::catalogue::{FieldKind, FieldProblem, Rule};
+use latch_core::providers::{AccountDraft, ProviderInfo};
+use latch_core::secret::DraftSecret;
 
 pub fn run(latch: &Latch, args: AddArgs, json: bool) -> Result<(), Failure> {
     let id = match &args.id {
@@ -18,16 +26,11 @@ pub fn run(latch: &Latch, args: AddArgs, json: bool) -> Result<(), Failure> {
         })?,
         None => latch.free_id(&args.label)?,
     };
-    let secret = read_secret(&args)?;
-    let (settings, secrets) = settings(&args, secret)?;
-    let account = Account {
-        id,
-        label: args.label.clone(),
-        settings,
-        status: AccountStatus::NotConnected,
-        token: None,
-        created_at: latch_core::time::now(),
-    };
+    let draft = draft(&args, read_secret(&args)?)?;
+    if let Some(problem) = draft.problems().first() {
+        return Err(Failure::usage(said(draft.info(), problem)));
+    }
+    let (account, secrets) = draft.build(id, latch_core::time::now())?;
     let account = latch.add(account, secrets)?;
     if json {
         print_json(&account_json(&account, latch_core::time::now()));
@@ -46,6 +49,112 @@ pub fn run(latch: &Latch, args: AddArgs, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The draft the flags describe. A value clap parsed as a choice goes in
+/// under the catalogue's spelling (`authorization_code`).
+pub fn draft(args: &AddArgs, secret: Option<String>) -> Result<AccountDraft, Failure> {
+    let kind = ProviderKind::from_id(&args.provider)
+        .ok_or_else(|| Failure::usage(format!("there is no provider `{}`", args.provider)))?;
+    let mut draft = AccountDraft::new(kind);
+    let flags: [(&str, Option<String>); 20] = [
+        ("label", Some(args.label.clone())),
+        ("client_id", args.client_id.clone()),
+        ("redirect_uri", args.redirect_uri.clone()),
+        ("scopes", args.scopes.clone()),
+        ("grant", args.grant.as_ref().map(ChoiceName::name)),
+        ("base_url", args.base_url.clone()),
+        ("email", args.email.clone()),
+        ("environment", args.environment.as_ref().map(ChoiceName::name)),
+        ("accounts_url", args.accounts_url.clone()),
+        ("onboarding_url", args.onboarding_url.clone()),
+        ("reseller_id", args.reseller_id.clone()),
+        ("username", args.username.clone()),
+        ("api_version", args.api_version.clone()),
+        ("authorize_url", args.authorize_url.clone()),
+        ("token_url", args.token_url.clone()),
+        ("revoke_url", args.revoke_url.clone()),
+        ("client_auth", args.client_auth.as_ref().map(ChoiceName::name)),
+        ("pkce", args.no_pkce.then(|| "false".to_owned())),
+        ("api_url", args.api_url.clone()),
+        ("id_instance", args.instance.map(|n| n.to_string())),
+    ];
+    let info = draft.info();
+    for (name, value) in flags {
+        let Some(value) = value else { continue };
+        if !info.fields.iter().any(|f| f.name == name) {
+            let flag = name.replace('_', "-");
+            let flag = if name == "id_instance" { "instance".into() } else { flag };
+            let flag = if name == "pkce" { "no-pkce".into() } else { flag };
+            return Err(Failure::usage(format!("{} takes no --{flag}", info.name)));
+        }
+        draft.set(name, value);
+    }
+    if let Some(phone) = &args.phone {
+        draft.set("phone", phone.clone());
+    }
+    for pair in &args.set {
+        let Some((name, value)) = pair.split_once('=') else {
+            return Err(Failure::usage(format!("--set takes FIELD=VALUE, not `{pair}`")));
+        };
+        match info.fields.iter().find(|f| f.name == name) {
+            Some(field) if field.kind == FieldKind::Secret => {
+                return Err(Failure::usage(format!(
+                    "{} is a secret: pass it with --secret-stdin or --secret-env, never as a flag",
+                    field.label
+                )));
+            }
+            Some(_) => {
+                draft.set(name, value);
+            }
+            None => {
+                let names: Vec<&str> = info.fields.iter().map(|f| f.name).collect();
+                return Err(Failure::usage(format!(
+                    "{} has no field `{name}`; its fields are {}",
+                    info.name,
+                    names.join(", ")
+                )));
+            }
+        }
+    }
+    draft.secret = secret.map(DraftSecret::new);
+    Ok(draft)
+}
+
+/// A clap choice under the catalogue's spelling.
+trait ChoiceName {
+    fn name(&self) -> String;
+}
+
+impl<T: ValueEnum> ChoiceName for T {
+    fn name(&self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().replace('-', "_"))
+            .unwrap_or_default()
+    }
+}
+
+/// A problem of the draft in the command line's words: the flag to add.
+fn said(info: &ProviderInfo, problem: &FieldProblem) -> String {
+    let field = info.fields.iter().find(|f| f.name == problem.field);
+    match field {
+        Some(field) if field.kind == FieldKind::Secret => format!(
+            "{} needs its {}: pass it on stdin with --secret-stdin, or name an environment variable with --secret-env",
+            info.name, field.label
+        ),
+        Some(field) if problem.missing => format!("{} needs --{}", info.name, field.flag()),
+        Some(field) if field.rule == Rule::Choice => {
+            let choices: Vec<String> = field.options.iter().map(|o| o.value.replace('_', "-")).collect();
+            format!(
+                "{}: --{} must be one of: {}",
+                info.name,
+                field.flag(),
+                choices.join(", ")
+            )
+        }
+        Some(field) => format!("{}: --{}: {}", info.name, field.flag(), problem.message),
+        None => format!("{}: {}", info.name, problem.message),
+    }
+}
+
 fn read_secret(args: &AddArgs) -> Result<Option<String>, Failure> {
     let secret = if args.secret_stdin {
         Some(super::read_line()?)
@@ -58,146 +167,4 @@ fn read_secret(args: &AddArgs) -> Result<Option<String>, Failure> {
         Some(s) if s.is_empty() => Err(Failure::usage("the secret is empty")),
         other => Ok(other),
     }
-}
-
-fn need<'a>(value: &'a Option<String>, flag: &str, provider: &str) -> Result<&'a str, Failure> {
-    value
-        .as_deref()
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| Failure::usage(format!("{provider} needs --{flag}")))
-}
-
-fn need_secret(secret: Option<String>, what: &str, provider: &str) -> Result<String, Failure> {
-    secret.ok_or_else(|| {
-        Failure::usage(format!(
-            "{provider} needs its {what}: pass it on stdin with --secret-stdin, or name an environment variable with --secret-env"
-        ))
-    })
-}
-
-fn scopes(args: &AddArgs, default: &[&str]) -> Vec<String> {
-    match &args.scopes {
-        Some(s) => s
-            .split([',', ' '])
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
-        None => default.iter().map(|s| s.to_string()).collect(),
-    }
-}
-
-fn grant(arg: Option<GrantArg>, default: Grant) -> Grant {
-    match arg {
-        None => default,
-        Some(GrantArg::AuthorizationCode) => Grant::AuthorizationCode,
-        Some(GrantArg::Password) => Grant::Password,
-        Some(GrantArg::ClientCredentials) => Grant::ClientCredentials,
-    }
-}
-
-fn settings(args: &AddArgs, secret: Option<String>) -> Result<(ProviderSettings, AccountSecrets), Failure> {
-    let mut secrets = AccountSecrets::default();
-    let settings = match args.provider {
-        ProviderArg::Wazzup => {
-            let grant = grant(args.grant, Grant::AuthorizationCode);
-            if grant == Grant::Password {
-                return Err(Failure::usage(
-                    "Wazzup has no password grant: use authorization-code or client-credentials",
-                ));
-            }
-            let email = need(&args.email, "email", "Wazzup")?;
-            let password = need_secret(secret, "partner password", "Wazzup")?;
-            secrets.partner_login = Some(PartnerLogin {
-                email: email.to_owned(),
-                password: Password::new(password),
-            });
-            ProviderSettings::Wazzup(WazzupSettings {
-                base_url: args
-                    .base_url
-                    .clone()
-                    .unwrap_or_else(|| "https://tech.wazzup24.com".into()),
-                client_id: need(&args.client_id, "client-id", "Wazzup")?.to_owned(),
-                redirect_uri: match grant {
-                    Grant::AuthorizationCode => need(&args.redirect_uri, "redirect-uri", "Wazzup")?.to_owned(),
-                    _ => args.redirect_uri.clone().unwrap_or_default(),
-                },
-                scopes: scopes(args, &["transport", "crm"]),
-                grant,
-            })
-        }
-        ProviderArg::Payu => {
-            secrets.client_secret = Some(ClientSecret::new(need_secret(secret, "client_secret", "PayU")?));
-            ProviderSettings::Payu(PayuSettings {
-                environment: match args.environment {
-                    EnvironmentArg::Uat => PayuEnvironment::Uat,
-                    EnvironmentArg::Production => PayuEnvironment::Production,
-                },
-                accounts_url: args.accounts_url.clone(),
-                onboarding_url: args.onboarding_url.clone(),
-                client_id: need(&args.client_id, "client-id", "PayU")?.to_owned(),
-                redirect_uri: need(&args.redirect_uri, "redirect-uri", "PayU")?.to_owned(),
-                reseller_id: args.reseller_id.clone(),
-            })
-        }
-        ProviderArg::Wordapp => {
-            let grant = grant(args.grant, Grant::AuthorizationCode);
-            if grant != Grant::Password || secret.is_some() {
-                secrets.client_secret = Some(ClientSecret::new(need_secret(secret, "client_secret", "Wordapp")?));
-            }
-            if grant != Grant::Password {
-                need(&args.client_id, "client-id", "Wordapp")?;
-            }
-            if grant == Grant::AuthorizationCode {
-                need(&args.redirect_uri, "redirect-uri", "Wordapp")?;
-            }
-            ProviderSettings::Wordapp(WordappSettings {
-                base_url: args
-                    .base_url
-                    .clone()
-                    .unwrap_or_else(|| "https://app.wordapp.com".into()),
-                grant,
-                client_id: args.client_id.clone(),
-                redirect_uri: args.redirect_uri.clone(),
-                username: args.username.clone(),
-                api_version: args.api_version.clone(),
-            })
-        }
-        ProviderArg::Oauth2 => {
-            let grant = grant(args.grant, Grant::AuthorizationCode);
-            if let Some(secret) = secret {
-                secrets.client_secret = Some(ClientSecret::new(secret));
-            }
-            ProviderSettings::Oauth2(OAuth2Settings {
-                authorize_url: match grant {
-                    Grant::AuthorizationCode => need(&args.authorize_url, "authorize-url", "OAuth 2.0")?.to_owned(),
-                    _ => args.authorize_url.clone().unwrap_or_default(),
-                },
-                token_url: need(&args.token_url, "token-url", "OAuth 2.0")?.to_owned(),
-                revoke_url: args.revoke_url.clone(),
-                client_id: need(&args.client_id, "client-id", "OAuth 2.0")?.to_owned(),
-                client_auth: match args.client_auth {
-                    ClientAuthArg::Basic => ClientAuth::Basic,
-                    ClientAuthArg::Body => ClientAuth::Body,
-                },
-                redirect_uri: match grant {
-                    Grant::AuthorizationCode => need(&args.redirect_uri, "redirect-uri", "OAuth 2.0")?.to_owned(),
-                    _ => args.redirect_uri.clone().unwrap_or_default(),
-                },
-                scopes: scopes(args, &[]),
-                pkce: !args.no_pkce,
-                grant,
-            })
-        }
-        ProviderArg::GreenApi => {
-            secrets.api_token = Some(ApiToken::new(need_secret(secret, "apiTokenInstance", "GREEN-API")?));
-            ProviderSettings::GreenApi(GreenApiSettings {
-                api_url: need(&args.api_url, "api-url", "GREEN-API")?.to_owned(),
-                id_instance: args
-                    .instance
-                    .ok_or_else(|| Failure::usage("GREEN-API needs --instance (the idInstance)"))?,
-                phone: args.phone.clone(),
-            })
-        }
-    };
-    Ok((settings, secrets))
 }

@@ -7,13 +7,13 @@
 //! the password is read from the terminal (or stdin) and used once.
 
 use crate::cli::ConnectArgs;
-use crate::exit::{CALLBACK, Failure};
+use crate::exit::Failure;
 use crate::output::{expires_in, print_json};
 use latch_core::accounts::Latch;
-use latch_core::flows::{CallbackParams, PendingFlow, PendingFlows};
+use latch_core::flows::PendingFlows;
 use latch_core::model::{Account, Grant, TokenSet};
-use latch_core::redirect::loopback::{LoopbackError, LoopbackListener, LoopbackRedirect, Verdict};
-use latch_core::secret::{AuthorizationCode, Password};
+use latch_core::secret::Password;
+use latch_core::signin::{Return, accept_pasted};
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -43,39 +43,17 @@ async fn authorization_code(latch: &Latch, account: &Account, args: &ConnectArgs
     let timeout = Duration::from_secs(args.timeout);
     // The one gate of every redirect, shared with the window.
     let flows = PendingFlows::new();
-    let loopback = account
-        .settings
-        .redirect_uri()
-        .map(LoopbackRedirect::parse)
-        .transpose()
-        .map_err(Failure::usage)?
-        .flatten();
-    match loopback {
-        Some(redirect) => {
-            let listener = LoopbackListener::bind(&redirect).await.map_err(|e| Failure {
-                status: crate::exit::USAGE,
-                message: format!(
-                    "cannot listen on 127.0.0.1:{} for the redirect: {e}",
-                    redirect.port.unwrap_or(0)
-                ),
-            })?;
-            let (url, pending) = latch.start_authorization(account, Some(&listener.redirect_uri()))?;
-            flows.insert(pending);
-            show_url(url.as_str(), args.no_browser, "Waiting for the browser to come back…");
-            let judge = |callback: &str| match flows.accept(callback) {
-                Ok(accepted) => Verdict::<_, std::convert::Infallible>::Accept(accepted),
-                Err(e) => Verdict::Reject(e.to_string()),
-            };
-            let (flow, callback) = listener.serve(timeout, ctrl_c(), judge).await.map_err(|e| match e {
-                LoopbackError::Failed(never) => match never {},
-                other => Failure {
-                    status: CALLBACK,
-                    message: other.to_string(),
-                },
-            })?;
-            Ok(latch.complete_authorization(account, flow, callback).await?)
+    let (flow, callback) = match Return::of(account)? {
+        Return::Loopback(redirect) => {
+            let sign_in = latch.start_loopback_sign_in(account, &redirect, &flows).await?;
+            show_url(
+                sign_in.url.as_str(),
+                args.no_browser,
+                "Waiting for the browser to come back…",
+            );
+            sign_in.callback(&flows, timeout, ctrl_c()).await?
         }
-        None => {
+        Return::DeepLink | Return::Paste => {
             let (url, pending) = latch.start_authorization(account, None)?;
             flows.insert(pending);
             show_url(
@@ -84,40 +62,10 @@ async fn authorization_code(latch: &Latch, account: &Account, args: &ConnectArgs
                 "After signing in, paste the address your browser landed on (or just the code) and press Enter:",
             );
             let line = super::read_line()?;
-            let (flow, callback) = pasted(&flows, account, &line)?;
-            Ok(latch.complete_authorization(account, flow, callback).await?)
+            accept_pasted(&flows, account, &line)?
         }
-    }
-}
-
-/// A pasted redirect URL (through the one gate), or a bare code. A bare code
-/// carries no `state`; the person copied it from the sign-in they started,
-/// which is what the state would prove, so it is taken as this flow's.
-fn pasted(flows: &PendingFlows, account: &Account, line: &str) -> Result<(PendingFlow, CallbackParams), Failure> {
-    let line = line.trim();
-    let rejected = |message: &str| Failure {
-        status: CALLBACK,
-        message: message.into(),
     };
-    if line.is_empty() {
-        return Err(rejected("nothing was pasted; run `latch connect` again"));
-    }
-    let looks_like_url = line.contains("://") || line.contains(":/") || line.contains('?') || line.contains('=');
-    if looks_like_url {
-        return Ok(flows.accept(line)?);
-    }
-    if !line.chars().all(|c| c.is_ascii_alphanumeric() || "-._~+/".contains(c)) {
-        return Err(rejected("that is neither a redirect address nor a code"));
-    }
-    let flow = flows
-        .take_for_account(&account.id)
-        .ok_or_else(|| rejected("no sign-in is waiting"))?;
-    let params = CallbackParams {
-        code: Some(AuthorizationCode::new(line)),
-        state: Some(flow.state.clone()),
-        ..Default::default()
-    };
-    Ok((flow, params))
+    Ok(latch.complete_authorization(account, flow, callback).await?)
 }
 
 fn show_url(url: &str, no_browser: bool, then: &str) {

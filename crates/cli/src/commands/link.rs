@@ -11,7 +11,7 @@ use crate::cli::LinkArgs;
 use crate::exit::{Failure, LINK_EXPIRED, PROVIDER};
 use latch_core::accounts::Latch;
 use latch_core::flows::{LinkOutcome, LinkWatch};
-use latch_core::model::{Account, ProviderSettings};
+use latch_core::model::Account;
 use latch_core::phone::PhoneNumber;
 use latch_core::providers::green_api::{InstanceState, LinkCode};
 use std::io::{IsTerminal, Write};
@@ -22,7 +22,7 @@ const PLAIN_COUNTDOWN_EVERY: Duration = Duration::from_secs(10);
 
 pub async fn run(latch: &Latch, args: LinkArgs, json: bool) -> Result<(), Failure> {
     let account = latch.find(&args.account)?;
-    let ProviderSettings::GreenApi(settings) = &account.settings else {
+    let Some(settings) = account.settings.green_api() else {
         return Err(Failure::usage(format!(
             "{} is a {} account; `latch link` links GREEN-API accounts, use `latch connect {}` instead",
             account.id,

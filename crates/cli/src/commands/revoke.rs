@@ -10,7 +10,8 @@ pub async fn run(latch: &Latch, args: ConfirmArgs, json: bool) -> Result<(), Fai
     let account = latch.find(&args.account)?;
     let provider = Latch::provider_name(&account);
     let question = format!(
-        "Revoke {}'s tokens at {provider} and delete them from this computer?",
+        "{} Revoke {}?",
+        account.settings.provider().revoke_consequence(),
         account.id
     );
     if !super::confirm(&question, args.yes)? {

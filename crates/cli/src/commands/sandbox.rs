@@ -2,21 +2,17 @@
 
 use crate::exit::Failure;
 use crate::output::print_json;
+use latch_core::accounts::Latch;
+use latch_sandbox::demo;
 use latch_sandbox::{Ports, Sandbox, SandboxConfig};
 
-/// Fixed ports, so the README's `latch add` examples work as written.
-pub const PORTS: Ports = Ports {
-    wazzup: 8971,
-    payu: 8972,
-    wordapp: 8973,
-    green_api: 8974,
-    oauth2: 8975,
-};
-
-pub fn run(any_port: bool, json: bool) -> Result<(), Failure> {
+/// `add_accounts`: the demo accounts the window's "Try the sandbox" adds,
+/// pointed at these fakes (they come back to the window by deep link; the
+/// Wordapp robot is connected at once).
+pub fn run(any_port: bool, add_accounts: Option<&Latch>, json: bool) -> Result<(), Failure> {
     let mut config = SandboxConfig::demo();
     if !any_port {
-        config.ports = Some(PORTS);
+        config.ports = Some(Ports::FIXED);
     }
     crate::block_on(async {
         let sandbox = Sandbox::start(config).await.map_err(|e| Failure {
@@ -30,6 +26,12 @@ pub fn run(any_port: bool, json: bool) -> Result<(), Failure> {
                 }
             ),
         })?;
+        if let Some(latch) = add_accounts {
+            let redirect = format!("{}:/oauth/callback", latch_core::signin::SCHEME);
+            for account in demo::add_accounts(latch, &sandbox.base_urls(), &redirect).await? {
+                eprintln!("Added the demo account {} ({}).", account.id, account.label);
+            }
+        }
         let servers = sandbox.describe();
         if json {
             let map: serde_json::Map<String, serde_json::Value> = servers

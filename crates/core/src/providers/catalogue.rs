@@ -176,7 +176,6 @@ pub const fn grant_field(grants: &'static [Choice]) -> Field {
         options: grants,
         default: Some(grants[0].value),
         rule: Rule::Choice,
-        problem: "Choose one of the ways to sign in.",
         ..Field::text("grant", "How to sign in")
     }
 }
@@ -227,6 +226,8 @@ pub struct AccountDraft {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FieldProblem {
     pub field: &'static str,
+    /// The field is required and was left empty (rather than breaking its rule).
+    pub missing: bool,
     pub message: String,
 }
 
@@ -329,13 +330,22 @@ impl AccountDraft {
                 if field.required.holds(grant) && field.kind != FieldKind::Checkbox {
                     problems.push(FieldProblem {
                         field: field.name,
+                        missing: true,
                         message: format!("{} is needed.", field.label),
                     });
                 }
             } else if field.kind != FieldKind::Checkbox && !field.rule.accepts(&value, field.options) {
+                let message = match field.rule {
+                    Rule::Choice => {
+                        let choices: Vec<&str> = field.options.iter().map(|o| o.value).collect();
+                        format!("{} must be one of: {}.", field.label, choices.join(", "))
+                    }
+                    _ => field.problem.to_owned(),
+                };
                 problems.push(FieldProblem {
                     field: field.name,
-                    message: field.problem.to_owned(),
+                    missing: false,
+                    message,
                 });
             }
         }

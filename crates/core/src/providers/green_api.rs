@@ -140,6 +140,11 @@ impl Provider for GreenApiSettings {
         })
     }
 
+    fn revoke_consequence(&self) -> String {
+        "Latch logs the GREEN-API instance out, which unlinks its WhatsApp number, then deletes the apiTokenInstance from this computer."
+            .into()
+    }
+
     fn read_revoke_answer(&self, answer: &Answer) -> Result<Revoked, Error> {
         match read_logout(answer) {
             Ok(()) => Ok(Revoked::Done),

@@ -79,7 +79,6 @@ pub static INFO: ProviderInfo = ProviderInfo {
             ],
             default: Some("basic"),
             rule: Rule::Choice,
-            problem: "Choose the Basic header or the request body.",
             ..Field::text("client_auth", "Client authentication")
         },
         redirect_field("Registered with the server.", CODE_ONLY),
@@ -156,6 +155,16 @@ impl Provider for OAuth2Settings {
 
     fn read_token_answer(&self, answer: &Answer, step: Step, received_at: UnixTime) -> Result<TokenSet, Error> {
         read_token_answer(answer, step, received_at)
+    }
+
+    fn revoke_consequence(&self) -> String {
+        if self.revoke_url.as_deref().is_some_and(|u| !u.trim().is_empty()) {
+            "Latch asks the server to revoke the refresh and access tokens, then deletes them from this computer."
+                .into()
+        } else {
+            "This server has no revocation endpoint set: its tokens stay valid there until they expire. Latch deletes its copy."
+                .into()
+        }
     }
 
     /// RFC 7009 when the account has a revocation endpoint: the refresh

@@ -56,7 +56,6 @@ pub static INFO: ProviderInfo = ProviderInfo {
             ],
             default: Some("uat"),
             rule: Rule::Choice,
-            problem: "Choose UAT or production.",
             ..Field::text("environment", "Environment")
         },
         Field {

@@ -117,6 +117,15 @@ pub trait Provider: Send + Sync {
     /// whether the access token has expired.
     fn revoke_plan(&self, secrets: &AccountSecrets, now: UnixTime) -> Result<RevokePlan, Error>;
 
+    /// What revoking will do here, said to the person before it is done
+    /// (the window's confirmation, `latch revoke`'s question).
+    fn revoke_consequence(&self) -> String {
+        format!(
+            "Latch asks {} to revoke the tokens, so they stop working everywhere, then deletes them from this computer.",
+            self.name()
+        )
+    }
+
     /// Reads one revoke answer: 2xx is done, 503 is "still valid"
     /// (RFC 7009 §2.2.1), anything else is the provider's refusal.
     fn read_revoke_answer(&self, answer: &Answer) -> Result<Revoked, Error> {

@@ -165,6 +165,11 @@ impl Provider for WazzupSettings {
         })
     }
 
+    fn revoke_consequence(&self) -> String {
+        "Wazzup offers no way to revoke a token: it stays valid at Wazzup until it expires. Latch deletes its copy."
+            .into()
+    }
+
     /// End-customer calls take `Authorization: Bearer`: `GET /v2/channels`.
     fn probe_call(&self, access_token: &AccessToken, _probe_path: &str) -> Result<Option<Call>, Error> {
         Ok(Some(Call::get(

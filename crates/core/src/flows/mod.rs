@@ -14,8 +14,9 @@
 //! [`crate::store::Store`] implements with its per-account file lock.
 
 mod authorize;
-mod exchange;
+mod client_credentials;
 mod link;
+mod password_grant;
 mod probe;
 mod refresh;
 mod revoke;

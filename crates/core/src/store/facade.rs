@@ -42,7 +42,7 @@ pub enum StoreError {
     Index(#[from] IndexError),
     #[error(transparent)]
     Lock(#[from] LockError),
-    #[error("there is no account `{0}`; `latch list` shows the accounts")]
+    #[error("there is no account `{0}`; `latch accounts` lists them")]
     UnknownAccount(AccountId),
     #[error("cannot use the data directory {path}: {source}")]
     Home { path: PathBuf, source: std::io::Error },

@@ -12,6 +12,7 @@ pub mod index;
 mod keyring;
 pub mod lock;
 mod memory;
+pub mod profile;
 
 pub use facade::{AccountLock, Store, StoreError};
 pub use index::{Index, IndexError};

@@ -1,5 +1,5 @@
-//! Grants that need no browser: password (legacy, RFC 6749 §4.3) and client
-//! credentials (§4.4; Wazzup's machine token).
+//! The password grant (legacy, RFC 6749 §4.3): a username and a password
+//! typed by the person, for a first token set without a browser.
 //!
 //! The password is taken by value and dropped — wiped, since [`Password`]
 //! zeroizes on drop — as soon as the request is built: it is used once and
@@ -47,10 +47,5 @@ impl Engine {
             .await;
         drop(password);
         result
-    }
-
-    /// The client credentials grant (Wazzup: the partner's machine token).
-    pub async fn client_credentials(&self, account: &Account, secrets: &AccountSecrets) -> Result<TokenSet, Error> {
-        self.run_grant(account, secrets, GrantRequest::ClientCredentials).await
     }
 }

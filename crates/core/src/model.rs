@@ -17,6 +17,7 @@ pub type UnixTime = i64;
 /// account is created and never changed (labels can change; the keyring entry
 /// and scripts refer to the id).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct AccountId(String);
 
@@ -77,6 +78,7 @@ impl fmt::Display for AccountId {
 
 /// A kind of server and its flows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum ProviderKind {
     Wazzup,
@@ -119,6 +121,7 @@ impl ProviderKind {
 
 /// Where an account stands, as the list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum AccountStatus {
     /// Created, never connected.
@@ -137,6 +140,7 @@ pub enum AccountStatus {
 /// The non-secret part of a token set, kept in the index so the list can show
 /// expiry without touching the keyring.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TokenMeta {
     pub token_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -153,6 +157,7 @@ pub struct TokenMeta {
 /// One connected identity. Everything here is safe to write to disk and to
 /// show in the webview.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Account {
     pub id: AccountId,
     pub label: String,
@@ -173,6 +178,7 @@ impl Account {
 /// documented default and can be overridden per account (the sandbox and
 /// tests point them at 127.0.0.1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "provider", rename_all = "kebab-case")]
 pub enum ProviderSettings {
     Wazzup(WazzupSettings),
@@ -231,6 +237,7 @@ impl ProviderSettings {
 
 /// How an account obtains its tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Grant {
     AuthorizationCode,
@@ -240,6 +247,7 @@ pub enum Grant {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WazzupSettings {
     /// Default `https://tech.wazzup24.com`.
     pub base_url: String,
@@ -252,6 +260,7 @@ pub struct WazzupSettings {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum PayuEnvironment {
     Uat,
@@ -259,6 +268,7 @@ pub enum PayuEnvironment {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PayuSettings {
     pub environment: PayuEnvironment,
     /// Overrides the environment's `https://{uat-}accounts.payu.in`.
@@ -275,6 +285,7 @@ pub struct PayuSettings {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GreenApiSettings {
     /// From the console, e.g. `https://7105.api.greenapi.com`. Never derived.
     pub api_url: String,
@@ -285,6 +296,7 @@ pub struct GreenApiSettings {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WordappSettings {
     /// Default `https://app.wordapp.com`.
     pub base_url: String,
@@ -302,6 +314,7 @@ pub struct WordappSettings {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ClientAuth {
     /// `Authorization: Basic` (RFC 6749 §2.3.1, the recommended way).
@@ -311,6 +324,7 @@ pub enum ClientAuth {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OAuth2Settings {
     pub authorize_url: String,
     pub token_url: String,

@@ -5,6 +5,7 @@
 
 use crate::callback::accounts_changed;
 use crate::state::AppState;
+use latch_core::Error;
 use latch_core::model::*;
 use latch_core::secret::{ApiToken, ClientSecret, Password};
 use latch_sandbox::{DemoCredentials, Ports, Sandbox, SandboxConfig};
@@ -21,7 +22,7 @@ const PORTS: Ports = Ports {
 const REDIRECT: &str = "app.latch.desktop:/oauth/callback";
 
 #[tauri::command]
-pub async fn try_sandbox(app: AppHandle) -> Result<String, String> {
+pub async fn try_sandbox(app: AppHandle) -> Result<String, Error> {
     let state = app.state::<AppState>();
     let latch = state.latch()?;
     let mut config = SandboxConfig::demo();
@@ -33,7 +34,11 @@ pub async fn try_sandbox(app: AppHandle) -> Result<String, String> {
         }
         // Already running (another window, or `latch sandbox` in a terminal).
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => "A sandbox was already running",
-        Err(e) => return Err(format!("The sandbox could not start on 127.0.0.1: {e}")),
+        Err(e) => {
+            return Err(Error::InvalidInput(format!(
+                "The sandbox could not start on 127.0.0.1 ({e}); close what uses ports 8971–8975 and try again."
+            )));
+        }
     };
     let d = DemoCredentials::default();
     let url = |port: u16| format!("http://127.0.0.1:{port}");
@@ -116,13 +121,10 @@ pub async fn try_sandbox(app: AppHandle) -> Result<String, String> {
             token: None,
             created_at: latch_core::time::now(),
         };
-        let account = latch.add(account, secrets).map_err(|e| e.to_string())?;
+        let account = latch.add(account, secrets)?;
         added += 1;
         if account.settings.grant() == Some(Grant::ClientCredentials) {
-            latch
-                .connect_with_client_credentials(&account)
-                .await
-                .map_err(|e| e.to_string())?;
+            latch.connect_with_client_credentials(&account).await?;
         }
     }
     accounts_changed(&app);

@@ -8,6 +8,7 @@
 //! — and starts it — still finds its flow.
 
 use crate::state::AppState;
+use latch_core::Error;
 use latch_core::accounts::Latch;
 use latch_core::flows::{CallbackParams, PendingFlow};
 use latch_core::model::Account;
@@ -19,10 +20,16 @@ pub const SCHEME: &str = "app.latch.desktop";
 
 /// What the UI hears when a sign-in ends. Never carries a token.
 #[derive(Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ConnectFinished {
+    /// Empty when the callback named no sign-in in progress.
     pub account: String,
     pub ok: bool,
+    /// What to tell the person: the outcome, or the failure's sentence.
     pub message: String,
+    /// Why it failed, for the UI to act on (Reconnect, the keyring notice).
+    #[cfg_attr(test, ts(as = "Option<latch_core::error::ErrorReport>"))]
+    pub error: Option<Error>,
 }
 
 pub const ACCOUNTS_CHANGED: &str = "accounts-changed";
@@ -35,20 +42,20 @@ pub fn accounts_changed(app: &AppHandle) {
 pub const CONNECT_FINISHED: &str = "connect-finished";
 
 /// Keeps the flow where a later start of Latch can find it, and in memory.
-pub fn remember(state: &AppState, latch: &Latch, account: &Account, flow: PendingFlow) -> Result<(), String> {
-    let mut secrets = latch.secrets(account).map_err(|e| e.to_string())?;
+pub fn remember(state: &AppState, latch: &Latch, account: &Account, flow: PendingFlow) -> Result<(), Error> {
+    let mut secrets = latch.secrets(account)?;
     secrets.pending = Some(flow.to_secrets());
     latch
         .store()
         .put_secrets(&account.id, &secrets)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Error::Storage(e.to_string()))?;
     state.flows.insert(flow);
     Ok(())
 }
 
 /// Handles one callback URL from any source. Errors are reported to the UI
 /// (and returned for the paste command); nothing is stored on failure.
-pub async fn handle(app: &AppHandle, url: &str) -> Result<(), String> {
+pub async fn handle(app: &AppHandle, url: &str) -> Result<(), Error> {
     let state = app.state::<AppState>();
     let latch = state.latch()?;
     let (flow, params) = match state.flows.accept(url) {
@@ -56,17 +63,17 @@ pub async fn handle(app: &AppHandle, url: &str) -> Result<(), String> {
         Err(first) => {
             // Not in memory: perhaps this start of Latch was caused by the link.
             if load_kept_flows(&state, latch) == 0 {
-                return Err(report(app, None, first.to_string()));
+                return Err(report(app, None, first));
             }
-            state.flows.accept(url).map_err(|e| report(app, None, e.to_string()))?
+            state.flows.accept(url).map_err(|e| report(app, None, e))?
         }
     };
     complete(app, latch, flow, params).await
 }
 
 /// Exchanges the code of an accepted callback and tells the UI.
-pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params: CallbackParams) -> Result<(), String> {
-    let account = latch.find(flow.account_id.as_str()).map_err(|e| e.to_string())?;
+pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params: CallbackParams) -> Result<(), Error> {
+    let account = latch.find(flow.account_id.as_str())?;
     let result = latch.complete_authorization(&account, flow, params).await;
     forget_kept_flow(latch, &account);
     accounts_changed(app);
@@ -88,25 +95,28 @@ pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params:
                     account: account.id.to_string(),
                     ok: true,
                     message,
+                    error: None,
                 },
             );
             Ok(())
         }
-        Err(e) => Err(report(app, Some(&account), e.to_string())),
+        Err(e) => Err(report(app, Some(&account), e)),
     }
 }
 
-fn report(app: &AppHandle, account: Option<&Account>, message: String) -> String {
+/// Tells the UI that a sign-in failed, and gives the error back.
+fn report(app: &AppHandle, account: Option<&Account>, error: Error) -> Error {
     let account = account.map(|a| a.id.to_string()).unwrap_or_default();
     let _ = app.emit(
         CONNECT_FINISHED,
         ConnectFinished {
             account,
             ok: false,
-            message: message.clone(),
+            message: error.to_string(),
+            error: Some(error.clone()),
         },
     );
-    message
+    error
 }
 
 /// Reads the flows kept in the keyring that are still before their deadline.

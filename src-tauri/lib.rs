@@ -2,6 +2,8 @@
 //! call the core, events that carry its changes to the UI, and the deep-link
 //! and single-instance plugins feeding callback URLs into it.
 
+#[cfg(test)]
+mod bindings;
 mod callback;
 mod commands;
 mod state;

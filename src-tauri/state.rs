@@ -1,6 +1,7 @@
 //! What the window's commands share: Latch's core, opened once, and the
 //! sign-ins in progress.
 
+use latch_core::Error;
 use latch_core::accounts::Latch;
 use latch_core::flows::PendingFlows;
 use latch_core::model::AccountId;
@@ -10,16 +11,17 @@ use tokio::sync::oneshot;
 
 pub struct AppState {
     /// Opening can fail (an unwritable data directory); the window still
-    /// starts and every command answers with the reason.
-    latch: Result<Latch, String>,
+    /// starts and every command answers with the reason, as the core's
+    /// error, so the window can tell a keyring problem from another.
+    latch: Result<Latch, Error>,
     /// Sign-ins waiting for their redirect, found by `state`.
     pub flows: PendingFlows,
     /// Loopback listeners waiting for a browser, by account: sending (or
     /// dropping) the sender closes the listener.
     pub listeners: Mutex<HashMap<AccountId, oneshot::Sender<()>>>,
-    /// GREEN-API: the link code on screen and its watcher, by account id.
-    pub link_codes: Mutex<HashMap<String, String>>,
-    pub link_watchers: Mutex<HashMap<String, tauri::async_runtime::JoinHandle<()>>>,
+    /// GREEN-API: the link code on screen and its watcher, by account.
+    pub link_codes: Mutex<HashMap<AccountId, String>>,
+    pub link_watchers: Mutex<HashMap<AccountId, tauri::async_runtime::JoinHandle<()>>>,
     /// Wakes the refresh scheduler when accounts change.
     pub wake: tokio::sync::Notify,
     /// The fake providers, once "Try the sandbox" started them.
@@ -29,7 +31,7 @@ pub struct AppState {
 impl AppState {
     pub fn open() -> Self {
         Self {
-            latch: Latch::open(None).map_err(|e| e.to_string()),
+            latch: Latch::open(None),
             flows: PendingFlows::new(),
             listeners: Mutex::new(HashMap::new()),
             link_codes: Mutex::new(HashMap::new()),
@@ -39,7 +41,7 @@ impl AppState {
         }
     }
 
-    pub fn latch(&self) -> Result<&Latch, String> {
+    pub fn latch(&self) -> Result<&Latch, Error> {
         self.latch.as_ref().map_err(Clone::clone)
     }
 }

@@ -96,6 +96,56 @@ async fn refresh_moves_the_expiry_and_a_refused_refresh_asks_to_reconnect() {
     let _ = window.close().await;
 }
 
+/// Issue 14: the refresh command's failure reaches the page as the core's
+/// typed error, not a string, so the page offers Reconnect on the failure
+/// itself; Reconnect runs the account's connect flow to the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_refresh_offers_reconnect_on_the_failure_and_reconnecting_works() {
+    let sandbox = sandbox().await;
+    let window = Window::launch().await;
+    connected_wazzup(&window, &sandbox).await;
+    let row = "[data-account=wazzup-main]";
+    sandbox.wazzup().inject(
+        "wazzup.token",
+        Fault::once(FaultKind::json_status(401, serde_json::json!({"error": "OAUTH_REFRESH_TOKEN_INVALID", "description": "Invalid or expired refresh_token"}))),
+    );
+    window.click(&format!("{row} [data-testid=refresh]")).await;
+
+    let failure = window.wait_for("[data-testid=notice][data-kind=needs-reconnect]").await;
+    let said = failure.text().await.unwrap();
+    assert!(
+        said.contains("Wazzup no longer accepts this account's authorization"),
+        "{said}"
+    );
+    assert!(!said.contains("[object Object]"), "{said}");
+    window.screenshot("failure-reconnect").await;
+    window
+        .click("[data-testid=notice] [data-testid=failure-reconnect]")
+        .await;
+
+    let waiting = window.wait_for("[data-testid=waiting]").await;
+    assert_eq!(waiting.attr("data-via").await.unwrap().as_deref(), Some("deep-link"));
+    let url = window
+        .wait_for("[data-testid=authorize-url]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(launch_again_with(window.home.path(), &sign_in(&url).await).success());
+    window
+        .wait_text(&format!("{row} [data-testid=status]"), |t| {
+            t == "Valid" || t == "Expiring soon"
+        })
+        .await;
+    assert_eq!(
+        sandbox.wazzup().count("wazzup.token"),
+        3,
+        "the first code exchange, the refused refresh, the new code exchange"
+    );
+    let _ = window.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoke_a_wordapp_account_after_saying_what_happens_at_wordapp() {
     let sandbox = sandbox().await;

@@ -2,23 +2,23 @@
 //! labels, status and expiry, never a secret.
 
 use crate::state::AppState;
-use latch_core::Account;
 use latch_core::store::KeyringStore;
+use latch_core::{Account, Error};
 
 /// The accounts to show, soonest expiry first.
 #[tauri::command]
-pub fn list_accounts(state: tauri::State<'_, AppState>) -> Result<Vec<Account>, String> {
-    state.latch()?.accounts().map_err(|e| e.to_string())
+pub fn list_accounts(state: tauri::State<'_, AppState>) -> Result<Vec<Account>, Error> {
+    state.latch()?.accounts()
 }
 
-/// `None` when secrets can be read and written; otherwise the sentence that
-/// says what is wrong with the keyring and how to fix it. The window stays
-/// up and shows it.
+/// `None` when secrets can be read and written; otherwise the keyring's
+/// error (kind `storage`), whose sentence says what is wrong and how to fix
+/// it. The window stays up and shows it.
 #[tauri::command]
-pub async fn keyring_problem() -> Option<String> {
+pub async fn keyring_problem() -> Option<Error> {
     tauri::async_runtime::spawn_blocking(|| KeyringStore::connect().and_then(|k| k.check()).err())
         .await
         .ok()
         .flatten()
-        .map(|e| e.to_string())
+        .map(Error::from)
 }

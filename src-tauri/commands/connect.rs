@@ -2,9 +2,10 @@
 //! pasted callback, cancel. The browser is opened from Rust; tokens never
 //! come back through here.
 
+use super::account::{Target, changing};
 use crate::callback::{self, SCHEME};
 use crate::state::AppState;
-use latch_core::accounts::Latch;
+use latch_core::Error;
 use latch_core::flows::CallbackParams;
 use latch_core::model::{Account, AccountSecrets, AccountStatus, Grant, PartnerLogin, ProviderSettings};
 use latch_core::redirect::loopback::{LoopbackListener, LoopbackRedirect, Verdict};
@@ -21,22 +22,25 @@ const LOOPBACK_WAIT: Duration = Duration::from_secs(10 * 60);
 /// secret the provider needs (client secret, Wazzup partner password,
 /// GREEN-API apiTokenInstance); it goes straight to the keyring.
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct NewAccount {
     label: String,
     settings: ProviderSettings,
     #[serde(default)]
+    #[cfg_attr(test, ts(optional))]
     secret: Option<String>,
     /// Wazzup: the partner's login e-mail.
     #[serde(default)]
+    #[cfg_attr(test, ts(optional))]
     email: Option<String>,
 }
 
 #[tauri::command]
-pub fn add_account(state: State<'_, AppState>, app: AppHandle, draft: NewAccount) -> Result<Account, String> {
+pub fn add_account(state: State<'_, AppState>, app: AppHandle, draft: NewAccount) -> Result<Account, Error> {
     let latch = state.latch()?;
     let label = draft.label.trim();
     if label.is_empty() {
-        return Err("Give the account a name you will recognise.".into());
+        return Err(refused("Give the account a name you will recognise."));
     }
     let secret = draft.secret.filter(|s| !s.is_empty());
     let mut secrets = AccountSecrets::default();
@@ -45,84 +49,105 @@ pub fn add_account(state: State<'_, AppState>, app: AppHandle, draft: NewAccount
             let email = draft
                 .email
                 .filter(|e| e.contains('@'))
-                .ok_or("Wazzup needs the partner's login e-mail.")?;
-            let password = secret.ok_or("Wazzup needs the partner's password.")?;
+                .ok_or_else(|| refused("Wazzup needs the partner's login e-mail."))?;
+            let password = secret.ok_or_else(|| refused("Wazzup needs the partner's password."))?;
             secrets.partner_login = Some(PartnerLogin {
                 email,
                 password: Password::new(password),
             });
         }
         ProviderSettings::GreenApi(_) => {
-            secrets.api_token = Some(ApiToken::new(secret.ok_or("GREEN-API needs the apiTokenInstance.")?));
+            secrets.api_token = Some(ApiToken::new(
+                secret.ok_or_else(|| refused("GREEN-API needs the apiTokenInstance."))?,
+            ));
         }
         _ => secrets.client_secret = secret.map(ClientSecret::new),
     }
     let account = Account {
-        id: latch.free_id(label).map_err(|e| e.to_string())?,
+        id: latch.free_id(label)?,
         label: label.to_owned(),
         settings: draft.settings,
         status: AccountStatus::NotConnected,
         token: None,
         created_at: latch_core::time::now(),
     };
-    let account = latch.add(account, secrets).map_err(|e| e.to_string())?;
+    let account = latch.add(account, secrets)?;
     crate::callback::accounts_changed(&app);
     Ok(account)
 }
 
+/// A refusal written here, in the shell: the input cannot be used.
+fn refused(sentence: &str) -> Error {
+    Error::InvalidInput(sentence.to_owned())
+}
+
 /// What the dialog shows after Connect.
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum ConnectStarted {
     /// The browser is on the provider's page; the redirect comes back
     /// `via` a deep link, the loopback listener, or the paste field.
-    Waiting { url: String, via: &'static str },
+    Waiting { url: String, via: Via },
     /// Done already (client credentials).
     Connected { message: String },
     /// The password grant: ask for the password, then `connect_with_password`.
     NeedsPassword,
 }
 
+/// How the browser's redirect comes back to Latch.
+#[derive(Clone, Copy, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum Via {
+    /// The app's URL scheme, opened by the desktop.
+    DeepLink,
+    /// A listener on 127.0.0.1.
+    Loopback,
+    /// The person pastes the address the browser landed on.
+    Paste,
+}
+
 #[tauri::command]
-pub async fn connect_account(app: AppHandle, id: String) -> Result<ConnectStarted, String> {
-    let state = app.state::<AppState>();
-    let latch = state.latch()?;
-    let account = latch.find(&id).map_err(|e| e.to_string())?;
-    match account.settings.grant() {
-        Some(Grant::AuthorizationCode) => start_browser_flow(&app, &state, latch, &account).await,
+pub async fn connect_account(app: AppHandle, id: String) -> Result<ConnectStarted, Error> {
+    let target = Target::find(&app, &id)?;
+    match target.account.settings.grant() {
+        Some(Grant::AuthorizationCode) => start_browser_flow(&target).await,
         Some(Grant::Password) => Ok(ConnectStarted::NeedsPassword),
         Some(Grant::ClientCredentials) => {
-            let result = latch.connect_with_client_credentials(&account).await;
-            crate::callback::accounts_changed(&app);
-            result.map_err(|e| e.to_string())?;
-            Ok(ConnectStarted::Connected {
-                message: format!("Connected {}.", account.label),
+            let outcome = target.latch.connect_with_client_credentials(&target.account).await;
+            target.announce(outcome).map(|_| ConnectStarted::Connected {
+                message: format!("Connected {}.", target.account.label),
             })
         }
-        None => Err("A GREEN-API account is linked with a code, not connected in a browser.".into()),
+        None => Err(refused(
+            "A GREEN-API account is linked with a code, not connected in a browser.",
+        )),
     }
 }
 
-async fn start_browser_flow(
-    app: &AppHandle,
-    state: &AppState,
-    latch: &Latch,
-    account: &Account,
-) -> Result<ConnectStarted, String> {
+async fn start_browser_flow(target: &Target<'_>) -> Result<ConnectStarted, Error> {
+    let Target {
+        app,
+        state,
+        latch,
+        account,
+    } = target;
     cancel_listener(state, account);
     let redirect = account.settings.redirect_uri().unwrap_or_default();
-    let (url, via) = match LoopbackRedirect::parse(redirect)? {
+    let loopback = LoopbackRedirect::parse(redirect).map_err(|reason| Error::InvalidInput(capitalized(&reason)))?;
+    let (url, via) = match loopback {
         Some(loopback) => {
-            let listener = LoopbackListener::bind(&loopback)
-                .await
-                .map_err(|e| format!("Latch cannot listen on 127.0.0.1 for the redirect: {e}"))?;
-            let (url, flow) = latch
-                .start_authorization(account, Some(&listener.redirect_uri()))
-                .map_err(|e| e.to_string())?;
+            let listener = LoopbackListener::bind(&loopback).await.map_err(|e| {
+                Error::InvalidInput(format!(
+                    "Latch cannot listen on 127.0.0.1 for the redirect ({e}); close what uses that port or register another redirect_uri."
+                ))
+            })?;
+            let (url, flow) = latch.start_authorization(account, Some(&listener.redirect_uri()))?;
             state.flows.insert(flow);
             let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
             state.listeners.lock().unwrap().insert(account.id.clone(), cancel);
-            let app = app.clone();
+            let app = (*app).clone();
             tauri::async_runtime::spawn(async move {
                 let state = app.state::<AppState>();
                 let judge = |callback: &str| match state.flows.accept(callback) {
@@ -142,17 +167,17 @@ async fn start_browser_flow(
                     let _ = callback::complete(&app, latch, flow, params).await;
                 }
             });
-            (url, "loopback")
+            (url, Via::Loopback)
         }
         None => {
-            let (url, flow) = latch.start_authorization(account, None).map_err(|e| e.to_string())?;
+            let (url, flow) = latch.start_authorization(account, None)?;
             callback::remember(state, latch, account, flow)?;
             (
                 url,
                 if redirect.starts_with(&format!("{SCHEME}:")) {
-                    "deep-link"
+                    Via::DeepLink
                 } else {
-                    "paste"
+                    Via::Paste
                 },
             )
         }
@@ -169,12 +194,19 @@ async fn start_browser_flow(
     })
 }
 
+/// `the redirect_uri … uses localhost; …` as a sentence of its own.
+fn capitalized(reason: &str) -> String {
+    let mut chars = reason.chars();
+    let first = chars.next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
+    format!("{first}{}.", chars.as_str().trim_end_matches('.'))
+}
+
 /// The address the browser landed on, or just the code, pasted by the person.
 #[tauri::command]
-pub async fn submit_callback(app: AppHandle, id: String, pasted: String) -> Result<(), String> {
+pub async fn submit_callback(app: AppHandle, id: String, pasted: String) -> Result<(), Error> {
     let pasted = pasted.trim();
     if pasted.is_empty() {
-        return Err("Paste the address your browser landed on, or the code.".into());
+        return Err(refused("Paste the address your browser landed on, or the code."));
     }
     let looks_like_url = pasted.contains(':') || pasted.contains('?') || pasted.contains('=');
     if looks_like_url {
@@ -182,28 +214,26 @@ pub async fn submit_callback(app: AppHandle, id: String, pasted: String) -> Resu
     }
     // A bare code names no state: it belongs to this account's sign-in, which
     // the person started here and copied it from.
-    let state = app.state::<AppState>();
-    let latch = state.latch()?;
-    let account = latch.find(&id).map_err(|e| e.to_string())?;
-    let flow = state
+    let target = Target::find(&app, &id)?;
+    let flow = target
+        .state
         .flows
-        .take_for_account(&account.id)
-        .ok_or("No sign-in is waiting for this account; press Connect again.")?;
+        .take_for_account(&target.account.id)
+        .ok_or_else(|| refused("No sign-in is waiting for this account; press Connect again."))?;
     let params = CallbackParams {
         code: Some(AuthorizationCode::new(pasted)),
         state: Some(flow.state.clone()),
         ..Default::default()
     };
-    callback::complete(&app, latch, flow, params).await
+    callback::complete(&app, target.latch, flow, params).await
 }
 
 #[tauri::command]
-pub fn cancel_connect(state: State<'_, AppState>, id: String) -> Result<(), String> {
-    let latch = state.latch()?;
-    let account = latch.find(&id).map_err(|e| e.to_string())?;
-    cancel_listener(&state, &account);
-    state.flows.take_for_account(&account.id);
-    callback::forget_kept_flow(latch, &account);
+pub fn cancel_connect(app: AppHandle, id: String) -> Result<(), Error> {
+    let target = Target::find(&app, &id)?;
+    cancel_listener(target.state, &target.account);
+    target.state.flows.take_for_account(&target.account.id);
+    callback::forget_kept_flow(target.latch, &target.account);
     Ok(())
 }
 
@@ -214,17 +244,14 @@ pub async fn connect_with_password(
     id: String,
     username: String,
     password: String,
-) -> Result<String, String> {
-    let state = app.state::<AppState>();
-    let latch = state.latch()?;
-    let account = latch.find(&id).map_err(|e| e.to_string())?;
-    let result = latch
-        .connect_with_password(&account, &username, Password::new(password))
-        .await;
-    crate::callback::accounts_changed(&app);
-    result
-        .map(|_| format!("Connected {}.", account.label))
-        .map_err(|e| e.to_string())
+) -> Result<String, Error> {
+    changing(&app, &id, async |t| {
+        t.latch
+            .connect_with_password(&t.account, &username, Password::new(password))
+            .await?;
+        Ok(format!("Connected {}.", t.account.label))
+    })
+    .await
 }
 
 fn cancel_listener(state: &AppState, account: &Account) {

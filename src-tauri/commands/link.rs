@@ -3,9 +3,12 @@
 //! runs out. The watcher runs here, not in the page: the page only shows the
 //! code and counts down to the expiry time it is given.
 
+use super::account::{Target, changing};
 use crate::state::AppState;
 use latch_core::flows::{LinkOutcome, LinkWatch};
+use latch_core::model::AccountId;
 use latch_core::providers::green_api::{InstanceState, LINK_CODE_LIFETIME};
+use latch_core::{Error, model::UnixTime};
 use serde::Serialize;
 use std::time::UNIX_EPOCH;
 use tauri::{AppHandle, Emitter, Manager};
@@ -13,7 +16,9 @@ use tauri_plugin_clipboard_manager::ClipboardExt;
 
 pub const LINK_FINISHED: &str = "link-finished";
 
+/// The instance's state, as the link panel shows it.
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct InstanceReport {
     authorized: bool,
     /// Whether a link code can be asked for now.
@@ -21,28 +26,33 @@ pub struct InstanceReport {
     message: String,
 }
 
+/// A link code on screen.
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CodeShown {
     /// As WhatsApp shows it: `ABCD-EFGH`.
     grouped: String,
     /// Unix seconds; the page counts down to it.
-    expires_at: i64,
+    expires_at: UnixTime,
     phone: String,
 }
 
+/// What the UI hears when watching an instance ends.
 #[derive(Clone, Serialize)]
-struct LinkFinished {
-    account: String,
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct LinkFinished {
+    account: AccountId,
     linked: bool,
     message: String,
+    /// Why watching failed, when it did (not when the code merely expired).
+    #[cfg_attr(test, ts(as = "Option<latch_core::error::ErrorReport>"))]
+    error: Option<Error>,
 }
 
 #[tauri::command]
-pub async fn link_state(app: AppHandle, id: String) -> Result<InstanceReport, String> {
-    let state = app.state::<AppState>();
-    let latch = state.latch()?;
-    let account = latch.find(&id).map_err(|e| e.to_string())?;
-    let instance = latch.instance_state(&account).await.map_err(|e| e.to_string())?;
+pub async fn link_state(app: AppHandle, id: String) -> Result<InstanceReport, Error> {
+    let target = Target::find(&app, &id)?;
+    let instance = target.latch.instance_state(&target.account).await?;
     Ok(InstanceReport {
         authorized: instance == InstanceState::Authorized,
         ready: instance == InstanceState::NotAuthorized,
@@ -51,26 +61,18 @@ pub async fn link_state(app: AppHandle, id: String) -> Result<InstanceReport, St
 }
 
 #[tauri::command]
-pub async fn link_logout(app: AppHandle, id: String) -> Result<(), String> {
-    let state = app.state::<AppState>();
-    let latch = state.latch()?;
-    let account = latch.find(&id).map_err(|e| e.to_string())?;
-    let result = latch.logout(&account).await;
-    crate::callback::accounts_changed(&app);
-    result.map_err(|e| e.to_string())
+pub async fn link_logout(app: AppHandle, id: String) -> Result<(), Error> {
+    changing(&app, &id, async |t| t.latch.logout(&t.account).await).await
 }
 
 /// Asks for a code for the number as typed, shows it, and starts watching.
 #[tauri::command]
-pub async fn link_request_code(app: AppHandle, id: String, phone: String) -> Result<CodeShown, String> {
-    let state = app.state::<AppState>();
-    let latch = state.latch()?;
-    let account = latch.find(&id).map_err(|e| e.to_string())?;
-    stop_watching(&state, &id);
-    let code = latch
-        .request_link_code(&account, &phone)
-        .await
-        .map_err(|e| e.to_string())?;
+pub async fn link_request_code(app: AppHandle, id: String, phone: String) -> Result<CodeShown, Error> {
+    let Target {
+        state, latch, account, ..
+    } = Target::find(&app, &id)?;
+    stop_watching(state, &account.id);
+    let code = latch.request_link_code(&account, &phone).await?;
     let expires_at = code
         .expires_at(LINK_CODE_LIFETIME)
         .duration_since(UNIX_EPOCH)
@@ -81,6 +83,7 @@ pub async fn link_request_code(app: AppHandle, id: String, phone: String) -> Res
         expires_at,
         phone: code.phone.to_string(),
     };
+    let id = account.id.clone();
     state.link_codes.lock().unwrap().insert(id.clone(), code.code.clone());
 
     let watcher_app = app.clone();
@@ -90,22 +93,25 @@ pub async fn link_request_code(app: AppHandle, id: String, phone: String) -> Res
         let result = latch.wait_until_linked(&account, &code, LinkWatch::default()).await;
         let finished = match result {
             Ok(LinkOutcome::Linked) => LinkFinished {
-                account: account.id.to_string(),
+                account: account.id.clone(),
                 linked: true,
                 message: format!("WhatsApp linked: {}", code.phone),
+                error: None,
             },
             Ok(LinkOutcome::Expired { last_state }) => LinkFinished {
-                account: account.id.to_string(),
+                account: account.id.clone(),
                 linked: false,
                 message: match last_state {
                     Some(s) if s != InstanceState::NotAuthorized => format!("The code expired. {}", s.message()),
                     _ => "The code expired before it was typed in WhatsApp; get a new one.".into(),
                 },
+                error: None,
             },
             Err(e) => LinkFinished {
-                account: account.id.to_string(),
+                account: account.id.clone(),
                 linked: false,
                 message: e.to_string(),
+                error: Some(e),
             },
         };
         crate::callback::accounts_changed(&watcher_app);
@@ -117,25 +123,23 @@ pub async fn link_request_code(app: AppHandle, id: String, phone: String) -> Res
 
 /// Copies the link code (not a secret: it is on the screen, and lives 2.5 minutes).
 #[tauri::command]
-pub fn link_copy_code(app: AppHandle, id: String) -> Result<(), String> {
+pub fn link_copy_code(app: AppHandle, id: String) -> Result<(), Error> {
     let state = app.state::<AppState>();
-    let code = state
-        .link_codes
-        .lock()
-        .unwrap()
-        .get(&id)
-        .cloned()
-        .ok_or("There is no link code to copy.")?;
-    app.clipboard().write_text(code).map_err(|e| e.to_string())
+    let code = AccountId::parse(&id)
+        .and_then(|id| state.link_codes.lock().unwrap().get(&id).cloned())
+        .ok_or_else(|| Error::InvalidInput("There is no link code to copy; get a new one.".into()))?;
+    app.clipboard().write_text(code).map_err(super::clipboard_failed)
 }
 
 /// Stops watching (the dialog closed).
 #[tauri::command]
 pub fn link_cancel(app: AppHandle, id: String) {
-    stop_watching(&app.state::<AppState>(), &id);
+    if let Some(id) = AccountId::parse(&id) {
+        stop_watching(&app.state::<AppState>(), &id);
+    }
 }
 
-fn stop_watching(state: &AppState, id: &str) {
+fn stop_watching(state: &AppState, id: &AccountId) {
     if let Some(watcher) = state.link_watchers.lock().unwrap().remove(id) {
         watcher.abort();
     }

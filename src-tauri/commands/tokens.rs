@@ -2,12 +2,13 @@
 //! see its details, revoke it, remove it. Copying happens here, in Rust: the
 //! token goes from the keyring to the clipboard and never into the webview.
 
-use crate::state::AppState;
+use super::account::{Target, changing};
+use latch_core::Error;
 use latch_core::model::UnixTime;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use tauri::{AppHandle, Manager};
+use tauri::AppHandle;
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use zeroize::Zeroizing;
 
@@ -18,19 +19,16 @@ pub const CLIPBOARD_CLEAR_AFTER: Duration = Duration::from_secs(45);
 /// or the whole `Authorization: Bearer …` header, and clears the clipboard
 /// after 45 s if it still holds what Latch put there.
 #[tauri::command]
-pub async fn copy_token(app: AppHandle, id: String, header: bool) -> Result<String, String> {
-    let state = app.state::<AppState>();
-    let latch = state.latch()?;
-    let account = latch.find(&id).map_err(|e| e.to_string())?;
-    let result = latch.valid_token(&account).await;
-    crate::callback::accounts_changed(&app);
-    let tokens = result.map_err(|e| e.to_string())?;
+pub async fn copy_token(app: AppHandle, id: String, header: bool) -> Result<String, Error> {
+    let tokens = changing(&app, &id, async |t| t.latch.valid_token(&t.account).await).await?;
     let text = Zeroizing::new(if header {
         format!("Authorization: Bearer {}", tokens.access_token.secret())
     } else {
         tokens.access_token.secret().to_owned()
     });
-    app.clipboard().write_text(text.as_str()).map_err(|e| e.to_string())?;
+    app.clipboard()
+        .write_text(text.as_str())
+        .map_err(super::clipboard_failed)?;
     let clearer = app.clone();
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(clear_after()).await;
@@ -55,42 +53,32 @@ fn clear_after() -> Duration {
 }
 
 #[tauri::command]
-pub async fn refresh_account(app: AppHandle, id: String) -> Result<String, String> {
-    let state = app.state::<AppState>();
-    let latch = state.latch()?;
-    let account = latch.find(&id).map_err(|e| e.to_string())?;
-    let result = latch.refresh(&account).await;
-    crate::callback::accounts_changed(&app);
-    result
-        .map(|_| format!("Refreshed {}.", account.label))
-        .map_err(|e| e.to_string())
+pub async fn refresh_account(app: AppHandle, id: String) -> Result<String, Error> {
+    changing(&app, &id, async |t| {
+        t.latch.refresh(&t.account).await?;
+        Ok(format!("Refreshed {}.", t.account.label))
+    })
+    .await
 }
 
 #[tauri::command]
-pub async fn revoke_account(app: AppHandle, id: String) -> Result<String, String> {
-    let state = app.state::<AppState>();
-    let latch = state.latch()?;
-    let account = latch.find(&id).map_err(|e| e.to_string())?;
-    let result = latch.revoke(&account).await;
-    crate::callback::accounts_changed(&app);
-    result
-        .map(|outcome| outcome.message(latch_core::accounts::Latch::provider_name(&account)))
-        .map_err(|e| e.to_string())
+pub async fn revoke_account(app: AppHandle, id: String) -> Result<String, Error> {
+    changing(&app, &id, async |t| {
+        let outcome = t.latch.revoke(&t.account).await?;
+        Ok(outcome.message(latch_core::accounts::Latch::provider_name(&t.account)))
+    })
+    .await
 }
 
 #[tauri::command]
-pub fn remove_account(app: AppHandle, id: String) -> Result<(), String> {
-    let state = app.state::<AppState>();
-    let latch = state.latch()?;
-    let account = latch.find(&id).map_err(|e| e.to_string())?;
-    let result = latch.remove(&account);
-    crate::callback::accounts_changed(&app);
-    result.map_err(|e| e.to_string())
+pub async fn remove_account(app: AppHandle, id: String) -> Result<(), Error> {
+    changing(&app, &id, async |t| t.latch.remove(&t.account)).await
 }
 
 /// What the details view shows. The claims of a JWT access token are shown
 /// decoded; the token itself is not sent.
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Details {
     scope: Option<String>,
     token_type: Option<String>,
@@ -98,15 +86,15 @@ pub struct Details {
     expires_at: Option<UnixTime>,
     has_refresh_token: bool,
     extras: BTreeMap<String, String>,
+    /// A JWT's payload: claims the issuer chose, none of them a secret.
+    #[cfg_attr(test, ts(type = "Record<string, unknown> | null"))]
     claims: Option<serde_json::Value>,
 }
 
 #[tauri::command]
-pub fn account_details(app: AppHandle, id: String) -> Result<Details, String> {
-    let state = app.state::<AppState>();
-    let latch = state.latch()?;
-    let account = latch.find(&id).map_err(|e| e.to_string())?;
-    let tokens = latch.secrets(&account).map_err(|e| e.to_string())?.tokens;
+pub fn account_details(app: AppHandle, id: String) -> Result<Details, Error> {
+    let Target { latch, account, .. } = Target::find(&app, &id)?;
+    let tokens = latch.secrets(&account)?.tokens;
     let meta = account.token.clone().unwrap_or_default();
     Ok(Details {
         scope: meta.scope,

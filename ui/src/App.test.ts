@@ -15,9 +15,11 @@ vi.mock("@tauri-apps/api/event", () => ({
 const emit = (name: string, payload: unknown = null) => handlers.get(name)?.({ payload });
 
 import App from "./App.svelte";
+import { keyring } from "./lib/errors.svelte";
 
 describe("the window with no accounts", () => {
   beforeEach(() => {
+    keyring.problem = null;
     invoke.mockReset();
     invoke.mockImplementation(async (command: string) => (command === "list_accounts" ? [] : null));
   });
@@ -32,7 +34,9 @@ describe("the window with no accounts", () => {
 
   it("shows the keyring's problem in plain words and keeps working", async () => {
     invoke.mockImplementation(async (command: string) =>
-      command === "keyring_problem" ? "There is no D-Bus session, so Latch cannot reach the system keyring." : [],
+      command === "keyring_problem"
+        ? { kind: "storage", code: null, message: "There is no D-Bus session, so Latch cannot reach the system keyring.", rate_limited: false, retry_after_secs: null }
+        : [],
     );
     render(App);
     expect(await screen.findByRole("alert")).toHaveTextContent("cannot reach the system keyring");

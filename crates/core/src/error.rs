@@ -15,6 +15,7 @@ use serde::Serialize;
 
 /// What kind of failure, for scripts and exit codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
     /// The provider could not be reached (DNS, refused connection, TLS, reset).
@@ -53,7 +54,7 @@ impl ErrorKind {
     }
 }
 
-/// A failure of a flow. `Display` is the sentence a person reads.
+/// A failure of a flow. `Display` is the sentence a person reads. It crosses to the window as an [`ErrorReport`] (see `Serialize` below).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     #[error(
@@ -220,17 +221,42 @@ impl From<SecretStoreError> for Error {
     }
 }
 
-/// Serialized as `{kind, message}` so the desktop shell can hand an error to
-/// the webview as is.
+/// An [`Error`] as the window receives it, so that it can branch on what
+/// happened: `kind` (offer Reconnect for `needs-reconnect`, the keyring
+/// notice for `storage`), `rate_limited` with `retry_after_secs` (a 429: say
+/// when to try again), and always the sentence to show. Everything in it is
+/// written by Latch or is a provider's error code: never a secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ErrorReport {
+    pub kind: ErrorKind,
+    /// The provider's error code, where it sent one ([`Error::provider_code`]).
+    pub code: Option<String>,
+    /// The sentence a person reads: what happened and what to do.
+    pub message: String,
+    /// The provider turned the request away with HTTP 429 ([`Error::RateLimited`]).
+    pub rate_limited: bool,
+    /// How long the provider asked to wait, when it said ([`Error::retry_after`]).
+    pub retry_after_secs: Option<u64>,
+}
+
+impl From<&Error> for ErrorReport {
+    fn from(e: &Error) -> Self {
+        Self {
+            kind: e.kind(),
+            code: e.provider_code().map(str::to_owned),
+            message: e.to_string(),
+            rate_limited: e.is_rate_limited(),
+            retry_after_secs: e.retry_after().map(|d| d.as_secs()),
+        }
+    }
+}
+
+/// Serialized as an [`ErrorReport`] so the desktop shell can hand an error
+/// to the webview as is.
 impl Serialize for Error {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Error", 4)?;
-        s.serialize_field("kind", &self.kind())?;
-        s.serialize_field("code", &self.provider_code())?;
-        s.serialize_field("message", &self.to_string())?;
-        s.serialize_field("retry_after_secs", &self.retry_after().map(|d| d.as_secs()))?;
-        s.end()
+        ErrorReport::from(self).serialize(serializer)
     }
 }
 
@@ -322,7 +348,9 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::ProviderRefused);
         assert_eq!(e.provider_code(), Some("HTTP 429"));
         assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(7)));
-        assert_eq!(serde_json::to_value(&e).unwrap()["retry_after_secs"], 7);
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["retry_after_secs"], 7);
+        assert_eq!(json["rate_limited"], true, "the window tells a 429 apart by this");
     }
 
     #[test]
@@ -346,6 +374,8 @@ mod tests {
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["kind"], "needs-reconnect");
         assert_eq!(json["code"], "OAUTH_REFRESH_TOKEN_INVALID");
+        assert_eq!(json["rate_limited"], false);
+        assert_eq!(json["retry_after_secs"], serde_json::Value::Null);
         assert!(
             json["message"]
                 .as_str()

@@ -17,6 +17,7 @@ pub type UnixTime = i64;
 /// account is created and never changed (labels can change; the keyring entry
 /// and scripts refer to the id).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct AccountId(String);
 
@@ -77,6 +78,7 @@ impl fmt::Display for AccountId {
 
 /// A kind of server and its flows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum ProviderKind {
     Wazzup,
@@ -107,6 +109,7 @@ impl ProviderKind {
 
 /// Where an account stands, as the list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum AccountStatus {
     /// Created, never connected.
@@ -125,6 +128,7 @@ pub enum AccountStatus {
 /// The non-secret part of a token set, kept in the index so the list can show
 /// expiry without touching the keyring.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TokenMeta {
     pub token_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,6 +145,7 @@ pub struct TokenMeta {
 /// One connected identity. Everything here is safe to write to disk and to
 /// show in the webview.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Account {
     pub id: AccountId,
     pub label: String,
@@ -161,6 +166,7 @@ impl Account {
 /// documented default and can be overridden per account (the sandbox and
 /// tests point them at 127.0.0.1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "provider", rename_all = "kebab-case")]
 pub enum ProviderSettings {
     Wazzup(WazzupSettings),
@@ -197,6 +203,7 @@ impl ProviderSettings {
 
 /// How an account obtains its tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Grant {
     AuthorizationCode,
@@ -206,6 +213,7 @@ pub enum Grant {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WazzupSettings {
     /// Default `https://tech.wazzup24.com`.
     pub base_url: String,
@@ -218,6 +226,7 @@ pub struct WazzupSettings {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum PayuEnvironment {
     Uat,
@@ -225,6 +234,7 @@ pub enum PayuEnvironment {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PayuSettings {
     pub environment: PayuEnvironment,
     /// Overrides the environment's `https://{uat-}accounts.payu.in`.
@@ -241,6 +251,7 @@ pub struct PayuSettings {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GreenApiSettings {
     /// From the console, e.g. `https://7105.api.greenapi.com`. Never derived.
     pub api_url: String,
@@ -251,6 +262,7 @@ pub struct GreenApiSettings {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WordappSettings {
     /// Default `https://app.wordapp.com`.
     pub base_url: String,
@@ -268,6 +280,7 @@ pub struct WordappSettings {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ClientAuth {
     /// `Authorization: Basic` (RFC 6749 §2.3.1, the recommended way).
@@ -277,6 +290,7 @@ pub enum ClientAuth {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OAuth2Settings {
     pub authorize_url: String,
     pub token_url: String,

@@ -46,7 +46,7 @@ describe("connect forms", () => {
 const account = (over: Partial<Account>): Account => ({
   id: "a",
   label: "A",
-  settings: { provider: "wazzup" },
+  settings: { provider: "wazzup", base_url: "https://tech.wazzup24.com", client_id: "c", redirect_uri: "app.latch.desktop:/oauth/callback", scopes: [], grant: "authorization_code" },
   status: { state: "connected" },
   created_at: 0,
   ...over,

@@ -1,6 +1,10 @@
 // The connect dialog's fields for each provider, their checks, and how the
 // values become the account's settings. One table instead of five forms.
 
+import type { Grant } from "./bindings/Grant";
+import type { NewAccount } from "./bindings/NewAccount";
+import type { PayuEnvironment } from "./bindings/PayuEnvironment";
+import type { ClientAuth } from "./bindings/ClientAuth";
 import type { ProviderId } from "./providers";
 
 export const SCHEME_REDIRECT = "app.latch.desktop:/oauth/callback";
@@ -133,18 +137,19 @@ const list = (v: string | undefined) => (v ?? "").split(/[\s,]+/).filter(Boolean
 const opt = (v: string | undefined) => (v && v.trim() ? v.trim() : undefined);
 
 /** The `add_account` draft: settings tagged by provider, plus the secret. */
-export function toDraft(provider: ProviderId, v: Values) {
-  const grant = v.grant || "authorization_code";
-  const settings = (() => {
+export function toDraft(provider: ProviderId, v: Values): NewAccount {
+  // The selects offer only the core's values for these.
+  const grant = (v.grant || "authorization_code") as Grant;
+  const settings = ((): NewAccount["settings"] => {
     switch (provider) {
       case "wazzup":
         return { provider, base_url: v.base_url.trim(), client_id: v.client_id.trim(), redirect_uri: v.redirect_uri.trim(), scopes: list(v.scopes), grant: "authorization_code" };
       case "payu":
-        return { provider, environment: v.environment, accounts_url: opt(v.accounts_url), onboarding_url: opt(v.onboarding_url), client_id: v.client_id.trim(), redirect_uri: v.redirect_uri.trim(), reseller_id: opt(v.reseller_id) };
+        return { provider, environment: v.environment as PayuEnvironment, accounts_url: opt(v.accounts_url), onboarding_url: opt(v.onboarding_url), client_id: v.client_id.trim(), redirect_uri: v.redirect_uri.trim(), reseller_id: opt(v.reseller_id) };
       case "wordapp":
         return { provider, base_url: v.base_url.trim(), grant, client_id: opt(v.client_id), redirect_uri: grant === "authorization_code" ? opt(v.redirect_uri) : undefined, username: opt(v.username), api_version: opt(v.api_version) };
       case "oauth2":
-        return { provider, authorize_url: (v.authorize_url ?? "").trim(), token_url: v.token_url.trim(), revoke_url: opt(v.revoke_url), client_id: v.client_id.trim(), client_auth: v.client_auth, redirect_uri: (v.redirect_uri ?? "").trim(), scopes: list(v.scopes), pkce: v.pkce === "true", grant };
+        return { provider, authorize_url: (v.authorize_url ?? "").trim(), token_url: v.token_url.trim(), revoke_url: opt(v.revoke_url), client_id: v.client_id.trim(), client_auth: v.client_auth as ClientAuth, redirect_uri: (v.redirect_uri ?? "").trim(), scopes: list(v.scopes), pkce: v.pkce === "true", grant };
       case "green-api":
         return { provider, api_url: v.api_url.trim(), id_instance: Number(v.id_instance), phone: opt(v.phone) };
     }

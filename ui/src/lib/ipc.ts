@@ -3,7 +3,6 @@
 // secret (the person's own typed secret goes in once, to the keyring).
 import { invoke as tauriInvoke, type InvokeArgs } from "@tauri-apps/api/core";
 import { listen as tauriListen, type EventCallback, type UnlistenFn } from "@tauri-apps/api/event";
-import type { ProviderId } from "./providers";
 
 // The secrets audit (tests/hardening.rs) reads every call, answer and event
 // that crosses here: a test build of the window, started with LATCH_IPC_LOG,
@@ -31,41 +30,39 @@ function listen<T>(event: string, handler: EventCallback<T>): Promise<UnlistenFn
   });
 }
 
-export interface TokenMeta {
-  token_type: string;
-  scope?: string;
-  obtained_at: number;
-  expires_at?: number;
-  has_refresh_token: boolean;
-  extras?: Record<string, string>;
-}
+// The types of what crosses come from the Rust types (src-tauri/bindings.rs);
+// scripts/bindings writes them again after a change there.
+export type { Account } from "./bindings/Account";
+export type { CodeShown } from "./bindings/CodeShown";
+export type { ConnectFinished } from "./bindings/ConnectFinished";
+export type { ConnectStarted } from "./bindings/ConnectStarted";
+export type { Details } from "./bindings/Details";
+export type { ErrorReport } from "./bindings/ErrorReport";
+export type { InstanceReport } from "./bindings/InstanceReport";
+export type { LinkFinished } from "./bindings/LinkFinished";
+export type { NewAccount } from "./bindings/NewAccount";
+export type { TokenMeta } from "./bindings/TokenMeta";
+export type { Via } from "./bindings/Via";
+import type { Account } from "./bindings/Account";
+import type { CodeShown } from "./bindings/CodeShown";
+import type { ConnectFinished } from "./bindings/ConnectFinished";
+import type { ConnectStarted } from "./bindings/ConnectStarted";
+import type { Details } from "./bindings/Details";
+import type { ErrorReport } from "./bindings/ErrorReport";
+import type { InstanceReport } from "./bindings/InstanceReport";
+import type { LinkFinished } from "./bindings/LinkFinished";
+import type { NewAccount } from "./bindings/NewAccount";
 
-export interface Account {
-  id: string;
-  label: string;
-  settings: { provider: ProviderId } & Record<string, unknown>;
-  status: { state: "not-connected" | "connected" | "needs-reconnect" | "revoked" | "linked"; reason?: string };
-  token?: TokenMeta;
-  created_at: number;
-}
-
-export type ConnectStarted =
-  | { state: "waiting"; url: string; via: "deep-link" | "loopback" | "paste" }
-  | { state: "connected"; message: string }
-  | { state: "needs-password" };
-
-export interface ConnectFinished {
-  account: string;
-  ok: boolean;
-  message: string;
-}
+// Every command below that fails rejects with an ErrorReport (Tauri's own
+// refusals, such as a malformed argument, with a string): lib/errors.ts reads
+// either.
 
 export const listAccounts = () => invoke<Account[]>("list_accounts");
 
-/** The plain sentence saying why the keyring cannot be used, or null. */
-export const keyringProblem = () => invoke<string | null>("keyring_problem");
+/** Why the keyring cannot be used (kind "storage"; its message says what to do), or null. */
+export const keyringProblem = () => invoke<ErrorReport | null>("keyring_problem");
 
-export const addAccount = (draft: unknown) => invoke<Account>("add_account", { draft });
+export const addAccount = (draft: NewAccount) => invoke<Account>("add_account", { draft });
 export const connectAccount = (id: string) => invoke<ConnectStarted>("connect_account", { id });
 export const submitCallback = (id: string, pasted: string) => invoke<void>("submit_callback", { id, pasted });
 export const cancelConnect = (id: string) => invoke<void>("cancel_connect", { id });
@@ -76,21 +73,6 @@ export const onAccountsChanged = (f: () => void): Promise<UnlistenFn> => listen(
 export const onConnectFinished = (f: (e: ConnectFinished) => void): Promise<UnlistenFn> =>
   listen<ConnectFinished>("connect-finished", (e) => f(e.payload));
 
-export interface InstanceReport {
-  authorized: boolean;
-  ready: boolean;
-  message: string;
-}
-export interface CodeShown {
-  grouped: string;
-  expires_at: number;
-  phone: string;
-}
-export interface LinkFinished {
-  account: string;
-  linked: boolean;
-  message: string;
-}
 export const linkState = (id: string) => invoke<InstanceReport>("link_state", { id });
 export const linkLogout = (id: string) => invoke<void>("link_logout", { id });
 export const linkRequestCode = (id: string, phone: string) => invoke<CodeShown>("link_request_code", { id, phone });
@@ -99,15 +81,6 @@ export const linkCancel = (id: string) => invoke<void>("link_cancel", { id });
 export const onLinkFinished = (f: (e: LinkFinished) => void): Promise<UnlistenFn> =>
   listen<LinkFinished>("link-finished", (e) => f(e.payload));
 
-export interface Details {
-  scope?: string;
-  token_type?: string;
-  obtained_at?: number;
-  expires_at?: number;
-  has_refresh_token: boolean;
-  extras: Record<string, string>;
-  claims?: Record<string, unknown>;
-}
 /** Copies in Rust; the token never comes back here. Returns what to tell the person. */
 export const copyToken = (id: string, header: boolean) => invoke<string>("copy_token", { id, header });
 export const refreshAccount = (id: string) => invoke<string>("refresh_account", { id });

@@ -1,7 +1,10 @@
 // The providers a person can connect, in the order the picker shows them.
 // `id` is the name the core and the command line use.
 
-export type ProviderId = "wazzup" | "payu" | "green-api" | "wordapp" | "oauth2";
+import type { ProviderKind } from "./bindings/ProviderKind";
+
+/** The core's `ProviderKind`, as its id. */
+export type ProviderId = ProviderKind;
 
 export interface Provider {
   id: ProviderId;

@@ -15,8 +15,8 @@ export function startClock() {
 }
 
 /** "1 h 12 m", "23 h 59 m", "45 s", "expired 3 m ago". */
-export function timeLeft(expiresAt: number | undefined, now: number): string {
-  if (expiresAt === undefined) return "no expiry";
+export function timeLeft(expiresAt: number | null | undefined, now: number): string {
+  if (expiresAt === undefined || expiresAt === null) return "no expiry";
   const left = expiresAt - now;
   if (left <= 0) return `expired ${span(-left)} ago`;
   return `expires in ${span(left)}`;

@@ -8,15 +8,22 @@
 //! scripts/bindings        # UPDATE_BINDINGS=1 cargo test -p latch-desktop --lib bindings
 //! ```
 //!
+//! `catalogue.json` beside them is the provider catalogue
+//! (`latch_core::providers::catalogue`), which the page imports: its
+//! provider picker, connect forms and defaults are the core's, checked here
+//! the same way.
+//!
 //! What is listed here is what the page may receive or send. Types that hold
 //! a secret (`TokenSet`, `AccountSecrets`, the `secret` module's types) have
 //! no TypeScript type at all: the page never gets one.
 
 use crate::callback::ConnectFinished;
-use crate::commands::{CodeShown, ConnectStarted, Details, InstanceReport, LinkFinished, NewAccount};
+use crate::commands::{CodeShown, ConnectStarted, Details, InstanceReport, LinkFinished};
 use latch_core::Account;
 use latch_core::error::ErrorReport;
 use latch_core::model::ProviderKind;
+use latch_core::providers::catalogue::FieldProblem;
+use latch_core::providers::{AccountDraft, ProviderInfo, registry};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use ts_rs::{Config, TS};
@@ -38,7 +45,9 @@ fn render() -> BTreeMap<String, String> {
     // The roots: command answers and arguments, event payloads, errors. What
     // they refer to (settings, status, token meta, error kinds) comes along.
     Account::export_all(&cfg).unwrap();
-    NewAccount::export_all(&cfg).unwrap();
+    AccountDraft::export_all(&cfg).unwrap();
+    ProviderInfo::export_all(&cfg).unwrap();
+    FieldProblem::export_all(&cfg).unwrap();
     ProviderKind::export_all(&cfg).unwrap();
     ConnectStarted::export_all(&cfg).unwrap();
     ConnectFinished::export_all(&cfg).unwrap();
@@ -47,8 +56,16 @@ fn render() -> BTreeMap<String, String> {
     LinkFinished::export_all(&cfg).unwrap();
     Details::export_all(&cfg).unwrap();
     ErrorReport::export_all(&cfg).unwrap();
-    read_ts(dir.path())
+    let mut files = read_ts(dir.path());
+    // The catalogue itself: the picker, the connect forms and their defaults
+    // come from the core's registry, compiled into the page.
+    let catalogue = serde_json::to_string_pretty(&registry::ALL.map(registry::entry)).unwrap();
+    files.insert(CATALOGUE.into(), catalogue + "\n");
+    files
 }
+
+/// The catalogue's file among the bindings.
+const CATALOGUE: &str = "catalogue.json";
 
 fn read_ts(dir: &Path) -> BTreeMap<String, String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -59,7 +76,7 @@ fn read_ts(dir: &Path) -> BTreeMap<String, String> {
         let path = entry.path();
         assert!(path.is_file(), "bindings are flat files: {}", path.display());
         let name = entry.file_name().into_string().expect("a UTF-8 file name");
-        if name.ends_with(".ts") {
+        if name.ends_with(".ts") || name == CATALOGUE {
             files.insert(name, std::fs::read_to_string(&path).expect("a readable binding"));
         }
     }

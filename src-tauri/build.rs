@@ -5,7 +5,9 @@ fn main() {
     let commands = &[
         "list_accounts",
         "keyring_problem",
+        "check_draft",
         "add_account",
+        "revoke_consequence",
         "connect_account",
         "submit_callback",
         "cancel_connect",

@@ -15,8 +15,7 @@ use latch_core::model::Account;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 
-/// The app's URL scheme (its identifier, RFC 8252 §7.1).
-pub const SCHEME: &str = "app.latch.desktop";
+pub use latch_core::signin::SCHEME;
 
 /// What the UI hears when a sign-in ends. Never carries a token.
 #[derive(Clone, Serialize)]
@@ -41,18 +40,6 @@ pub fn accounts_changed(app: &AppHandle) {
 }
 pub const CONNECT_FINISHED: &str = "connect-finished";
 
-/// Keeps the flow where a later start of Latch can find it, and in memory.
-pub fn remember(state: &AppState, latch: &Latch, account: &Account, flow: PendingFlow) -> Result<(), Error> {
-    let mut secrets = latch.secrets(account)?;
-    secrets.pending = Some(flow.to_secrets());
-    latch
-        .store()
-        .put_secrets(&account.id, &secrets)
-        .map_err(|e| Error::Storage(e.to_string()))?;
-    state.flows.insert(flow);
-    Ok(())
-}
-
 /// Handles one callback URL from any source. Errors are reported to the UI
 /// (and returned for the paste command); nothing is stored on failure.
 pub async fn handle(app: &AppHandle, url: &str) -> Result<(), Error> {
@@ -62,9 +49,11 @@ pub async fn handle(app: &AppHandle, url: &str) -> Result<(), Error> {
         Ok(found) => found,
         Err(first) => {
             // Not in memory: perhaps this start of Latch was caused by the link.
-            if load_kept_flows(&state, latch) == 0 {
+            let kept = latch.kept_flows();
+            if kept.is_empty() {
                 return Err(report(app, None, first));
             }
+            kept.into_iter().for_each(|flow| state.flows.insert(flow));
             state.flows.accept(url).map_err(|e| report(app, None, e))?
         }
     };
@@ -75,7 +64,7 @@ pub async fn handle(app: &AppHandle, url: &str) -> Result<(), Error> {
 pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params: CallbackParams) -> Result<(), Error> {
     let account = latch.find(flow.account_id.as_str())?;
     let result = latch.complete_authorization(&account, flow, params).await;
-    forget_kept_flow(latch, &account);
+    latch.forget_kept_flow(&account);
     accounts_changed(app);
     match result {
         Ok(tokens) => {
@@ -105,7 +94,7 @@ pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params:
 }
 
 /// Tells the UI that a sign-in failed, and gives the error back.
-fn report(app: &AppHandle, account: Option<&Account>, error: Error) -> Error {
+pub fn report(app: &AppHandle, account: Option<&Account>, error: Error) -> Error {
     let account = account.map(|a| a.id.to_string()).unwrap_or_default();
     let _ = app.emit(
         CONNECT_FINISHED,
@@ -117,31 +106,6 @@ fn report(app: &AppHandle, account: Option<&Account>, error: Error) -> Error {
         },
     );
     error
-}
-
-/// Reads the flows kept in the keyring that are still before their deadline.
-fn load_kept_flows(state: &AppState, latch: &Latch) -> usize {
-    let now = latch_core::time::now();
-    let mut loaded = 0;
-    for account in latch.accounts().unwrap_or_default() {
-        let Ok(Some(secrets)) = latch.store().secrets(&account.id) else {
-            continue;
-        };
-        if let Some(kept) = secrets.pending.filter(|p| p.deadline >= now) {
-            state.flows.insert(PendingFlow::from_secrets(&account, kept));
-            loaded += 1;
-        }
-    }
-    loaded
-}
-
-/// Drops the flow kept in the keyring for a later start (done or cancelled).
-pub fn forget_kept_flow(latch: &Latch, account: &Account) {
-    if let Ok(Some(mut secrets)) = latch.store().secrets(&account.id)
-        && secrets.pending.take().is_some()
-    {
-        let _ = latch.store().put_secrets(&account.id, &secrets);
-    }
 }
 
 /// The callback URLs among a process's arguments (a launch by the desktop).

@@ -44,7 +44,9 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::list_accounts,
             commands::keyring_problem,
+            commands::check_draft,
             commands::add_account,
+            commands::revoke_consequence,
             commands::connect_account,
             commands::submit_callback,
             commands::cancel_connect,

@@ -3,14 +3,15 @@
 //! come back through here.
 
 use super::account::{Target, changing};
-use crate::callback::{self, SCHEME};
+use crate::callback;
 use crate::state::AppState;
 use latch_core::Error;
-use latch_core::flows::CallbackParams;
-use latch_core::model::{Account, AccountSecrets, AccountStatus, Grant, PartnerLogin, ProviderSettings};
-use latch_core::redirect::loopback::{LoopbackListener, LoopbackRedirect, Verdict};
-use latch_core::secret::{ApiToken, AuthorizationCode, ClientSecret, Password};
-use serde::{Deserialize, Serialize};
+use latch_core::model::{Account, Grant};
+use latch_core::providers::AccountDraft;
+use latch_core::providers::catalogue::FieldProblem;
+use latch_core::secret::Password;
+use latch_core::signin::{Return, accept_pasted};
+use serde::Serialize;
 use std::time::Duration;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_opener::OpenerExt;
@@ -18,62 +19,31 @@ use tauri_plugin_opener::OpenerExt;
 /// How long a loopback listener waits for the browser.
 const LOOPBACK_WAIT: Duration = Duration::from_secs(10 * 60);
 
-/// A new account as the connect dialog fills it in. `secret` is the one
-/// secret the provider needs (client secret, Wazzup partner password,
-/// GREEN-API apiTokenInstance); it goes straight to the keyring.
-#[derive(Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub struct NewAccount {
-    label: String,
-    settings: ProviderSettings,
-    #[serde(default)]
-    #[cfg_attr(test, ts(optional))]
-    secret: Option<String>,
-    /// Wazzup: the partner's login e-mail.
-    #[serde(default)]
-    #[cfg_attr(test, ts(optional))]
-    email: Option<String>,
+/// The draft's problems, field by field, by the core's rules (the same
+/// `latch add` checks with). Empty when it can be added.
+#[tauri::command]
+pub fn check_draft(draft: AccountDraft) -> Vec<FieldProblem> {
+    draft.problems()
 }
 
+/// Adds the account the dialog's draft describes; its one secret goes
+/// straight to the keyring.
 #[tauri::command]
-pub fn add_account(state: State<'_, AppState>, app: AppHandle, draft: NewAccount) -> Result<Account, Error> {
+pub fn add_account(state: State<'_, AppState>, app: AppHandle, draft: AccountDraft) -> Result<Account, Error> {
     let latch = state.latch()?;
-    let label = draft.label.trim();
-    if label.is_empty() {
-        return Err(refused("Give the account a name you will recognise."));
-    }
-    let secret = draft.secret.filter(|s| !s.is_empty());
-    let mut secrets = AccountSecrets::default();
-    match &draft.settings {
-        ProviderSettings::Wazzup(_) => {
-            let email = draft
-                .email
-                .filter(|e| e.contains('@'))
-                .ok_or_else(|| refused("Wazzup needs the partner's login e-mail."))?;
-            let password = secret.ok_or_else(|| refused("Wazzup needs the partner's password."))?;
-            secrets.partner_login = Some(PartnerLogin {
-                email,
-                password: Password::new(password),
-            });
-        }
-        ProviderSettings::GreenApi(_) => {
-            secrets.api_token = Some(ApiToken::new(
-                secret.ok_or_else(|| refused("GREEN-API needs the apiTokenInstance."))?,
-            ));
-        }
-        _ => secrets.client_secret = secret.map(ClientSecret::new),
-    }
-    let account = Account {
-        id: latch.free_id(label)?,
-        label: label.to_owned(),
-        settings: draft.settings,
-        status: AccountStatus::NotConnected,
-        token: None,
-        created_at: latch_core::time::now(),
-    };
+    let label = draft.values.get("label").map(|l| l.trim()).unwrap_or_default();
+    let id = latch.free_id(label)?;
+    let (account, secrets) = draft.build(id, latch_core::time::now())?;
     let account = latch.add(account, secrets)?;
     crate::callback::accounts_changed(&app);
     Ok(account)
+}
+
+/// What revoking will do at the account's provider, said before it is done.
+#[tauri::command]
+pub fn revoke_consequence(app: AppHandle, id: String) -> Result<String, Error> {
+    let target = Target::find(&app, &id)?;
+    Ok(target.account.settings.provider().revoke_consequence())
 }
 
 /// A refusal written here, in the shell: the input cannot be used.
@@ -134,53 +104,32 @@ async fn start_browser_flow(target: &Target<'_>) -> Result<ConnectStarted, Error
         account,
     } = target;
     cancel_listener(state, account);
-    let redirect = account.settings.redirect_uri().unwrap_or_default();
-    let loopback = LoopbackRedirect::parse(redirect).map_err(|reason| Error::InvalidInput(capitalized(&reason)))?;
-    let (url, via) = match loopback {
-        Some(loopback) => {
-            let listener = LoopbackListener::bind(&loopback).await.map_err(|e| {
-                Error::InvalidInput(format!(
-                    "Latch cannot listen on 127.0.0.1 for the redirect ({e}); close what uses that port or register another redirect_uri."
-                ))
-            })?;
-            let (url, flow) = latch.start_authorization(account, Some(&listener.redirect_uri()))?;
-            state.flows.insert(flow);
+    let way_back = Return::of(account)?;
+    let via = match &way_back {
+        Return::Loopback(_) => Via::Loopback,
+        Return::DeepLink => Via::DeepLink,
+        Return::Paste => Via::Paste,
+    };
+    let url = match way_back {
+        Return::Loopback(redirect) => {
+            let sign_in = latch.start_loopback_sign_in(account, &redirect, &state.flows).await?;
+            let url = sign_in.url.clone();
             let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
             state.listeners.lock().unwrap().insert(account.id.clone(), cancel);
             let app = (*app).clone();
             tauri::async_runtime::spawn(async move {
                 let state = app.state::<AppState>();
-                let judge = |callback: &str| match state.flows.accept(callback) {
-                    Ok(accepted) => Verdict::<_, std::convert::Infallible>::Accept(accepted),
-                    Err(e) => Verdict::Reject(e.to_string()),
+                let cancelled = async {
+                    let _ = cancelled.await;
                 };
-                let served = listener
-                    .serve(
-                        LOOPBACK_WAIT,
-                        async {
-                            let _ = cancelled.await;
-                        },
-                        judge,
-                    )
-                    .await;
+                let served = sign_in.callback(&state.flows, LOOPBACK_WAIT, cancelled).await;
                 if let (Ok((flow, params)), Ok(latch)) = (served, state.latch()) {
                     let _ = callback::complete(&app, latch, flow, params).await;
                 }
             });
-            (url, Via::Loopback)
+            url
         }
-        None => {
-            let (url, flow) = latch.start_authorization(account, None)?;
-            callback::remember(state, latch, account, flow)?;
-            (
-                url,
-                if redirect.starts_with(&format!("{SCHEME}:")) {
-                    Via::DeepLink
-                } else {
-                    Via::Paste
-                },
-            )
-        }
+        Return::DeepLink | Return::Paste => latch.start_kept_sign_in(account, &state.flows)?,
     };
     // LATCH_NO_BROWSER: show the address only (tests, and machines without a browser).
     if std::env::var_os("LATCH_NO_BROWSER").is_none()
@@ -194,37 +143,13 @@ async fn start_browser_flow(target: &Target<'_>) -> Result<ConnectStarted, Error
     })
 }
 
-/// `the redirect_uri … uses localhost; …` as a sentence of its own.
-fn capitalized(reason: &str) -> String {
-    let mut chars = reason.chars();
-    let first = chars.next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
-    format!("{first}{}.", chars.as_str().trim_end_matches('.'))
-}
-
-/// The address the browser landed on, or just the code, pasted by the person.
+/// The address the browser landed on, or just the code, pasted by the
+/// person: read by the core's one rule for a paste.
 #[tauri::command]
 pub async fn submit_callback(app: AppHandle, id: String, pasted: String) -> Result<(), Error> {
-    let pasted = pasted.trim();
-    if pasted.is_empty() {
-        return Err(refused("Paste the address your browser landed on, or the code."));
-    }
-    let looks_like_url = pasted.contains(':') || pasted.contains('?') || pasted.contains('=');
-    if looks_like_url {
-        return callback::handle(&app, pasted).await;
-    }
-    // A bare code names no state: it belongs to this account's sign-in, which
-    // the person started here and copied it from.
     let target = Target::find(&app, &id)?;
-    let flow = target
-        .state
-        .flows
-        .take_for_account(&target.account.id)
-        .ok_or_else(|| refused("No sign-in is waiting for this account; press Connect again."))?;
-    let params = CallbackParams {
-        code: Some(AuthorizationCode::new(pasted)),
-        state: Some(flow.state.clone()),
-        ..Default::default()
-    };
+    let (flow, params) = accept_pasted(&target.state.flows, &target.account, &pasted)
+        .map_err(|e| callback::report(&app, Some(&target.account), e))?;
     callback::complete(&app, target.latch, flow, params).await
 }
 
@@ -233,10 +158,9 @@ pub fn cancel_connect(app: AppHandle, id: String) -> Result<(), Error> {
     let target = Target::find(&app, &id)?;
     cancel_listener(target.state, &target.account);
     target.state.flows.take_for_account(&target.account.id);
-    callback::forget_kept_flow(target.latch, &target.account);
+    target.latch.forget_kept_flow(&target.account);
     Ok(())
 }
-
 /// The password grant: the password is used for this one request.
 #[tauri::command]
 pub async fn connect_with_password(

@@ -55,6 +55,28 @@ describe("the window with no accounts", () => {
     expect(names).toEqual(["Wazzup", "PayU", "GREEN-API", "Wordapp", "Other OAuth 2.0"]);
   });
 
+  it("shows the core's problems beside the fields and adds nothing until they are fixed", async () => {
+    const user = userEvent.setup();
+    const drafts: unknown[] = [];
+    invoke.mockImplementation(async (command: string, args?: { draft?: { values: Record<string, string> } }) => {
+      if (command === "list_accounts") return [];
+      if (command === "check_draft") {
+        drafts.push(args?.draft);
+        const email = args?.draft?.values.email ?? "";
+        return email.includes("@") ? [] : [{ field: "email", missing: !email, message: "Enter the e-mail you log in to Wazzup with." }];
+      }
+      return null;
+    });
+    render(App);
+    await user.click(await screen.findByRole("button", { name: "Connect account" }));
+    await user.click(screen.getByRole("button", { name: /^Wazzup/ }));
+    await user.type(screen.getByLabelText("Partner login e-mail"), "partner");
+    await user.click(screen.getByTestId("connect-submit"));
+    expect(await screen.findByText("Enter the e-mail you log in to Wazzup with.")).toBeInTheDocument();
+    expect(invoke).not.toHaveBeenCalledWith("add_account", expect.anything());
+    expect(drafts.at(-1)).toMatchObject({ provider: "wazzup", values: { email: "partner", scopes: "transport,crm" } });
+  });
+
   it("moves focus into the picker and closes it with Escape", async () => {
     const user = userEvent.setup();
     render(App);

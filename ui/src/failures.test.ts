@@ -51,6 +51,8 @@ function answers(over: Record<string, unknown>): Record<string, unknown> {
   return {
     list_accounts: [wazzup, wordapp, green],
     keyring_problem: null,
+    check_draft: [],
+    revoke_consequence: "Latch asks Wazzup to revoke the tokens.",
     add_account: { ...wazzup, id: "wazzup-new", label: "Wazzup new", status: { state: "not-connected" }, token: undefined },
     connect_account: { state: "waiting", url: "https://tech.wazzup24.com/v2/oauth/authorize?x", via: "paste" },
     copy_token: "Token copied.",

@@ -1,45 +1,60 @@
 import { describe, expect, it } from "vitest";
-import { FORMS, SCHEME_REDIRECT, initialValues, toDraft, validate, visibleFields } from "./forms";
+import { byField, initialValues, isRequired, toDraft, visibleFields } from "./forms";
+import { PROVIDERS, linksInstead, providerOf } from "./providers";
 import { statusOf, bySoonestExpiry } from "./status";
 import { timeLeft } from "./time.svelte";
 import type { Account } from "./ipc";
 
-describe("connect forms", () => {
+const SCHEME_REDIRECT = "app.latch.desktop:/oauth/callback";
+
+describe("connect forms, from the core's catalogue", () => {
+  const wazzup = providerOf("wazzup");
+
   it("start Wazzup with the documented scopes and Latch's own redirect", () => {
-    const v = initialValues("wazzup");
+    const v = initialValues(wazzup);
     expect(v.scopes).toBe("transport,crm");
     expect(v.redirect_uri).toBe(SCHEME_REDIRECT);
     expect(v.base_url).toBe("https://tech.wazzup24.com");
-  });
-
-  it("name every missing required field, and check addresses and e-mails", () => {
-    const v = { ...initialValues("wazzup"), label: "W", email: "not-an-email", base_url: "nonsense" };
-    const errors = validate("wazzup", v);
-    expect(Object.keys(errors).sort()).toEqual(["base_url", "client_id", "email", "secret"]);
-    expect(errors.base_url).toContain("whole address");
+    expect(v.grant).toBe("authorization_code");
   });
 
   it("ask Wordapp's password grant for a username, not a client or redirect", () => {
-    const v = { ...initialValues("wordapp"), label: "W", grant: "password" };
-    const names = visibleFields("wordapp", v).map((f) => f.name);
+    const wordapp = providerOf("wordapp");
+    const v = { ...initialValues(wordapp), label: "W", grant: "password" };
+    const names = visibleFields(wordapp, v).map((f) => f.name);
     expect(names).toContain("username");
     expect(names).not.toContain("redirect_uri");
-    expect(Object.keys(validate("wordapp", v))).toEqual(["username"]);
+    const secret = wordapp.fields.find((f) => f.name === "secret")!;
+    expect(isRequired(wordapp, v, secret)).toBe(false);
+    expect(isRequired(wordapp, { ...v, grant: "client_credentials" }, secret)).toBe(true);
   });
 
-  it("build the settings the core expects, tagged by provider", () => {
-    const v = { ...initialValues("payu"), label: " PayU UAT ", client_id: "c", secret: "s", reseller_id: "" };
-    const draft = toDraft("payu", v);
-    expect(draft).toMatchObject({ label: "PayU UAT", secret: "s", settings: { provider: "payu", environment: "uat", client_id: "c", redirect_uri: SCHEME_REDIRECT } });
-    expect(draft.settings).not.toHaveProperty("reseller_id", "");
-    const oauth = toDraft("oauth2", { ...initialValues("oauth2"), label: "O", token_url: "https://t", client_id: "c", scopes: "read, write" });
-    expect(oauth.settings).toMatchObject({ scopes: ["read", "write"], pkce: true, client_auth: "basic" });
-    const green = toDraft("green-api", { ...initialValues("green-api"), label: "G", api_url: "https://a", id_instance: "1101000001", secret: "t" });
-    expect(green.settings).toMatchObject({ provider: "green-api", id_instance: 1101000001 });
+  it("send the values by field name, and the secret apart from them", () => {
+    const payu = providerOf("payu");
+    const v = { ...initialValues(payu), label: "PayU UAT", client_id: "c", secret: "s", reseller_id: "" };
+    const draft = toDraft(payu, v);
+    expect(draft).toMatchObject({ provider: "payu", secret: "s", values: { label: "PayU UAT", environment: "uat", client_id: "c", redirect_uri: SCHEME_REDIRECT } });
+    expect(draft.values).not.toHaveProperty("secret");
+    expect(toDraft(payu, { ...v, secret: "" })).not.toHaveProperty("secret");
   });
 
-  it("has a form for every provider in the picker", () => {
-    expect(Object.keys(FORMS).sort()).toEqual(["green-api", "oauth2", "payu", "wazzup", "wordapp"]);
+  it("leave out the fields the chosen grant does not show", () => {
+    const oauth = providerOf("oauth2");
+    const draft = toDraft(oauth, { ...initialValues(oauth), label: "O", grant: "client_credentials", token_url: "https://t", client_id: "c" });
+    expect(draft.values).not.toHaveProperty("authorize_url");
+    expect(draft.values).not.toHaveProperty("pkce");
+    expect(draft.values.client_auth).toBe("basic");
+  });
+
+  it("link GREEN-API instead of running a grant, and offer every provider the core has", () => {
+    expect(linksInstead(providerOf("green-api"))).toBe(true);
+    expect(linksInstead(wazzup)).toBe(false);
+    expect(PROVIDERS.map((p) => p.kind)).toEqual(["wazzup", "payu", "green-api", "wordapp", "oauth2"]);
+    for (const p of PROVIDERS) expect(p.fields[0].name).toBe("label");
+  });
+
+  it("show the core's first problem of each field", () => {
+    expect(byField([{ field: "email", missing: false, message: "a" }, { field: "email", missing: true, message: "b" }])).toEqual({ email: "a" });
   });
 });
 

@@ -40,7 +40,8 @@ export type { Details } from "./bindings/Details";
 export type { ErrorReport } from "./bindings/ErrorReport";
 export type { InstanceReport } from "./bindings/InstanceReport";
 export type { LinkFinished } from "./bindings/LinkFinished";
-export type { NewAccount } from "./bindings/NewAccount";
+export type { AccountDraft } from "./bindings/AccountDraft";
+export type { FieldProblem } from "./bindings/FieldProblem";
 export type { TokenMeta } from "./bindings/TokenMeta";
 export type { Via } from "./bindings/Via";
 import type { Account } from "./bindings/Account";
@@ -51,7 +52,8 @@ import type { Details } from "./bindings/Details";
 import type { ErrorReport } from "./bindings/ErrorReport";
 import type { InstanceReport } from "./bindings/InstanceReport";
 import type { LinkFinished } from "./bindings/LinkFinished";
-import type { NewAccount } from "./bindings/NewAccount";
+import type { AccountDraft } from "./bindings/AccountDraft";
+import type { FieldProblem } from "./bindings/FieldProblem";
 
 // Every command below that fails rejects with an ErrorReport (Tauri's own
 // refusals, such as a malformed argument, with a string): lib/errors.ts reads
@@ -62,7 +64,11 @@ export const listAccounts = () => invoke<Account[]>("list_accounts");
 /** Why the keyring cannot be used (kind "storage"; its message says what to do), or null. */
 export const keyringProblem = () => invoke<ErrorReport | null>("keyring_problem");
 
-export const addAccount = (draft: NewAccount) => invoke<Account>("add_account", { draft });
+/** The draft's problems by the core's rules, the ones `latch add` checks with. */
+export const checkDraft = (draft: AccountDraft) => invoke<FieldProblem[]>("check_draft", { draft });
+export const addAccount = (draft: AccountDraft) => invoke<Account>("add_account", { draft });
+/** What revoking will do at the account's provider, in the core's words. */
+export const revokeConsequence = (id: string) => invoke<string>("revoke_consequence", { id });
 export const connectAccount = (id: string) => invoke<ConnectStarted>("connect_account", { id });
 export const submitCallback = (id: string, pasted: string) => invoke<void>("submit_callback", { id, pasted });
 export const cancelConnect = (id: string) => invoke<void>("cancel_connect", { id });

@@ -1,21 +1,26 @@
-// The providers a person can connect, in the order the picker shows them.
-// `id` is the name the core and the command line use.
+// The providers a person can connect, in the order the picker shows them:
+// the core's catalogue (crates/core/src/providers/catalogue.rs), written
+// into bindings/catalogue.json by `scripts/bindings` and checked against the
+// core by the test command. Names, blurbs, connect forms, defaults and
+// grants all come from there; nothing about a provider is typed here.
 
+import catalogue from "./bindings/catalogue.json";
+import type { ProviderInfo } from "./bindings/ProviderInfo";
 import type { ProviderKind } from "./bindings/ProviderKind";
 
 /** The core's `ProviderKind`, as its id. */
 export type ProviderId = ProviderKind;
 
-export interface Provider {
-  id: ProviderId;
-  name: string;
-  blurb: string;
+export type Provider = ProviderInfo;
+
+export const PROVIDERS: readonly Provider[] = catalogue as Provider[];
+
+/** The catalogue's entry of a provider. */
+export function providerOf(id: ProviderId): Provider {
+  const found = PROVIDERS.find((p) => p.kind === id);
+  if (!found) throw new Error(`the catalogue has no provider ${id}`);
+  return found;
 }
 
-export const PROVIDERS: readonly Provider[] = [
-  { id: "wazzup", name: "Wazzup", blurb: "Wazzup Label partner: OAuth with PKCE" },
-  { id: "payu", name: "PayU", blurb: "WhatsApp integration: authorization code and refresh" },
-  { id: "green-api", name: "GREEN-API", blurb: "Link a WhatsApp number with a code" },
-  { id: "wordapp", name: "Wordapp", blurb: "OAuth 2.0: code, password or client credentials" },
-  { id: "oauth2", name: "Other OAuth 2.0", blurb: "Any standard OAuth 2.0 server" },
-];
+/** Whether the provider links a number instead of running OAuth grants (GREEN-API). */
+export const linksInstead = (provider: Provider) => provider.grants.length === 0;

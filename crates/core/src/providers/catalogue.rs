@@ -21,6 +21,7 @@ pub const SCHEME_REDIRECT: &str = "app.latch.desktop:/oauth/callback";
 
 /// One provider as the catalogue describes it.
 #[derive(Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProviderInfo {
     pub kind: ProviderKind,
     /// The name used on the command line and in JSON.
@@ -35,11 +36,13 @@ pub struct ProviderInfo {
     pub fields: &'static [Field],
     /// Settings and secrets from a checked draft. Not sent anywhere.
     #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub build: fn(&Draft) -> Result<(ProviderSettings, AccountSecrets), Error>,
 }
 
 /// How a field is typed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum FieldKind {
     Text,
@@ -53,6 +56,7 @@ pub enum FieldKind {
 
 /// When a field applies: always, or only with some grants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "when", content = "grants", rename_all = "kebab-case")]
 pub enum When {
     Never,
@@ -76,6 +80,7 @@ impl When {
 
 /// What a field's value must look like when it is given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
     Any,
@@ -107,6 +112,7 @@ impl Rule {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Choice {
     pub value: &'static str,
     pub label: &'static str,
@@ -114,6 +120,7 @@ pub struct Choice {
 
 /// One field of a provider's connect form.
 #[derive(Clone, Copy, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Field {
     /// The draft's key; the CLI's flag is `--` and this with `-` for `_`
     /// unless [`Field::flag`] says otherwise.
@@ -131,6 +138,7 @@ pub struct Field {
     pub problem: &'static str,
     /// The command line's flag, when it is not the name.
     #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub flag: Option<&'static str>,
 }
 
@@ -193,7 +201,19 @@ pub const CLIENT_CREDENTIALS: Choice = Choice {
     label: "Client credentials (no user)",
 };
 
-/// The redirect URI field, with the provider's own first sentence of help.
+/// A redirect URI field's help: the provider's own first sentence, then
+/// what each kind of address does.
+#[macro_export]
+macro_rules! redirect_help {
+    ($first:literal) => {
+        concat!(
+            $first,
+            " app.latch.desktop:/oauth/callback comes back to this window; http://127.0.0.1:PORT/path makes Latch listen; your own website means you paste the address the browser lands on."
+        )
+    };
+}
+
+/// The redirect URI field, with its help (see [`redirect_help!`]).
 pub const fn redirect_field(help: &'static str, when: When) -> Field {
     Field {
         help: Some(help),
@@ -211,6 +231,7 @@ pub const CODE_ONLY: When = When::Grants(&[Grant::AuthorizationCode]);
 
 /// A new account as a front end filled it in.
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AccountDraft {
     pub provider: ProviderKind,
     /// Field name → value, as typed. The secret is not among them.
@@ -219,11 +240,13 @@ pub struct AccountDraft {
     /// The one secret the provider needs (client secret, Wazzup partner
     /// password, GREEN-API apiTokenInstance); straight to the keyring.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, type = "string"))]
     pub secret: Option<DraftSecret>,
 }
 
 /// A field's problem, for the form to show beside it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldProblem {
     pub field: &'static str,
     /// The field is required and was left empty (rather than breaking its rule).

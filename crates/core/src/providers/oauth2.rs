@@ -81,7 +81,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
             rule: Rule::Choice,
             ..Field::text("client_auth", "Client authentication")
         },
-        redirect_field("Registered with the server.", CODE_ONLY),
+        redirect_field(crate::redirect_help!("Registered with the server."), CODE_ONLY),
         Field {
             help: Some("Space- or comma-separated."),
             ..Field::text("scopes", "Scopes")

@@ -69,7 +69,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
             ..Field::text("secret", "client_secret")
         },
         redirect_field(
-            "The redirect URL whitelisted in your PayU partner dashboard.",
+            crate::redirect_help!("The redirect URL whitelisted in your PayU partner dashboard."),
             When::Always,
         ),
         Field {

@@ -67,7 +67,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
             required: When::Always,
             ..Field::text("secret", "Partner password")
         },
-        redirect_field("Registered with Wazzup.", CODE_ONLY),
+        redirect_field(crate::redirect_help!("Registered with Wazzup."), CODE_ONLY),
         Field {
             help: Some("Comma-separated. Wazzup asks for transport and crm."),
             default: Some("transport,crm"),

@@ -57,7 +57,10 @@ pub static INFO: ProviderInfo = ProviderInfo {
             required: NOT_PASSWORD,
             ..Field::text("secret", "Secret Key (client_secret)")
         },
-        redirect_field("One of your application's OAuth 2.0 Redirect URLs.", CODE_ONLY),
+        redirect_field(
+            crate::redirect_help!("One of your application's OAuth 2.0 Redirect URLs."),
+            CODE_ONLY,
+        ),
         Field {
             help: Some("Kept in the account's settings; the password is asked for each time and never stored."),
             required: PASSWORD_ONLY,

@@ -10,7 +10,7 @@ use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wordapp_password_grant_add_connect_token_header_with_json_shapes() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let id = env.wordapp_password_account();
     assert_eq!(env.sandbox.wordapp().count("wordapp.token"), 1);
 
@@ -51,7 +51,7 @@ async fn wordapp_password_grant_add_connect_token_header_with_json_shapes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wazzup_connect_through_the_loopback_listener_closes_the_port() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let id = unique("wazzup");
     let base = env.sandbox.wazzup().base_url();
     let add = env
@@ -120,7 +120,7 @@ async fn wazzup_connect_through_the_loopback_listener_closes_the_port() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payu_connect_by_pasting_the_redirect_url_and_rejecting_a_forged_one() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let id = unique("payu");
     let payu = env.sandbox.payu().base_url();
     env.ok(
@@ -194,7 +194,7 @@ async fn payu_connect_by_pasting_the_redirect_url_and_rejecting_a_forged_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_statuses_say_what_kind_of_failure_it_was() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let one_line = |out: &std::process::Output| {
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(err.starts_with("latch: ") || err.starts_with("error: "), "{err}");
@@ -301,7 +301,7 @@ async fn exit_statuses_say_what_kind_of_failure_it_was() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_token_calls_on_an_expiring_token_make_one_refresh() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     env.sandbox.wordapp().settings().expires_in = 30; // within `token`'s one-minute margin
     let id = env.wordapp_password_account();
     env.sandbox.wordapp().settings().expires_in = 7200;
@@ -331,7 +331,7 @@ async fn fifty_concurrent_token_calls_on_an_expiring_token_make_one_refresh() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoke_then_remove() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let id = env.wordapp_password_account();
     let out = env.run(&["revoke", &id], "");
     assert_eq!(out.status.code(), Some(2), "no --yes and no terminal: refuse to guess");
@@ -350,7 +350,7 @@ async fn revoke_then_remove() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_come_from_stdin_or_a_named_variable_never_a_flag() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let out = env.run(
         &[
             "add",
@@ -406,7 +406,7 @@ fn completions_for_bash_zsh_and_fish() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_the_data_directory_or_any_output_after_connect_and_refreshes() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let mut printed = String::new();
     let id = unique("wordapp-audit");
     let base = env.sandbox.wordapp().base_url();
@@ -526,7 +526,7 @@ fn latch_sandbox_starts_the_fakes_and_prints_their_addresses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_profiles_with_the_same_account_id_keep_separate_secrets() {
-    let Some(first) = env().await else { return };
+    let first = env().await;
     let second = tempfile::tempdir().unwrap();
     let base = first.sandbox.wordapp().base_url();
     let add = |home: &std::path::Path, secret: &str| {

@@ -120,9 +120,17 @@ async fn link_on_an_authorized_instance_says_to_log_out_and_logout_then_links() 
         .set_state(instance(), Some(InstanceState::Authorized));
 
     let out = env.run(&["link", &id], "");
-    assert!(!out.status.success());
     let stderr = stderr_of(&out);
-    assert!(stderr.contains("already linked"), "{stderr}");
+    // README, exit statuses: 2 is "a confirmation that was not given" (here
+    // --logout); 1 would say "a bug: please report it".
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "latch: A WhatsApp number is already linked to {id}'s instance; run `latch link {id} --logout` to log it \
+             out and link again."
+        )
+    );
     assert!(stderr.contains(&format!("latch link {id} --logout")), "{stderr}");
     assert_eq!(env.sandbox.green_api().count("green_api.getAuthorizationCode"), 0);
     assert_eq!(env.sandbox.green_api().count("green_api.logout"), 0);

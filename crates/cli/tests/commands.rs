@@ -43,8 +43,24 @@ async fn wordapp_password_grant_add_connect_token_header_with_json_shapes() {
         "a valid token is not refreshed"
     );
 
+    // A lifetime of its own for the refreshed set, so the value printed can
+    // only come from this answer; expiry is the time it arrived + expires_in.
+    env.sandbox.wordapp().settings().expires_in = 5400;
+    let before = latch_core::time::now();
     let refreshed = env.json(&["refresh", &id]);
-    assert!(refreshed["expires_at"].as_i64().is_some());
+    let after = latch_core::time::now();
+    let mut keys: Vec<&str> = refreshed.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["account", "expires_at", "scope"], "{refreshed}");
+    assert_eq!(refreshed["account"], id.as_str());
+    assert_eq!(refreshed["scope"], "public", "the scope the fake granted");
+    let expires_at = refreshed["expires_at"].as_i64().expect("expires_at in Unix seconds");
+    assert!(
+        (before + 5400..=after + 5400).contains(&expires_at),
+        "expires_at {expires_at} is not the answer's arrival ({before}..={after}) + 5400 s"
+    );
+    let row = env.json(&["accounts"])[0].clone();
+    assert_eq!(row["expires_at"], expires_at, "the list shows the refreshed expiry");
     assert_eq!(env.sandbox.wordapp().count("wordapp.token"), 2);
     assert_ne!(env.ok(&["token", &id], ""), plain, "refresh gave a new access token");
 }

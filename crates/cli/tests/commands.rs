@@ -65,6 +65,65 @@ async fn wordapp_password_grant_add_connect_token_header_with_json_shapes() {
     assert_ne!(env.ok(&["token", &id], ""), plain, "refresh gave a new access token");
 }
 
+/// `connect --username` sends the typed username, not the one saved with the
+/// account (issue 21: a password grant that ignored it passed every test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wordapp_connect_with_a_typed_username_sends_that_username() {
+    let env = env().await;
+    let id = unique("wordapp");
+    let base = env.sandbox.wordapp().base_url();
+    env.ok(
+        &[
+            "add",
+            "wordapp",
+            "--label",
+            "Wordapp",
+            "--id",
+            &id,
+            "--grant",
+            "password",
+            "--client-id",
+            "demo-wordapp-client",
+            "--username",
+            "saved-but-not-a-wordapp-user",
+            "--base-url",
+            &base,
+            "--secret-stdin",
+        ],
+        "demo-wordapp-secret\n",
+    );
+    let username_sent = || {
+        let requests = env.sandbox.wordapp().requests();
+        let token = requests.iter().rev().find(|r| r.route == "wordapp.token").expect("a token request");
+        token.form().into_iter().find(|(k, _)| k == "username").expect("a username").1
+    };
+
+    // A wrong typed username with the right password: the fake refuses it (exit 5).
+    let out = env.run(&["connect", &id, "--username", "nobody"], "demo-password\n");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert_eq!(
+        stderr.lines().last(),
+        Some(
+            "latch: Wordapp refused the request (invalid_grant: the username or password is wrong); check them and \
+             try again."
+        )
+    );
+    assert_eq!(username_sent(), "nobody");
+
+    // The saved username is not a Wordapp user; the typed e-mail is.
+    let connected: serde_json::Value = serde_json::from_str(&env.ok(
+        &["--json", "connect", &id, "--username", "demo@demo.latch"],
+        "demo-password\n",
+    ))
+    .unwrap();
+    assert_eq!(username_sent(), "demo@demo.latch");
+    assert_eq!(connected["account"], id.as_str());
+    assert_eq!(connected["scope"], "public");
+    assert_eq!(env.json(&["accounts"])[0]["status"], "valid");
+    assert_eq!(env.sandbox.wordapp().count("wordapp.token"), 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wazzup_connect_through_the_loopback_listener_closes_the_port() {
     let env = env().await;

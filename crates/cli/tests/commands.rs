@@ -94,8 +94,17 @@ async fn wordapp_connect_with_a_typed_username_sends_that_username() {
     );
     let username_sent = || {
         let requests = env.sandbox.wordapp().requests();
-        let token = requests.iter().rev().find(|r| r.route == "wordapp.token").expect("a token request");
-        token.form().into_iter().find(|(k, _)| k == "username").expect("a username").1
+        let token = requests
+            .iter()
+            .rev()
+            .find(|r| r.route == "wordapp.token")
+            .expect("a token request");
+        token
+            .form()
+            .into_iter()
+            .find(|(k, _)| k == "username")
+            .expect("a username")
+            .1
     };
 
     // A wrong typed username with the right password: the fake refuses it (exit 5).

@@ -44,7 +44,11 @@ async fn wordapp_password_grant_accepts_username_or_email_and_keeps_no_password(
         )
         .await;
     assert!(by_mail.is_ok());
-    assert_eq!(username_sent(&sb), demo().wordapp_email, "the typed e-mail reached the fake");
+    assert_eq!(
+        username_sent(&sb),
+        demo().wordapp_email,
+        "the typed e-mail reached the fake"
+    );
     let kept = serde_json::to_string(&by_mail.unwrap()).unwrap();
     assert!(
         !kept.contains(&demo().wordapp_password),

@@ -6,7 +6,8 @@ mod support;
 use latch_sandbox::{Fault, FaultKind};
 use std::time::{Duration, Instant};
 use support::{
-    Launch, Window, clipboard, connect_wordapp_robot, launch_again_with, sandbox, sign_in, start_wazzup_connect,
+    Launch, Window, clipboard, connect_wordapp_robot, detail, details, launch_again_with, page_time, sandbox, sign_in,
+    start_wazzup_connect, stored_tokens,
 };
 
 async fn connected_wazzup(window: &Window, sandbox: &latch_sandbox::Sandbox) {
@@ -90,8 +91,11 @@ async fn refresh_moves_the_expiry_and_a_refused_refresh_asks_to_reconnect() {
     window
         .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Needs reconnect")
         .await;
-    let reason = window.text(&format!("{row} [data-testid=expiry]")).await;
-    assert!(!reason.is_empty(), "the reason is shown");
+    // The reason is Wazzup's own, from its error table (providers.md).
+    assert_eq!(
+        window.text(&format!("{row} [data-testid=expiry]")).await,
+        "the refresh token is invalid or expired, so the whole authorization must be repeated"
+    );
     window.wait_for(&format!("{row} [data-testid=reconnect]")).await;
     let _ = window.close().await;
 }
@@ -251,4 +255,146 @@ async fn a_refused_automatic_refresh_names_the_account_in_a_desktop_notification
         seen.contains("Wazzup main needs reconnecting"),
         "no notification naming the account:\n{seen}"
     );
+}
+
+/// "The clipboard is cleared only if it still holds Latch's text": another
+/// program copies after Latch, and its text survives Latch's clear. xclip
+/// holds the other program's text and says each time it serves a read;
+/// the first read it serves is Latch's check before clearing (nothing else
+/// reads the clipboard here), so the test knows the clear has looked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_another_program_copied_after_latch_survives_the_clear() {
+    use std::io::{BufRead, Write};
+    let sandbox = sandbox().await;
+    let window = Window::start(Launch {
+        env: &[("LATCH_CLIPBOARD_CLEAR_SECS", "5")],
+        ..Launch::default()
+    })
+    .await;
+    connect_wordapp_robot(&window, &sandbox, "[data-testid=connect-account]").await;
+    let row = "[data-account=wordapp-robot]";
+    window
+        .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Valid")
+        .await;
+    window.click(&format!("{row} [data-testid=copy-token]")).await;
+    window
+        .wait_text("[data-testid=notice]", |t| {
+            t == "Token copied; the clipboard is cleared in 5 s."
+        })
+        .await;
+    let token = stored_tokens(window.home.path(), "wordapp-robot");
+    assert_eq!(clipboard(), token.access_token.secret(), "Latch's text first");
+
+    let mut other = std::process::Command::new("xclip")
+        .args(["-verbose", "-selection", "clipboard", "-i"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("xclip");
+    other
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"copied by another program")
+        .unwrap();
+    let (said, hear) = std::sync::mpsc::channel();
+    let stderr = std::io::BufReader::new(other.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = said.send(line);
+        }
+    });
+    let wait_for = |line: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match hear.recv_timeout(left) {
+                Ok(heard) if heard.contains(line) => return,
+                Ok(_) => {}
+                Err(_) => panic!("xclip never said {line:?}"),
+            }
+        }
+    };
+    wait_for("Waiting for selection request number 1"); // the other program owns the clipboard
+    wait_for("Waiting for selection request number 2"); // and Latch's clear has read it
+    assert_eq!(
+        clipboard(),
+        "copied by another program",
+        "Latch cleared another program's text"
+    );
+    let _ = other.kill();
+    let _ = other.wait();
+    let _ = window.close().await;
+}
+
+/// The clear's default, 45 s, read from what the window says when nothing
+/// shortens it (the other clipboard tests set a few seconds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_setting_the_clipboard_is_cleared_after_45_seconds() {
+    assert!(
+        std::env::var_os("LATCH_CLIPBOARD_CLEAR_SECS").is_none(),
+        "this test reads the default: unset LATCH_CLIPBOARD_CLEAR_SECS"
+    );
+    let sandbox = sandbox().await;
+    let window = Window::launch().await;
+    connect_wordapp_robot(&window, &sandbox, "[data-testid=connect-account]").await;
+    let row = "[data-account=wordapp-robot]";
+    window
+        .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Valid")
+        .await;
+    window.click(&format!("{row} [data-testid=copy-header]")).await;
+    window
+        .wait_text("[data-testid=notice]", |t| {
+            t == "Authorization header copied; the clipboard is cleared in 45 s."
+        })
+        .await;
+    let token = stored_tokens(window.home.path(), "wordapp-robot");
+    assert_eq!(
+        clipboard(),
+        format!("Authorization: Bearer {}", token.access_token.secret())
+    );
+    let _ = window.close().await;
+}
+
+/// Details show what Wazzup issued: the times its answer gave (obtained
+/// when it arrived, expiring `expires_in` later), that a refresh token is
+/// kept, and the claims of its JWT access token decoded — never the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn details_show_the_times_and_the_jwt_claims_of_the_token_wazzup_issued() {
+    let sandbox = sandbox().await;
+    let expires_in = sandbox.wazzup().settings().expires_in as i64;
+    let window = Window::launch().await;
+    let before = latch_core::time::now();
+    connected_wazzup(&window, &sandbox).await;
+    let after = latch_core::time::now();
+    let row = "[data-account=wazzup-main]";
+    window.click(&format!("{row} [data-testid=details]")).await;
+    let shown = details(&window, row).await;
+
+    let tokens = stored_tokens(window.home.path(), "wazzup-main");
+    assert!(
+        (before..=after).contains(&tokens.obtained_at),
+        "obtained {} outside the connect ({before}..={after})",
+        tokens.obtained_at
+    );
+    assert_eq!(tokens.expires_at, Some(tokens.obtained_at + expires_in));
+    assert_eq!(detail(&shown, "Obtained"), page_time(&window, tokens.obtained_at).await);
+    assert_eq!(
+        detail(&shown, "Expires"),
+        page_time(&window, tokens.obtained_at + expires_in).await
+    );
+    assert_eq!(detail(&shown, "Refresh token"), "kept in the keyring");
+    assert_eq!(detail(&shown, "Scopes"), tokens.scope.as_deref().unwrap_or("—"));
+
+    let issued = latch_sandbox::jwt::claims(tokens.access_token.secret()).expect("the fake issues JWTs");
+    assert!(issued.as_object().is_some_and(|c| !c.is_empty()), "{issued}");
+    let claims: serde_json::Value =
+        serde_json::from_str(detail(&shown, "Token claims (JWT)")).expect("the claims as JSON");
+    assert_eq!(claims, issued, "the claims of the token the fake issued");
+    assert!(
+        !shown.iter().any(|(_, v)| v.contains(tokens.access_token.secret())),
+        "the token itself is not shown"
+    );
+    let _ = window.close().await;
 }

@@ -372,3 +372,60 @@ pub fn clipboard() -> String {
         .expect("xclip");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The Details panel of `row` as (term, value) pairs, in order.
+pub async fn details(window: &Window, row: &str) -> Vec<(String, String)> {
+    let panel = format!("{row} [data-testid=details-panel]");
+    window.wait_for(&panel).await;
+    let mut texts = Vec::new();
+    for css in ["dt", "dd"] {
+        let mut column = Vec::new();
+        for element in window
+            .client
+            .find_all(Locator::Css(&format!("{panel} > {css}")))
+            .await
+            .expect("the panel's terms")
+        {
+            column.push(element.text().await.expect("text"));
+        }
+        texts.push(column);
+    }
+    let (terms, values) = (texts.remove(0), texts.remove(0));
+    assert_eq!(terms.len(), values.len(), "{terms:?} {values:?}");
+    terms.into_iter().zip(values).collect()
+}
+
+/// The value shown for `term` in a Details panel.
+pub fn detail<'a>(details: &'a [(String, String)], term: &str) -> &'a str {
+    details
+        .iter()
+        .find(|(t, _)| t == term)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no {term:?} in the details: {details:?}"))
+}
+
+/// `unix` seconds as the window's page writes a time (its locale and zone).
+pub async fn page_time(window: &Window, unix: i64) -> String {
+    window
+        .client
+        .execute(
+            "return new Date(arguments[0] * 1000).toLocaleString();",
+            vec![serde_json::json!(unix)],
+        )
+        .await
+        .expect("the page formats a time")
+        .as_str()
+        .expect("a string")
+        .to_owned()
+}
+
+/// The token set the window stored for `id`, read from the keyring as the CLI would.
+pub fn stored_tokens(home: &std::path::Path, id: &str) -> latch_core::TokenSet {
+    let latch = latch_core::accounts::Latch::open(Some(home.to_owned())).expect("the window's store");
+    let account = latch.find(id).expect("the account");
+    latch
+        .secrets(&account)
+        .expect("its secrets")
+        .tokens
+        .expect("a token set")
+}

@@ -10,7 +10,7 @@ use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wordapp_password_grant_add_connect_token_header_with_json_shapes() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let id = env.wordapp_password_account();
     assert_eq!(env.sandbox.wordapp().count("wordapp.token"), 1);
 
@@ -43,15 +43,99 @@ async fn wordapp_password_grant_add_connect_token_header_with_json_shapes() {
         "a valid token is not refreshed"
     );
 
+    // A lifetime of its own for the refreshed set, so the value printed can
+    // only come from this answer; expiry is the time it arrived + expires_in.
+    env.sandbox.wordapp().settings().expires_in = 5400;
+    let before = latch_core::time::now();
     let refreshed = env.json(&["refresh", &id]);
-    assert!(refreshed["expires_at"].as_i64().is_some());
+    let after = latch_core::time::now();
+    let mut keys: Vec<&str> = refreshed.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["account", "expires_at", "scope"], "{refreshed}");
+    assert_eq!(refreshed["account"], id.as_str());
+    assert_eq!(refreshed["scope"], "public", "the scope the fake granted");
+    let expires_at = refreshed["expires_at"].as_i64().expect("expires_at in Unix seconds");
+    assert!(
+        (before + 5400..=after + 5400).contains(&expires_at),
+        "expires_at {expires_at} is not the answer's arrival ({before}..={after}) + 5400 s"
+    );
+    let row = env.json(&["accounts"])[0].clone();
+    assert_eq!(row["expires_at"], expires_at, "the list shows the refreshed expiry");
     assert_eq!(env.sandbox.wordapp().count("wordapp.token"), 2);
     assert_ne!(env.ok(&["token", &id], ""), plain, "refresh gave a new access token");
 }
 
+/// `connect --username` sends the typed username, not the one saved with the
+/// account (issue 21: a password grant that ignored it passed every test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wordapp_connect_with_a_typed_username_sends_that_username() {
+    let env = env().await;
+    let id = unique("wordapp");
+    let base = env.sandbox.wordapp().base_url();
+    env.ok(
+        &[
+            "add",
+            "wordapp",
+            "--label",
+            "Wordapp",
+            "--id",
+            &id,
+            "--grant",
+            "password",
+            "--client-id",
+            "demo-wordapp-client",
+            "--username",
+            "saved-but-not-a-wordapp-user",
+            "--base-url",
+            &base,
+            "--secret-stdin",
+        ],
+        "demo-wordapp-secret\n",
+    );
+    let username_sent = || {
+        let requests = env.sandbox.wordapp().requests();
+        let token = requests
+            .iter()
+            .rev()
+            .find(|r| r.route == "wordapp.token")
+            .expect("a token request");
+        token
+            .form()
+            .into_iter()
+            .find(|(k, _)| k == "username")
+            .expect("a username")
+            .1
+    };
+
+    // A wrong typed username with the right password: the fake refuses it (exit 5).
+    let out = env.run(&["connect", &id, "--username", "nobody"], "demo-password\n");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert_eq!(
+        stderr.lines().last(),
+        Some(
+            "latch: Wordapp refused the request (invalid_grant: the username or password is wrong); check them and \
+             try again."
+        )
+    );
+    assert_eq!(username_sent(), "nobody");
+
+    // The saved username is not a Wordapp user; the typed e-mail is.
+    let connected: serde_json::Value = serde_json::from_str(&env.ok(
+        &["--json", "connect", &id, "--username", "demo@demo.latch"],
+        "demo-password\n",
+    ))
+    .unwrap();
+    assert_eq!(username_sent(), "demo@demo.latch");
+    assert_eq!(connected["account"], id.as_str());
+    assert_eq!(connected["scope"], "public");
+    assert_eq!(env.json(&["accounts"])[0]["status"], "valid");
+    assert_eq!(env.sandbox.wordapp().count("wordapp.token"), 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wazzup_connect_through_the_loopback_listener_closes_the_port() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let id = unique("wazzup");
     let base = env.sandbox.wazzup().base_url();
     let add = env
@@ -120,7 +204,7 @@ async fn wazzup_connect_through_the_loopback_listener_closes_the_port() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payu_connect_by_pasting_the_redirect_url_and_rejecting_a_forged_one() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let id = unique("payu");
     let payu = env.sandbox.payu().base_url();
     env.ok(
@@ -194,7 +278,7 @@ async fn payu_connect_by_pasting_the_redirect_url_and_rejecting_a_forged_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_statuses_say_what_kind_of_failure_it_was() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let one_line = |out: &std::process::Output| {
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(err.starts_with("latch: ") || err.starts_with("error: "), "{err}");
@@ -301,7 +385,7 @@ async fn exit_statuses_say_what_kind_of_failure_it_was() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_token_calls_on_an_expiring_token_make_one_refresh() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     env.sandbox.wordapp().settings().expires_in = 30; // within `token`'s one-minute margin
     let id = env.wordapp_password_account();
     env.sandbox.wordapp().settings().expires_in = 7200;
@@ -331,7 +415,7 @@ async fn fifty_concurrent_token_calls_on_an_expiring_token_make_one_refresh() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoke_then_remove() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let id = env.wordapp_password_account();
     let out = env.run(&["revoke", &id], "");
     assert_eq!(out.status.code(), Some(2), "no --yes and no terminal: refuse to guess");
@@ -350,7 +434,7 @@ async fn revoke_then_remove() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_come_from_stdin_or_a_named_variable_never_a_flag() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let out = env.run(
         &[
             "add",
@@ -406,7 +490,7 @@ fn completions_for_bash_zsh_and_fish() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_the_data_directory_or_any_output_after_connect_and_refreshes() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let mut printed = String::new();
     let id = unique("wordapp-audit");
     let base = env.sandbox.wordapp().base_url();
@@ -526,7 +610,7 @@ fn latch_sandbox_starts_the_fakes_and_prints_their_addresses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_profiles_with_the_same_account_id_keep_separate_secrets() {
-    let Some(first) = env().await else { return };
+    let first = env().await;
     let second = tempfile::tempdir().unwrap();
     let base = first.sandbox.wordapp().base_url();
     let add = |home: &std::path::Path, secret: &str| {

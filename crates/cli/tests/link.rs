@@ -47,7 +47,7 @@ fn stderr_of(out: &std::process::Output) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_prints_the_grouped_code_and_exits_0_once_the_phone_types_it() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let id = env.green_api_account(&token(), Some(PHONE_TYPED));
     let mut child = spawn_link(&env, &["link", &id]);
     let mut stdout = stdout_reader(&mut child);
@@ -89,7 +89,7 @@ async fn link_prints_the_grouped_code_and_exits_0_once_the_phone_types_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_json_prints_one_object_when_the_code_arrives_and_one_when_linked() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let id = env.green_api_account(&token(), None);
     let started = latch_core::time::now();
     let mut child = spawn_link(&env, &["--json", "link", &id, "--phone", "0044 1234-567890"]);
@@ -113,16 +113,24 @@ async fn link_json_prints_one_object_when_the_code_arrives_and_one_when_linked()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_on_an_authorized_instance_says_to_log_out_and_logout_then_links() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let id = env.green_api_account(&token(), Some(PHONE_TYPED));
     env.sandbox
         .green_api()
         .set_state(instance(), Some(InstanceState::Authorized));
 
     let out = env.run(&["link", &id], "");
-    assert!(!out.status.success());
     let stderr = stderr_of(&out);
-    assert!(stderr.contains("already linked"), "{stderr}");
+    // README, exit statuses: 2 is "a confirmation that was not given" (here
+    // --logout); 1 would say "a bug: please report it".
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "latch: A WhatsApp number is already linked to {id}'s instance; run `latch link {id} --logout` to log it \
+             out and link again."
+        )
+    );
     assert!(stderr.contains(&format!("latch link {id} --logout")), "{stderr}");
     assert_eq!(env.sandbox.green_api().count("green_api.getAuthorizationCode"), 0);
     assert_eq!(env.sandbox.green_api().count("green_api.logout"), 0);
@@ -138,7 +146,7 @@ async fn link_on_an_authorized_instance_says_to_log_out_and_logout_then_links() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_code_expiry_exits_8_and_a_second_run_gets_a_new_code() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let id = env.green_api_account(&token(), Some(PHONE_TYPED));
     let mut child = spawn_link(&env, &["link", &id, "--lifetime-ms", "1500"]);
     let mut stdout = stdout_reader(&mut child);
@@ -165,7 +173,7 @@ async fn link_code_expiry_exits_8_and_a_second_run_gets_a_new_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_refuses_a_number_that_cannot_be_right_before_any_request() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let id = env.green_api_account(&token(), None);
     let out = env.run(&["link", &id, "--phone", "07911 123456"], "");
     assert_eq!(out.status.code(), Some(2));
@@ -182,7 +190,7 @@ async fn link_refuses_a_number_that_cannot_be_right_before_any_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_status_false_and_a_wrong_token_fail_with_a_reason() {
-    let Some(env) = env().await else { return };
+    let env = env().await;
     let id = env.green_api_account(&token(), Some(PHONE_TYPED));
     env.sandbox.green_api().settings().code_status_false = true;
     let out = env.run(&["link", &id], "");

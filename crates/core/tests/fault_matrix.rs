@@ -27,7 +27,8 @@ use latch_core::http::HttpConfig;
 use latch_core::model::{
     Account, AccountId, AccountSecrets, AccountStatus, ClientAuth, Grant, GreenApiSettings, ProviderSettings,
 };
-use latch_core::providers::green_api::InstanceState;
+use latch_core::phone::PhoneNumber;
+use latch_core::providers::green_api::{InstanceState, LinkCode};
 use latch_core::secret::{ApiToken, Password};
 use latch_core::store::{MemoryStore, SecretStore};
 use latch_core::{Engine, EngineConfig, Error, ErrorKind, TokenSet};
@@ -717,6 +718,15 @@ impl World {
         (serde_json::to_vec(&secrets).unwrap(), serde_json::to_vec(&row).unwrap())
     }
 
+    /// The demo instance's state at the fake GREEN-API.
+    fn fake_state(&self) -> Option<FakeState> {
+        self.sb
+            .green_api()
+            .instance(demo().green_api_id_instance)
+            .expect("the demo instance")
+            .state
+    }
+
     fn stored_tokens(&self) -> Option<TokenSet> {
         self.row.secrets.get(&self.account.id).unwrap().and_then(|s| s.tokens)
     }
@@ -805,6 +815,19 @@ async fn world(call: Call, row: Arc<Row>, number: usize) -> World {
     }
 }
 
+/// The fake's instance state as Latch names it.
+fn core_state(fake: Option<FakeState>) -> InstanceState {
+    match fake {
+        None => InstanceState::Creating,
+        Some(FakeState::NotAuthorized) => InstanceState::NotAuthorized,
+        Some(FakeState::Authorized) => InstanceState::Authorized,
+        Some(FakeState::Blocked) => InstanceState::Blocked,
+        Some(FakeState::SleepMode) => InstanceState::SleepMode,
+        Some(FakeState::Starting) => InstanceState::Starting,
+        Some(FakeState::YellowCard) => InstanceState::YellowCard,
+    }
+}
+
 /// The browser's part of a consent: the fakes consent at once and redirect.
 async fn browse(url: &url::Url) -> String {
     static BROWSER: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
@@ -850,7 +873,7 @@ fn green_api(sb: &Sandbox) -> (Account, AccountSecrets) {
 enum Outcome {
     Tokens(TokenSet),
     Revoked(RevokeOutcome),
-    LinkCode,
+    LinkCode(LinkCode),
     State(InstanceState),
 }
 
@@ -942,7 +965,7 @@ async fn run(case: Case, row: Arc<Row>, number: usize) -> Result<Duration, Strin
             Call::PayuRevoke | Call::WordappRevoke | Call::OAuth2Revoke | Call::GreenApiLogout => {
                 latch.revoke(account).await.map(Outcome::Revoked)
             }
-            Call::GreenApiLinkCode => latch.request_link_code(account, PHONE).await.map(|_| Outcome::LinkCode),
+            Call::GreenApiLinkCode => latch.request_link_code(account, PHONE).await.map(Outcome::LinkCode),
             Call::GreenApiState => latch.instance_state(account).await.map(Outcome::State),
         }
     })
@@ -1049,13 +1072,31 @@ async fn run(case: Case, row: Arc<Row>, number: usize) -> Result<Duration, Strin
                     if w.row.secrets.get(&w.account.id).unwrap().is_some() {
                         wrong.push("revoked, but the local secrets are still there".into());
                     }
+                    if call == Call::GreenApiLogout && w.fake_state() != Some(FakeState::NotAuthorized) {
+                        wrong.push(format!("logged out, but the fake's instance is {:?}", w.fake_state()));
+                    }
                 }
-                Outcome::LinkCode => {}
+                Outcome::LinkCode(code) => {
+                    // The code is the one the fake issued for the number asked
+                    // for: typed on the phone, it links that number.
+                    if code.phone != PhoneNumber::parse(PHONE).unwrap() {
+                        wrong.push(format!("a code for {:?}, asked for {PHONE}", code.phone));
+                    }
+                    let instance = demo().green_api_id_instance;
+                    if !w.sb.green_api().enter_code(instance, &code.code) {
+                        wrong.push(format!("the fake does not take the code {:?}", code.code));
+                    } else if w.sb.green_api().wid(instance).as_deref() != Some("441234567890@c.us") {
+                        wrong.push(format!("the code linked {:?}", w.sb.green_api().wid(instance)));
+                    }
+                    if w.snapshot() != before {
+                        wrong.push("asking for a link code changed the stored secrets or the index row".into());
+                    }
+                }
                 Outcome::State(read) => {
-                    if let Some(state) = state
-                        && &read != state
-                    {
-                        wrong.push(format!("state {read:?}, expected {state:?}"));
+                    // Without a state of the column's own, the one the fake holds.
+                    let expected = state.clone().unwrap_or_else(|| core_state(w.fake_state()));
+                    if read != expected {
+                        wrong.push(format!("state {read:?}, expected {expected:?}"));
                     }
                 }
             }

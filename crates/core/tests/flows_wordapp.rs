@@ -44,10 +44,71 @@ async fn wordapp_password_grant_accepts_username_or_email_and_keeps_no_password(
         )
         .await;
     assert!(by_mail.is_ok());
+    assert_eq!(
+        username_sent(&sb),
+        demo().wordapp_email,
+        "the typed e-mail reached the fake"
+    );
     let kept = serde_json::to_string(&by_mail.unwrap()).unwrap();
     assert!(
         !kept.contains(&demo().wordapp_password),
         "the token set carries no password"
+    );
+}
+
+/// The username the fake received on the last token request.
+fn username_sent(sb: &latch_sandbox::Sandbox) -> String {
+    last(&sb.wordapp().requests(), "wordapp.token")
+        .form()
+        .into_iter()
+        .find(|(k, _)| k == "username")
+        .expect("the password grant sends a username")
+        .1
+}
+
+/// A typed username wins over the one saved with the account (issue 21: a
+/// grant that ignored it passed every core test).
+#[tokio::test]
+async fn wordapp_password_grant_sends_the_typed_username_not_the_saved_one() {
+    let sb = sandbox().await;
+    let engine = engine();
+    let (mut account, secrets) = wordapp(&sb, Grant::Password);
+    let ProviderSettings::Wordapp(settings) = &mut account.settings else {
+        unreachable!()
+    };
+    settings.username = Some("saved-but-not-a-wordapp-user".into());
+    for typed in [demo().wordapp_email, demo().wordapp_username] {
+        let tokens = engine
+            .password(&account, &secrets, &typed, Password::new(demo().wordapp_password))
+            .await
+            .unwrap_or_else(|e| panic!("{typed}: {e}"));
+        assert_eq!(username_sent(&sb), typed, "the fake received the typed username");
+        assert_eq!(tokens.scope.as_deref(), Some("public"));
+    }
+    // Nothing typed: the saved one goes, and the fake refuses it.
+    let e = engine
+        .password(&account, &secrets, "  ", Password::new(demo().wordapp_password))
+        .await
+        .unwrap_err();
+    assert_eq!(username_sent(&sb), "saved-but-not-a-wordapp-user");
+    assert_eq!(e.kind(), ErrorKind::ProviderRefused, "{e}");
+}
+
+/// The right password with a wrong typed username is refused by the fake,
+/// even though the account's saved username would have worked.
+#[tokio::test]
+async fn wordapp_password_grant_with_a_wrong_typed_username_is_refused() {
+    let sb = sandbox().await;
+    let (account, secrets) = wordapp(&sb, Grant::Password);
+    let e = engine()
+        .password(&account, &secrets, "nobody", Password::new(demo().wordapp_password))
+        .await
+        .unwrap_err();
+    assert_eq!(username_sent(&sb), "nobody");
+    assert_eq!(e.kind(), ErrorKind::ProviderRefused, "{e}");
+    assert_eq!(
+        e.to_string(),
+        "Wordapp refused the request (invalid_grant: the username or password is wrong); check them and try again."
     );
 }
 

@@ -261,20 +261,45 @@ async fn denied_access_becomes_a_clear_message_and_stores_nothing() {
         ))
         .await
         .unwrap_err();
-    assert!(
-        e.to_string().contains("access_denied") || e.to_string().contains("refused"),
-        "{e}"
+    assert_eq!(e.kind(), ErrorKind::ProviderRefused, "{e}");
+    assert_eq!(
+        e.to_string(),
+        "Wazzup refused the request (access_denied: the access request was refused); connect the account again \
+         and approve the request."
     );
     assert_eq!(c.sb.wazzup().count("wazzup.token"), 0);
 }
 
 /// The flow table never keeps a flow it handed out, so a flow cannot be
-/// completed twice even by two racing callbacks.
-#[tokio::test]
+/// completed twice even by two racing callbacks: two tasks on two threads
+/// deliver the real callback at once (a barrier releases both), and exactly
+/// one reaches the token endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_racing_real_callbacks_complete_once() {
-    let c = case().await;
-    let first = c.flows.accept(&c.real);
-    let second = c.flows.accept(&c.real);
-    assert!(first.is_ok());
-    assert_eq!(second.unwrap_err().kind(), REJECTED);
+    let c = std::sync::Arc::new(case().await);
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+    let racers: Vec<_> = (0..2)
+        .map(|_| {
+            let (c, start) = (c.clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                c.deliver(&c.real).await
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for racer in racers {
+        results.push(racer.await.expect("a racer panicked"));
+    }
+    let (won, lost): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    assert_eq!((won.len(), lost.len()), (1, 1), "exactly one callback wins: {lost:?}");
+    let e = lost.into_iter().next().unwrap().unwrap_err();
+    assert_eq!(e.kind(), REJECTED, "{e}");
+    assert_eq!(
+        e.to_string(),
+        "Latch rejected the sign-in callback (its state matches no sign-in in progress: it was already used, has \
+         expired, or was not started by this Latch); start connecting the account again."
+    );
+    assert_eq!(c.sb.wazzup().count("wazzup.token"), 1, "one exchange of the code");
+    assert!(c.flows.is_empty(), "the flow was used up");
 }

@@ -1,9 +1,9 @@
 //! Secrets in the real OS keyring (gnome-keyring over a private D-Bus session).
 //!
-//! These tests need `LATCH_TEST_KEYRING=1` and a `DBUS_SESSION_BUS_ADDRESS`
-//! with an unlocked gnome-keyring, which the project's test command sets up
-//! (TAURI-RECIPE.md shows how by hand). Without `LATCH_TEST_KEYRING` each test
-//! says why and passes; with it, nothing is skipped.
+//! The tests of a working keyring use the test command's private D-Bus
+//! session with an unlocked gnome-keyring (`LATCH_TEST_KEYRING=1`), or start
+//! one of their own (`private_keyring`); when neither can be had they fail
+//! and say how to run them. None passes without a keyring.
 //!
 //! The no-keyring cases run `latch-store-probe` in a process of its own with
 //! a broken environment (a dead socket, a bus without a Secret Service, a
@@ -11,6 +11,7 @@
 
 #![cfg(target_os = "linux")]
 
+mod private_keyring;
 mod support;
 
 use latch_core::store::{KeyringStore, SecretStore};
@@ -18,18 +19,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
-
-fn keyring_available() -> bool {
-    if std::env::var_os("LATCH_TEST_KEYRING").is_none() {
-        eprintln!(
-            "skipped: LATCH_TEST_KEYRING is not set. These tests use a real gnome-keyring on a private D-Bus \
-             session, which the project's test command starts; set it up as TAURI-RECIPE.md shows and export \
-             LATCH_TEST_KEYRING=1 to run them."
-        );
-        return false;
-    }
-    true
-}
 
 /// An account id no other test (or test run) uses.
 fn unique(name: &str) -> String {
@@ -109,9 +98,7 @@ fn field<'a>(item: &'a [(String, String)], key: &str) -> Option<&'a str> {
 
 #[test]
 fn keyring_round_trip_create_read_update_delete() {
-    if !keyring_available() {
-        return;
-    }
+    private_keyring::keyring_bus();
     let keyring = KeyringStore::connect().expect("the test keyring should be usable");
     keyring.check().unwrap();
     let id = support::id(&unique("roundtrip"));
@@ -136,9 +123,7 @@ fn keyring_round_trip_create_read_update_delete() {
 
 #[test]
 fn an_entry_latch_did_not_write_is_reported_as_not_latch_format() {
-    if !keyring_available() {
-        return;
-    }
+    private_keyring::keyring_bus();
     let id = support::id(&unique("foreign"));
     let mut store = Command::new("secret-tool")
         .args(["store", "--label=foreign", "service", "latch", "username", id.as_str()])
@@ -169,9 +154,7 @@ fn an_entry_latch_did_not_write_is_reported_as_not_latch_format() {
 
 #[test]
 fn secret_tool_lists_latch_entries_with_secrets_only_in_the_secret() {
-    if !keyring_available() {
-        return;
-    }
+    private_keyring::keyring_bus();
     let keyring = KeyringStore::connect().unwrap();
     let ids = [support::id(&unique("list-a")), support::id(&unique("list-b"))];
     for (n, id) in ids.iter().enumerate() {
@@ -217,9 +200,7 @@ fn secret_tool_lists_latch_entries_with_secrets_only_in_the_secret() {
 
 #[test]
 fn connecting_and_refreshing_leaves_no_secret_on_disk_or_in_output() {
-    if !keyring_available() {
-        return;
-    }
+    private_keyring::keyring_bus();
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let account = unique("story");
@@ -307,9 +288,6 @@ fn assert_unavailable(out: &Output, must_say: &[&str]) {
 
 #[test]
 fn no_session_bus_says_so_plainly() {
-    if !keyring_available() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let dead = format!("unix:path={}", dir.path().join("no-bus-here").display());
     for op in ["get", "put"] {
@@ -382,9 +360,6 @@ impl Drop for Bus {
 
 #[test]
 fn a_bus_without_a_secret_service_says_how_to_get_one() {
-    if !keyring_available() {
-        return;
-    }
     let bus = Bus::start();
     for op in ["get", "put"] {
         assert_unavailable(
@@ -398,9 +373,6 @@ fn a_bus_without_a_secret_service_says_how_to_get_one() {
 /// writes fail. Both must say the keyring is locked.
 #[test]
 fn a_keyring_never_unlocked_is_reported_as_locked_for_reads_and_writes() {
-    if !keyring_available() {
-        return;
-    }
     let bus = Bus::start();
     let data = tempfile::tempdir().unwrap();
     let daemon: Child = Command::new("gnome-keyring-daemon")

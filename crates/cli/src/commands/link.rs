@@ -8,7 +8,7 @@
 //! "WhatsApp linked: +…" (or, with `--json`, one JSON object per line).
 
 use crate::cli::LinkArgs;
-use crate::exit::{Failure, LINK_EXPIRED, PROVIDER};
+use crate::exit::{Failure, LINK_EXPIRED, PROVIDER, USAGE};
 use latch_core::accounts::Latch;
 use latch_core::flows::{LinkOutcome, LinkWatch};
 use latch_core::model::Account;
@@ -108,7 +108,7 @@ async fn ready_instance(latch: &Latch, account: &Account, logout: bool) -> Resul
             Ok(())
         }
         InstanceState::Authorized => Err(Failure {
-            status: 1,
+            status: USAGE,
             message: format!(
                 "A WhatsApp number is already linked to {}'s instance; run `latch link {} --logout` to log it out and link again.",
                 account.id, account.id

@@ -1,8 +1,12 @@
 //! A harness for running the built `latch` against the fake providers: each
 //! test gets its own `LATCH_HOME` and a running sandbox, and talks to the
-//! real keyring of the test command's private D-Bus session.
+//! real keyring: the test command's private D-Bus session, or one started
+//! for this test process (`private_keyring`); without either a test fails.
 
 #![allow(dead_code)]
+
+#[path = "../../../core/tests/private_keyring/mod.rs"]
+mod private_keyring;
 
 use latch_sandbox::{DemoCredentials, Sandbox, SandboxConfig};
 use std::io::{BufRead, BufReader, Write};
@@ -14,16 +18,16 @@ pub struct Env {
     pub sandbox: Sandbox,
     /// A loopback redirect on a port no other test uses, registered with every fake.
     pub loopback_redirect: String,
+    /// The keyring's D-Bus session.
+    pub bus: String,
 }
 
 pub const SCHEME_REDIRECT: &str = "app.latch.desktop:/oauth/callback";
 
-/// `None` (and a note on stderr) when the test command's keyring is not there.
-pub async fn env() -> Option<Env> {
-    if std::env::var_os("LATCH_TEST_KEYRING").is_none() {
-        eprintln!("skipped: needs the private keyring that scripts/test starts (LATCH_TEST_KEYRING)");
-        return None;
-    }
+/// A fresh home and sandbox on a real keyring; panics, saying how to run
+/// the test, when no keyring can be had.
+pub async fn env() -> Env {
+    let bus = private_keyring::keyring_bus();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -36,11 +40,12 @@ pub async fn env() -> Option<Env> {
         ..DemoCredentials::default()
     };
     let sandbox = Sandbox::start(config).await.expect("sandbox");
-    Some(Env {
+    Env {
         home: tempfile::tempdir().unwrap(),
         sandbox,
         loopback_redirect,
-    })
+        bus,
+    }
 }
 
 /// A test-unique account id: every test shares one keyring.
@@ -55,6 +60,7 @@ impl Env {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_latch"));
         cmd.args(args)
             .env("LATCH_HOME", self.home.path())
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
             .env_remove("LATCH_NO_BROWSER");
         cmd
     }

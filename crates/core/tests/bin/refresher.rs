@@ -1,13 +1,16 @@
 //! Test helper: one Latch process refreshing one account, as the GUI and the
 //! CLI do it, with a log of what it did.
 //!
-//! `latch-store-refresher <home> <account> <log> <tag> [--probe-first]
-//! [--hold-until <file>] [--call-ms <n>]`
+//! `latch-store-refresher <home> <account> <log> <tag> --latch` asks the
+//! product for a valid token as `latch token` does (`Latch::valid_token` on
+//! the real keyring: the store's lock, the re-read under it, the provider
+//! call) and logs `token <access token>`. The tests watch it from outside.
 //!
-//! Under the account lock it re-reads the account: if the token has expired
-//! it "calls the provider" (logs `provider-call`, optionally waits `--call-ms`
-//! like a slow server, optionally holds until `<file>` exists) and stores a
-//! token valid for an hour; otherwise it logs `reused`. `--probe-first` tries
+//! `latch-store-refresher <home> <account> <log> <tag> [--probe-first]
+//! [--hold-until <file>]` exercises the store's lock alone: under the
+//! account lock it re-reads the account: if the token has expired it plays
+//! the provider call (logs `provider-call`, optionally holds until `<file>`
+//! exists) and stores a token valid for an hour; otherwise it logs `reused`. `--probe-first` tries
 //! the lock without waiting first and logs `found-held` if another process
 //! holds it — so a test knows this process is queued, without sleeping.
 //! Every log line is one append, so lines from processes never interleave.
@@ -29,12 +32,12 @@ fn main() {
     let id = support::id(&args.next().expect("account"));
     let log = PathBuf::from(args.next().expect("log"));
     let tag = args.next().expect("tag");
-    let (mut probe_first, mut hold_until, mut call_ms) = (false, None, 0);
+    let (mut probe_first, mut hold_until) = (false, None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--latch" => return through_latch(home, &id, &log, &tag),
             "--probe-first" => probe_first = true,
             "--hold-until" => hold_until = Some(PathBuf::from(args.next().expect("file"))),
-            "--call-ms" => call_ms = args.next().expect("ms").parse().expect("number"),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -59,7 +62,6 @@ fn main() {
         .is_none_or(|at| at <= support::now());
     if expired {
         note("provider-call");
-        std::thread::sleep(Duration::from_millis(call_ms));
         if let Some(file) = &hold_until {
             support::wait_until("the release file", Duration::from_secs(30), || file.exists());
         }
@@ -76,6 +78,19 @@ fn main() {
     }
     note("releasing");
     drop(guard);
+}
+
+fn through_latch(home: PathBuf, id: &latch_core::AccountId, log: &Path, tag: &str) {
+    let latch = latch_core::accounts::Latch::open(Some(home)).expect("open Latch");
+    let account = latch.find(id.as_str()).expect("the account");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let tokens = runtime
+        .block_on(latch.valid_token(&account))
+        .unwrap_or_else(|e| panic!("{tag}: {e}"));
+    append(log, &format!("{tag} token {}\n", tokens.access_token.secret()));
 }
 
 fn append(log: &Path, line: &str) {

@@ -16,17 +16,23 @@ async fn delay_fault_slows_the_answer_then_answers_normally() {
     let h = start().await;
     h.sb.payu()
         .inject("payu.me", Fault::once(FaultKind::Delay(Duration::from_millis(300))));
+    // Queued behind the delay: it answers only once the delay is used up.
+    h.sb.payu()
+        .inject("payu.me", Fault::once(FaultKind::json_status(418, json!({}))));
     let url = format!("{}/api/me", h.sb.payu().base_url());
     let started = Instant::now();
     let resp = h.http.get(&url).send().await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(300));
     assert_eq!(resp.status(), 401, "then the real handler answers");
-    let started = Instant::now();
-    h.http.get(&url).send().await.unwrap();
-    assert!(
-        started.elapsed() < Duration::from_millis(300),
-        "a once-fault fires once"
+    let resp = h.http.get(&url).send().await.unwrap();
+    assert_eq!(
+        resp.status(),
+        418,
+        "a once-fault fires once: the next fault in line answers"
     );
+    let resp = h.http.get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 401, "and then nothing is injected any more");
+    assert_eq!(h.sb.payu().count("payu.me"), 3);
 }
 
 #[tokio::test]

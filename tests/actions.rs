@@ -167,7 +167,15 @@ async fn revoke_a_wordapp_account_after_saying_what_happens_at_wordapp() {
 
     window.click(&format!("{row} [data-testid=revoke]")).await;
     let question = window.text(&format!("{row} [data-testid=confirm-revoke]")).await;
-    assert!(question.contains("Latch asks Wordapp to revoke"), "{question}");
+    let latch = latch_core::accounts::Latch::open(Some(window.home.path().to_owned())).unwrap();
+    let words = latch
+        .find("wordapp-robot")
+        .unwrap()
+        .settings
+        .provider()
+        .revoke_consequence();
+    assert!(words.starts_with("Latch asks Wordapp to revoke"), "{words}");
+    assert!(question.contains(&words), "the core's words, as they are: {question}");
     assert_eq!(
         sandbox.wordapp().count("wordapp.revoke"),
         0,

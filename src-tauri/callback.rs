@@ -9,7 +9,7 @@
 
 use crate::state::AppState;
 use latch_core::Error;
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_core::flows::{CallbackParams, PendingFlow};
 use latch_core::model::Account;
 use serde::Serialize;

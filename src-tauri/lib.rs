@@ -144,12 +144,7 @@ fn start_scheduler(app: tauri::AppHandle) {
 }
 
 /// A desktop notification naming the account that needs a person.
-fn notify_needs_reconnect(
-    app: &tauri::AppHandle,
-    latch: &latch_core::accounts::Latch,
-    id: &latch_core::AccountId,
-    reason: &str,
-) {
+fn notify_needs_reconnect(app: &tauri::AppHandle, latch: &latch_core::Latch, id: &latch_core::AccountId, reason: &str) {
     use tauri_plugin_notification::NotificationExt;
     let label = latch
         .find(id.as_str())

@@ -2,7 +2,7 @@
 //! sign-ins in progress.
 
 use latch_core::Error;
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_core::flows::PendingFlows;
 use latch_core::model::AccountId;
 use std::collections::HashMap;

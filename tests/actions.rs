@@ -167,7 +167,7 @@ async fn revoke_a_wordapp_account_after_saying_what_happens_at_wordapp() {
 
     window.click(&format!("{row} [data-testid=revoke]")).await;
     let question = window.text(&format!("{row} [data-testid=confirm-revoke]")).await;
-    let latch = latch_core::accounts::Latch::open(Some(window.home.path().to_owned())).unwrap();
+    let latch = latch_core::Latch::open(Some(window.home.path().to_owned())).unwrap();
     let words = latch
         .find("wordapp-robot")
         .unwrap()

@@ -85,7 +85,7 @@ async fn a_forged_deep_link_stores_nothing_and_leaves_the_waiting_sign_in_alone(
     assert_eq!(shown.as_deref(), Some(url.as_str()));
     // Nothing went to Wazzup, nothing was stored.
     assert_eq!(sandbox.wazzup().count("wazzup.token"), 0);
-    let latch = latch_core::accounts::Latch::open(Some(window.home.path().to_owned())).unwrap();
+    let latch = latch_core::Latch::open(Some(window.home.path().to_owned())).unwrap();
     let account = latch.find("wazzup-main").unwrap();
     assert_eq!(account.status, latch_core::AccountStatus::NotConnected);
     assert!(account.token.is_none());

@@ -17,7 +17,7 @@
 
 mod support;
 
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -5,7 +5,7 @@
 //! Every failure on the way is the core's typed error, as the UI gets it.
 
 use crate::state::AppState;
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_core::{Account, Error};
 use tauri::{AppHandle, Manager};
 

@@ -65,7 +65,7 @@ pub async fn refresh_account(app: AppHandle, id: String) -> Result<String, Error
 pub async fn revoke_account(app: AppHandle, id: String) -> Result<String, Error> {
     changing(&app, &id, async |t| {
         let outcome = t.latch.revoke(&t.account).await?;
-        Ok(outcome.message(latch_core::accounts::Latch::provider_name(&t.account)))
+        Ok(outcome.message(latch_core::Latch::provider_name(&t.account)))
     })
     .await
 }

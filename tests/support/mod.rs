@@ -421,7 +421,7 @@ pub async fn page_time(window: &Window, unix: i64) -> String {
 
 /// The token set the window stored for `id`, read from the keyring as the CLI would.
 pub fn stored_tokens(home: &std::path::Path, id: &str) -> latch_core::TokenSet {
-    let latch = latch_core::accounts::Latch::open(Some(home.to_owned())).expect("the window's store");
+    let latch = latch_core::Latch::open(Some(home.to_owned())).expect("the window's store");
     let account = latch.find(id).expect("the account");
     latch
         .secrets(&account)

@@ -49,8 +49,8 @@ fn run(command: Command, json: bool) -> Result<(), Failure> {
     }
 }
 
-fn open() -> Result<latch_core::accounts::Latch, Failure> {
-    Ok(latch_core::accounts::Latch::open(None)?)
+fn open() -> Result<latch_core::Latch, Failure> {
+    Ok(latch_core::Latch::open(None)?)
 }
 
 /// One thread is plenty for one command, and starts fastest.

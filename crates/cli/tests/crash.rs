@@ -15,7 +15,7 @@
 
 mod support;
 
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_core::model::{AccountStatus, TokenSet};
 use latch_sandbox::{Fault, FaultKind};
 use std::collections::BTreeMap;

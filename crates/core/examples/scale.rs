@@ -21,7 +21,7 @@
 //! Prints a human summary on stderr and one JSON line on stdout.
 //! `--quick`: 1,000 accounts and 40 s tokens, for a smoke run.
 
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_core::model::{
     Account, AccountId, AccountSecrets, AccountStatus, ClientAuth, Grant, OAuth2Settings, ProviderSettings,
 };

@@ -4,13 +4,13 @@
 //! that the `latch` command line and the tests use them without a webview, and
 //! the Tauri layer (`src-tauri/`) stays a thin shell of commands and events.
 
-pub mod accounts;
 pub mod error;
 pub mod flows;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
 pub mod jwt;
+pub mod latch;
 pub mod model;
 pub mod phone;
 pub mod pkce;
@@ -24,4 +24,5 @@ pub mod time;
 
 pub use error::{Error, ErrorKind};
 pub use flows::{CallbackParams, CrossProcessLock, Engine, EngineConfig, PendingFlow, RevokeOutcome};
+pub use latch::Latch;
 pub use model::{Account, AccountId, AccountSecrets, AccountStatus, ProviderKind, TokenSet};

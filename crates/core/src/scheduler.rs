@@ -20,7 +20,7 @@
 //! whole seconds), even when that is longer than the backoff. Every failure
 //! is reported as an [`Event`]; none ends the loop.
 
-use crate::accounts::Latch;
+use crate::Latch;
 use crate::error::{Error, ErrorKind};
 use crate::model::{Account, AccountId, AccountStatus, Grant, TokenMeta, UnixTime};
 use std::collections::HashMap;

@@ -6,7 +6,7 @@
 //! The window and `latch connect` differ only in what they show and where
 //! the outcome goes; every decision here was made once for both.
 
-use crate::accounts::Latch;
+use crate::Latch;
 use crate::error::Error;
 use crate::flows::{CallbackParams, PendingFlow, PendingFlows};
 use crate::model::Account;

@@ -21,7 +21,7 @@
 mod flows_support;
 
 use flows_support::{demo, oauth2, payu, wazzup, wordapp};
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_core::flows::{CallbackParams, LinkOutcome, LinkWatch, RevokeOutcome};
 use latch_core::http::HttpConfig;
 use latch_core::model::{

@@ -1,7 +1,7 @@
 //! Linking a WhatsApp number to a GREEN-API instance by code, against the
 //! fake GREEN-API (document 002, providers.md §2).
 
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_core::flows::{LinkOutcome, LinkWatch, RevokeOutcome};
 use latch_core::http::HttpConfig;
 use latch_core::model::{Account, AccountId, AccountSecrets, AccountStatus, GreenApiSettings, ProviderSettings};

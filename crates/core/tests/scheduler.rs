@@ -7,7 +7,7 @@
 mod flows_support;
 
 use flows_support::*;
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_core::http::HttpConfig;
 use latch_core::model::{Account, AccountStatus, ClientAuth, Grant};
 use latch_core::scheduler::{self, Backoff, Event};

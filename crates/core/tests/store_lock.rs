@@ -14,7 +14,7 @@
 mod private_keyring;
 mod support;
 
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_core::model::{AccountSecrets, Grant, ProviderSettings, TokenMeta, WordappSettings};
 use latch_core::secret::{ClientSecret, Password};
 use latch_core::store::{MemoryStore, Store, StoreError};

@@ -4,7 +4,7 @@
 //! same accounts, through the same rules as a person's form.
 
 use crate::{DemoCredentials, Ports, Sandbox};
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_core::model::{AccountId, Grant, ProviderKind};
 use latch_core::providers::AccountDraft;
 use latch_core::secret::DraftSecret;

@@ -2,7 +2,7 @@
 
 use crate::exit::Failure;
 use crate::output::{account_json, expires_in, print_json, status};
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 
 pub fn run(latch: &Latch, json: bool) -> Result<(), Failure> {
     let accounts = latch.accounts()?;

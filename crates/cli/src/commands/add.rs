@@ -11,7 +11,7 @@ use crate::cli::AddArgs;
 use crate::exit::Failure;
 use crate::output::{account_json, print_json};
 use clap::ValueEnum;
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_core::model::{AccountId, ProviderKind};
 use latch_core::providers::catalogue::{FieldKind, FieldProblem, Rule};
 use latch_core::providers::{AccountDraft, ProviderInfo};

@@ -9,7 +9,7 @@
 use crate::cli::ConnectArgs;
 use crate::exit::Failure;
 use crate::output::{expires_in, print_json};
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_core::flows::PendingFlows;
 use latch_core::model::{Account, Grant, TokenSet};
 use latch_core::secret::Password;

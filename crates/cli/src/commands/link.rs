@@ -9,7 +9,7 @@
 
 use crate::cli::LinkArgs;
 use crate::exit::{Failure, LINK_EXPIRED, PROVIDER, USAGE};
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_core::flows::{LinkOutcome, LinkWatch};
 use latch_core::model::Account;
 use latch_core::phone::PhoneNumber;

@@ -3,7 +3,7 @@
 use crate::cli::ConfirmArgs;
 use crate::exit::Failure;
 use crate::output::print_json;
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_core::flows::RevokeOutcome;
 
 pub async fn run(latch: &Latch, args: ConfirmArgs, json: bool) -> Result<(), Failure> {

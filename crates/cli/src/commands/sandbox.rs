@@ -2,7 +2,7 @@
 
 use crate::exit::Failure;
 use crate::output::print_json;
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 use latch_sandbox::demo;
 use latch_sandbox::{Ports, Sandbox, SandboxConfig};
 

@@ -4,7 +4,7 @@
 
 use crate::exit::Failure;
 use crate::output::{expires_in, print_json, token_json};
-use latch_core::accounts::Latch;
+use latch_core::Latch;
 
 pub async fn token(latch: &Latch, name: &str, json: bool) -> Result<(), Failure> {
     let account = latch.find(name)?;

@@ -81,7 +81,7 @@ fn main() {
 }
 
 fn through_latch(home: PathBuf, id: &latch_core::AccountId, log: &Path, tag: &str) {
-    let latch = latch_core::accounts::Latch::open(Some(home)).expect("open Latch");
+    let latch = latch_core::Latch::open(Some(home)).expect("open Latch");
     let account = latch.find(id.as_str()).expect("the account");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -1,4 +1,4 @@
-//! Account operations shared by the window and the command line.
+//! `Latch`: the account operations the window and the command line share.
 //!
 //! [`Latch`] joins the [`Store`] (index + keyring) and the [`Engine`] (flows)
 //! so that both front ends do the same thing in the same order: a new token

@@ -167,31 +167,9 @@ impl Provider for OAuth2Settings {
         }
     }
 
-    /// RFC 7009 when the account has a revocation endpoint: the refresh
-    /// token first, then the access token.
+    /// RFC 7009 when the account has a revocation endpoint.
     fn revoke_plan(&self, secrets: &AccountSecrets, _now: UnixTime) -> Result<RevokePlan, Error> {
-        let Some(tokens) = &secrets.tokens else {
-            return Ok(RevokePlan::Nothing);
-        };
-        let mut calls = Vec::new();
-        if let Some(rt) = &tokens.refresh_token {
-            calls.extend(revoke_call(self, secrets, rt.secret(), "refresh_token")?);
-        }
-        calls.extend(revoke_call(
-            self,
-            secrets,
-            tokens.access_token.secret(),
-            "access_token",
-        )?);
-        if calls.is_empty() {
-            return Ok(RevokePlan::NotSupported {
-                expires_at: tokens.expires_at,
-            });
-        }
-        Ok(RevokePlan::Send {
-            name: NAME.into(),
-            calls,
-        })
+        rfc6749::revocation(NAME, secrets, |token, hint| revoke_call(self, secrets, token, hint))
     }
 }
 

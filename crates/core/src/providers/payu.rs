@@ -150,24 +150,10 @@ impl Provider for PayuSettings {
         read_token_answer(answer, step, received_at)
     }
 
-    /// RFC 7009 order: the refresh token first, then the access token.
+    /// RFC 7009, at `/oauth/revoke`.
     fn revoke_plan(&self, secrets: &AccountSecrets, _now: UnixTime) -> Result<RevokePlan, Error> {
-        let Some(tokens) = &secrets.tokens else {
-            return Ok(RevokePlan::Nothing);
-        };
-        let mut calls = Vec::new();
-        if let Some(rt) = &tokens.refresh_token {
-            calls.push(revoke_call(self, secrets, rt.secret(), "refresh_token")?);
-        }
-        calls.push(revoke_call(
-            self,
-            secrets,
-            tokens.access_token.secret(),
-            "access_token",
-        )?);
-        Ok(RevokePlan::Send {
-            name: NAME.into(),
-            calls,
+        rfc6749::revocation(NAME, secrets, |token, hint| {
+            revoke_call(self, secrets, token, hint).map(Some)
         })
     }
 }

@@ -5,10 +5,11 @@
 //! answers here; PayU and Wazzup fall back to the code table for codes their
 //! documents do not explain.
 
-use super::{Auth, Step, read_token_fields, shown_description};
+use super::provider::RevokePlan;
+use super::{Auth, Call, Step, read_token_fields, shown_description};
 use crate::error::Error;
 use crate::http::Answer;
-use crate::model::{ClientAuth, TokenSet, UnixTime};
+use crate::model::{AccountSecrets, ClientAuth, TokenSet, UnixTime};
 use crate::secret::ClientSecret;
 
 /// How a client authenticates at a token or revocation endpoint (§2.3.1):
@@ -36,6 +37,35 @@ pub fn client_auth(
             Auth::None
         }
     }
+}
+
+/// RFC 7009's revocation of an account's tokens: the refresh token first,
+/// with `token_type_hint=refresh_token` (it is the long-lived one, and
+/// revoking it usually ends the access token too), then the access token.
+/// `call` builds the request for one token, or `None` when the account has
+/// no revocation endpoint — then nothing is sent and the token stays valid.
+pub fn revocation(
+    name: &str,
+    secrets: &AccountSecrets,
+    mut call: impl FnMut(&str, &'static str) -> Result<Option<Call>, Error>,
+) -> Result<RevokePlan, Error> {
+    let Some(tokens) = &secrets.tokens else {
+        return Ok(RevokePlan::Nothing);
+    };
+    let mut calls = Vec::new();
+    if let Some(rt) = &tokens.refresh_token {
+        calls.extend(call(rt.secret(), "refresh_token")?);
+    }
+    calls.extend(call(tokens.access_token.secret(), "access_token")?);
+    if calls.is_empty() {
+        return Ok(RevokePlan::NotSupported {
+            expires_at: tokens.expires_at,
+        });
+    }
+    Ok(RevokePlan::Send {
+        name: name.to_owned(),
+        calls,
+    })
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value (§2.3.1).

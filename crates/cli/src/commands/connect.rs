@@ -30,8 +30,10 @@ pub async fn run(latch: &Latch, args: ConnectArgs, json: bool) -> Result<(), Fai
         Some(Grant::ClientCredentials) => latch.connect_with_client_credentials(&account).await?,
         None => {
             return Err(Failure::usage(format!(
-                "{} is a GREEN-API account: link its WhatsApp number with `latch link {} --phone <number>`",
-                account.id, account.id
+                "{} is a {} account: link its WhatsApp number with `latch link {} --phone <number>`",
+                account.id,
+                account.provider().display_name(),
+                account.id
             )));
         }
     };

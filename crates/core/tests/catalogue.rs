@@ -183,8 +183,8 @@ fn the_forms_of_the_old_window_and_cli_now_agree() {
     assert_eq!(json["pkce"], true);
     assert_eq!(json["client_auth"], "basic");
     assert_eq!(json["redirect_uri"], REDIRECT);
-    let mut payu = demo::payu(&urls, &d, REDIRECT);
-    payu.values.remove("environment");
+    let payu = demo::payu(&urls, &d, REDIRECT);
+    assert!(!payu.values.contains_key("environment"));
     let json = serde_json::to_value(&payu.build(id(), 0).unwrap().0.settings).unwrap();
     assert_eq!(json["environment"], "uat");
 }

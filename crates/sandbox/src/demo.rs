@@ -63,7 +63,7 @@ fn draft(provider: ProviderKind, label: &str, values: &[(&str, String)], secret:
     draft
 }
 
-/// A Wazzup partner account at the fake.
+/// A Wazzup partner account at the fake, with the catalogue's default scopes.
 pub fn wazzup(urls: &BaseUrls, d: &DemoCredentials, redirect_uri: &str, grant: Grant) -> AccountDraft {
     draft(
         ProviderKind::Wazzup,
@@ -73,20 +73,19 @@ pub fn wazzup(urls: &BaseUrls, d: &DemoCredentials, redirect_uri: &str, grant: G
             ("client_id", d.wazzup_client_id.clone()),
             ("email", d.wazzup_email.clone()),
             ("redirect_uri", redirect_uri.to_owned()),
-            ("scopes", "transport,crm".into()),
             ("grant", grant_name(grant).into()),
         ],
         Some(&d.wazzup_password),
     )
 }
 
-/// A PayU partner client at the fake (consent page and token server both there).
+/// A PayU partner client at the fake (consent page and token server both
+/// there), in the catalogue's default environment.
 pub fn payu(urls: &BaseUrls, d: &DemoCredentials, redirect_uri: &str) -> AccountDraft {
     draft(
         ProviderKind::Payu,
         "PayU (sandbox)",
         &[
-            ("environment", "uat".into()),
             ("accounts_url", urls.payu.clone()),
             ("onboarding_url", urls.payu.clone()),
             ("client_id", d.payu_client_id.clone()),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { byField, initialValues, isRequired, toDraft, visibleFields } from "./forms";
+import { byField, forChecking, initialValues, isRequired, toDraft, visibleFields } from "./forms";
 import { PROVIDERS, linksInstead, providerOf } from "./providers";
 import { statusOf, bySoonestExpiry } from "./status";
 import { timeLeft } from "./time.svelte";
@@ -36,6 +36,14 @@ describe("connect forms, from the core's catalogue", () => {
     expect(draft).toMatchObject({ provider: "payu", secret: "s", values: { label: "PayU UAT", environment: "uat", client_id: "c", redirect_uri: SCHEME_REDIRECT } });
     expect(draft.values).not.toHaveProperty("secret");
     expect(toDraft(payu, { ...v, secret: "" })).not.toHaveProperty("secret");
+  });
+
+  it("tell the core's check that a secret was typed, never what it is", () => {
+    const payu = providerOf("payu");
+    const draft = toDraft(payu, { ...initialValues(payu), label: "P", secret: "hunter2" });
+    expect(forChecking(draft).secret).toBe("(typed)");
+    expect(JSON.stringify(forChecking(draft))).not.toContain("hunter2");
+    expect(forChecking(toDraft(payu, initialValues(payu)))).not.toHaveProperty("secret");
   });
 
   it("leave out the fields the chosen grant does not show", () => {

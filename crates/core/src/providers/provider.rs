@@ -14,6 +14,14 @@
 //! The default methods are the plain RFC 6749 behaviour (errors read by
 //! [`super::rfc6749`]); a provider overrides only what differs, the way
 //! git-credential-manager's host providers do.
+//!
+//! What comes next slots in as two more methods with defaults, because both
+//! are per provider and need the account's settings: *how an API request is
+//! authenticated* (a Bearer header by default; Wordapp adds `X-Api-Version`,
+//! GREEN-API puts its token in the URL path — today's [`Provider::probe_call`]
+//! already builds each of these), and *which origins the account's secrets
+//! may ever be sent to* (the origins of its configured endpoints, which each
+//! implementation knows, since only it knows which settings are endpoints).
 
 use super::{Call, GrantRequest, Step, rfc6749};
 use crate::error::Error;

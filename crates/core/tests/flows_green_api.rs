@@ -9,8 +9,8 @@ use latch_core::providers::green_api::{InstanceState, LinkCode, is_try_again};
 use latch_core::secret::ApiToken;
 use latch_core::store::{MemoryStore, SecretStore};
 use latch_core::{EngineConfig, ErrorKind};
+use latch_sandbox::Sandbox;
 use latch_sandbox::green_api::InstanceState as FakeState;
-use latch_sandbox::{Sandbox, SandboxConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,7 +38,7 @@ fn demo_instance() -> u64 {
 /// A sandbox and a Latch (memory keyring) holding one GREEN-API account on the demo instance.
 /// `timeout` is the engine's default per-call limit.
 async fn world_with(timeout: Duration, token: &str) -> World {
-    let sb = Sandbox::start(SandboxConfig::demo()).await.expect("sandbox");
+    let sb = latch_sandbox::harness::sandbox().await;
     let home = tempfile::tempdir().unwrap();
     let secrets = Arc::new(MemoryStore::new());
     let config = EngineConfig {

@@ -18,6 +18,8 @@ pub struct Env<'a> {
     pub stderr: Box<dyn Write + 'a>,
     /// A terminal may be asked a question; a pipe may not (`--yes`).
     pub stdin_is_terminal: bool,
+    /// A terminal's line may be redrawn (`latch link`'s countdown); a log's may not.
+    pub stderr_is_terminal: bool,
     pub browser: Browser<'a>,
 }
 
@@ -34,6 +36,7 @@ impl<'a> Env<'a> {
             stdout: Box::new(std::io::stdout()),
             stderr: Box::new(std::io::stderr()),
             stdin_is_terminal: std::io::stdin().is_terminal(),
+            stderr_is_terminal: std::io::stderr().is_terminal(),
             browser: Box::new(system_browser),
         }
     }
@@ -169,6 +172,7 @@ pub mod testing {
             stdout: Box::new(streams.stdout.clone()),
             stderr: Box::new(streams.stderr.clone()),
             stdin_is_terminal: terminal,
+            stderr_is_terminal: false,
             browser: Box::new(|_| Err(std::io::Error::other("no browser in this test"))),
         };
         (env, streams)

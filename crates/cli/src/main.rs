@@ -43,7 +43,7 @@ fn run(command: Command, json: bool) -> Result<(), Failure> {
         Command::Add(args) => commands::add::run(&mut Env::system(&open()?, json), *args),
         Command::Remove(args) => commands::remove::run(&mut Env::system(&open()?, json), args),
         Command::Connect(args) => block_on(commands::connect::run(&mut Env::system(&open()?, json), args)),
-        Command::Link(args) => block_on(commands::link::run(&open()?, args, json)),
+        Command::Link(args) => block_on(commands::link::run(&mut Env::system(&open()?, json), args)),
         Command::Token(args) => block_on(commands::token::token(&mut Env::system(&open()?, json), &args.account)),
         Command::Header(args) => block_on(commands::token::header(&mut Env::system(&open()?, json), &args.account)),
         Command::Refresh(args) => block_on(commands::token::refresh(

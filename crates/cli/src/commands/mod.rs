@@ -1,6 +1,7 @@
 //! One module per verb. A verb takes what it runs in as one value
 //! ([`crate::env::Env`]: the opened Latch, the streams, the browser), so its
-//! tests run it in-process.
+//! tests run it in-process. `completions` and `sandbox` print with the
+//! process's own streams: they open no Latch, or stay until Ctrl-C.
 
 pub mod accounts;
 pub mod add;

@@ -282,12 +282,13 @@ pub async fn sandbox() -> Sandbox {
 
 /// Fills the Wazzup dialog and presses Connect; returns the sign-in URL shown.
 pub async fn start_wazzup_connect(window: &Window, sandbox: &Sandbox) -> String {
+    let demo = DemoCredentials::default();
     window.click("[data-testid=connect-account]").await;
     window.click("button[data-provider=wazzup]").await;
     window.fill("#f-label", "Wazzup main").await;
-    window.fill("#f-client_id", "demo-wazzup-client").await;
-    window.fill("#f-email", "partner@demo.latch").await;
-    window.fill("#f-secret", "demo-partner-password").await;
+    window.fill("#f-client_id", &demo.wazzup_client_id).await;
+    window.fill("#f-email", &demo.wazzup_email).await;
+    window.fill("#f-secret", &demo.wazzup_password).await;
     window.fill("#f-base_url", &sandbox.wazzup().base_url()).await;
     assert_eq!(
         window.text("[data-testid=connect-submit]").await,
@@ -318,6 +319,7 @@ pub async fn sign_in(url: &str) -> String {
 /// Fills the Wordapp dialog for the client credentials grant (the demo app)
 /// and presses Connect; `picker` opens the provider picker.
 pub async fn connect_wordapp_robot(window: &Window, sandbox: &Sandbox, picker: &str) {
+    let demo = DemoCredentials::default();
     window.click(picker).await;
     window.click("button[data-provider=wordapp]").await;
     window.fill("#f-label", "Wordapp robot").await;
@@ -327,8 +329,8 @@ pub async fn connect_wordapp_robot(window: &Window, sandbox: &Sandbox, picker: &
         .select_by_value("client_credentials")
         .await
         .unwrap();
-    window.fill("#f-client_id", "demo-wordapp-client").await;
-    window.fill("#f-secret", "demo-wordapp-secret").await;
+    window.fill("#f-client_id", &demo.wordapp_client_id).await;
+    window.fill("#f-secret", &demo.wordapp_client_secret).await;
     window.fill("#f-base_url", &sandbox.wordapp().base_url()).await;
     window.click("[data-testid=connect-submit]").await;
 }

@@ -190,6 +190,28 @@ pub mod testing {
         latch_sandbox::demo::BaseUrls::of_ports(latch_sandbox::Ports::FIXED)
     }
 
+    /// The sandbox's Wordapp robot (client credentials), at the fixed ports.
+    pub fn wordapp_robot() -> latch_core::providers::AccountDraft {
+        latch_sandbox::demo::wordapp(
+            &fixed_urls(),
+            &latch_sandbox::DemoCredentials::default(),
+            latch_sandbox::harness::SCHEME_REDIRECT,
+            latch_core::model::Grant::ClientCredentials,
+        )
+    }
+
+    /// `latch WORDS…` parsed as `latch` parses it, and the arguments of its
+    /// `Command::$verb` taken out: `parsed!(Revoke, &["revoke", "robot"])`.
+    macro_rules! parsed {
+        ($verb:ident, $words:expr) => {
+            match $crate::env::testing::parse($words) {
+                $crate::cli::Command::$verb(args) => args,
+                other => panic!("parsed as {other:?}"),
+            }
+        };
+    }
+    pub(crate) use parsed;
+
     /// The command line's parse, as `latch` would do it.
     pub fn parse(args: &[&str]) -> crate::cli::Command {
         use clap::Parser;

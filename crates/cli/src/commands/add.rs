@@ -175,19 +175,9 @@ fn read_secret(env: &mut Env, args: &AddArgs) -> Result<Option<String>, Failure>
 #[cfg(test)]
 mod tests {
     use super::run;
-    use crate::cli::Command;
-    use crate::env::testing::{Home, env, parse};
+    use crate::env::testing::{Home, env, parsed};
     use latch_core::model::AccountId;
     use latch_core::store::SecretStore;
-
-    fn add_args(args: &[&str]) -> crate::cli::AddArgs {
-        let mut all = vec!["add"];
-        all.extend_from_slice(args);
-        match parse(&all) {
-            Command::Add(args) => *args,
-            other => panic!("parsed as {other:?}"),
-        }
-    }
 
     /// Each row: the flags, stdin, and what the verb says: the id on stdout
     /// and the next step on stderr, or the usage error a person reads.
@@ -250,7 +240,7 @@ mod tests {
         for (args, stdin, expected) in rows {
             let home = Home::new();
             let (mut env, out) = env(&home.latch, false, stdin, false);
-            let result = run(&mut env, add_args(&args));
+            let result = run(&mut env, *parsed!(Add, &[&["add"], &args[..]].concat()));
             match expected {
                 Ok((stdout, stderr)) => {
                     result.unwrap_or_else(|f| panic!("{args:?}: {}", f.message));

@@ -122,20 +122,12 @@ fn report(env: &mut Env, account: &Account, tokens: &TokenSet) -> Result<(), Fai
 #[cfg(test)]
 mod tests {
     use super::run;
-    use crate::cli::Command;
-    use crate::env::testing::{Home, parse, with_stdin};
+    use crate::env::testing::{Home, parsed, with_stdin};
     use latch_core::model::Grant;
     use latch_sandbox::harness::{self, SCHEME_REDIRECT};
     use latch_sandbox::{DemoCredentials, demo};
     use std::io::Write;
     use std::sync::Mutex;
-
-    fn connect_args(args: &[&str]) -> crate::cli::ConnectArgs {
-        match parse(&[&["connect"], args].concat()) {
-            Command::Connect(args) => args,
-            other => panic!("parsed as {other:?}"),
-        }
-    }
 
     /// The paste path of an account that comes back by deep link: the
     /// "browser" follows the fake's consent page and pastes what it landed
@@ -186,7 +178,7 @@ mod tests {
                 });
                 Ok(())
             });
-            let result = run(&mut env, connect_args(&["wazzup-main"])).await;
+            let result = run(&mut env, parsed!(Connect, &["connect", "wazzup-main"])).await;
             drop(env);
             let url = opened.lock().unwrap().clone().expect("the browser was opened");
             let stderr = out.stderr.text();

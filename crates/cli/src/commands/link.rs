@@ -232,19 +232,11 @@ mod tests {
 #[cfg(test)]
 mod in_process {
     use super::run;
-    use crate::cli::Command;
-    use crate::env::testing::{Home, env, parse};
+    use crate::env::testing::{Home, env, parsed};
     use latch_core::model::Grant;
     use latch_sandbox::harness::{self, SCHEME_REDIRECT};
     use latch_sandbox::{DemoCredentials, demo};
     use std::time::{Duration, Instant};
-
-    fn link_args(args: &[&str]) -> crate::cli::LinkArgs {
-        match parse(&[&["link"], args].concat()) {
-            Command::Link(args) => args,
-            other => panic!("parsed as {other:?}"),
-        }
-    }
 
     /// What is refused before any request, in the words a person reads.
     #[tokio::test]
@@ -274,7 +266,9 @@ mod in_process {
         ];
         for (flags, message) in rows {
             let (mut env, out) = env(&home.latch, false, "", false);
-            let failure = run(&mut env, link_args(flags)).await.expect_err(message);
+            let failure = run(&mut env, parsed!(Link, &[&["link"][..], flags].concat()))
+                .await
+                .expect_err(message);
             assert_eq!(
                 (failure.status, failure.message.as_str()),
                 (crate::exit::USAGE, message)
@@ -282,7 +276,9 @@ mod in_process {
             assert_eq!((out.stdout.text(), out.stderr.text()), (String::new(), String::new()));
         }
         let (mut env, out) = env(&home.latch, false, "", false);
-        let failure = run(&mut env, link_args(&["green", "--phone", "12"])).await.unwrap_err();
+        let failure = run(&mut env, parsed!(Link, &["link", "green", "--phone", "12"]))
+            .await
+            .unwrap_err();
         assert_eq!(failure.status, crate::exit::USAGE, "{}", failure.message);
         assert_eq!(out.stdout.text(), "");
         assert_eq!(
@@ -315,7 +311,7 @@ mod in_process {
             code
         };
         let (result, code) = tokio::join!(
-            run(&mut env, link_args(&["green", "--poll-ms", "50"])),
+            run(&mut env, parsed!(Link, &["link", "green", "--poll-ms", "50"])),
             phone_types_the_code
         );
         result.unwrap_or_else(|f| panic!("{}", f.message));

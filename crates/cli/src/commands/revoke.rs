@@ -43,29 +43,13 @@ pub async fn run(env: &mut Env<'_>, args: ConfirmArgs) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::run;
-    use crate::cli::Command;
-    use crate::env::testing::{Home, add_demo, env, fixed_urls, parse};
-    use latch_core::model::Grant;
-    use latch_sandbox::harness::SCHEME_REDIRECT;
-    use latch_sandbox::{DemoCredentials, demo};
-
-    fn revoke_args(args: &[&str]) -> crate::cli::ConfirmArgs {
-        match parse(&[&["revoke"], args].concat()) {
-            Command::Revoke(args) => args,
-            other => panic!("parsed as {other:?}"),
-        }
-    }
+    use crate::env::testing::{Home, add_demo, env, parsed, wordapp_robot};
 
     /// The question is asked on a terminal only; a pipe must say --yes. An
     /// account never connected has nothing to revoke: no provider is called.
     #[tokio::test]
     async fn revoke_asks_on_a_terminal_and_wants_yes_on_a_pipe() {
-        let draft = demo::wordapp(
-            &fixed_urls(),
-            &DemoCredentials::default(),
-            SCHEME_REDIRECT,
-            Grant::ClientCredentials,
-        );
+        let draft = wordapp_robot();
         let probe = Home::new();
         let account = add_demo(&probe.latch, draft.clone(), "robot");
         let question = format!("{} Revoke robot?", account.settings.provider().revoke_consequence());
@@ -87,7 +71,7 @@ mod tests {
             let home = Home::new();
             add_demo(&home.latch, draft.clone(), "robot");
             let (mut env, out) = env(&home.latch, false, stdin, terminal);
-            let result = run(&mut env, revoke_args(flags)).await;
+            let result = run(&mut env, parsed!(Revoke, &[&["revoke"][..], flags].concat())).await;
             let row = format!("{flags:?} terminal={terminal} stdin={stdin:?}");
             match expected {
                 Ok(stderr) => {

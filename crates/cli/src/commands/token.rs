@@ -52,21 +52,15 @@ pub async fn refresh(env: &mut Env<'_>, name: &str) -> Result<(), Failure> {
 
 #[cfg(test)]
 mod tests {
-    use crate::env::testing::{Home, env, fixed_urls};
-    use latch_core::model::{AccountStatus, Grant, TokenSet};
+    use crate::env::testing::{Home, env, wordapp_robot};
+    use latch_core::model::{AccountStatus, TokenSet};
     use latch_core::secret::AccessToken;
-    use latch_sandbox::harness::{self, SCHEME_REDIRECT};
-    use latch_sandbox::{DemoCredentials, demo};
+    use latch_sandbox::harness;
 
     /// A connected account whose token is good for another hour: no call
     /// reaches a provider.
     fn connected(home: &Home) -> TokenSet {
-        let draft = demo::wordapp(
-            &fixed_urls(),
-            &DemoCredentials::default(),
-            SCHEME_REDIRECT,
-            Grant::ClientCredentials,
-        );
+        let draft = wordapp_robot();
         let (mut account, mut secrets) = harness::account(draft, "robot");
         let tokens = TokenSet {
             access_token: AccessToken::new("in-process-access-token"),

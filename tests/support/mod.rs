@@ -11,7 +11,8 @@
 #![allow(dead_code)]
 
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use latch_sandbox::harness::{self, free_port};
+use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -256,13 +257,6 @@ fn require_env(name: &str, why: &str) {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 fn wait_for_port(port: u16) {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let deadline = Instant::now() + WAIT;
@@ -277,27 +271,24 @@ fn wait_for_port(port: u16) {
 
 // Fake providers and the steps of connecting through them.
 
-use latch_sandbox::{DemoCredentials, Sandbox, SandboxConfig};
+use latch_sandbox::{DemoCredentials, Sandbox};
 
-pub const SCHEME_REDIRECT: &str = "app.latch.desktop:/oauth/callback";
+pub const SCHEME_REDIRECT: &str = harness::SCHEME_REDIRECT;
 
+/// The fakes, with only the window's redirect registered.
 pub async fn sandbox() -> Sandbox {
-    let mut config = SandboxConfig::demo();
-    config.demo = DemoCredentials {
-        redirect_uris: vec![SCHEME_REDIRECT.into()],
-        ..DemoCredentials::default()
-    };
-    Sandbox::start(config).await.expect("sandbox")
+    harness::sandbox_with_redirects(&[SCHEME_REDIRECT]).await
 }
 
 /// Fills the Wazzup dialog and presses Connect; returns the sign-in URL shown.
 pub async fn start_wazzup_connect(window: &Window, sandbox: &Sandbox) -> String {
+    let demo = DemoCredentials::default();
     window.click("[data-testid=connect-account]").await;
     window.click("button[data-provider=wazzup]").await;
     window.fill("#f-label", "Wazzup main").await;
-    window.fill("#f-client_id", "demo-wazzup-client").await;
-    window.fill("#f-email", "partner@demo.latch").await;
-    window.fill("#f-secret", "demo-partner-password").await;
+    window.fill("#f-client_id", &demo.wazzup_client_id).await;
+    window.fill("#f-email", &demo.wazzup_email).await;
+    window.fill("#f-secret", &demo.wazzup_password).await;
     window.fill("#f-base_url", &sandbox.wazzup().base_url()).await;
     assert_eq!(
         window.text("[data-testid=connect-submit]").await,
@@ -320,12 +311,7 @@ pub async fn start_wazzup_connect(window: &Window, sandbox: &Sandbox) -> String 
 
 /// What the browser does: the fake consents and redirects to Latch's scheme.
 pub async fn sign_in(url: &str) -> String {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let answer = client.get(url).send().await.unwrap();
-    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    let location = harness::follow_consent(url).await;
     assert!(location.starts_with(SCHEME_REDIRECT), "{location}");
     location
 }
@@ -333,6 +319,7 @@ pub async fn sign_in(url: &str) -> String {
 /// Fills the Wordapp dialog for the client credentials grant (the demo app)
 /// and presses Connect; `picker` opens the provider picker.
 pub async fn connect_wordapp_robot(window: &Window, sandbox: &Sandbox, picker: &str) {
+    let demo = DemoCredentials::default();
     window.click(picker).await;
     window.click("button[data-provider=wordapp]").await;
     window.fill("#f-label", "Wordapp robot").await;
@@ -342,8 +329,8 @@ pub async fn connect_wordapp_robot(window: &Window, sandbox: &Sandbox, picker: &
         .select_by_value("client_credentials")
         .await
         .unwrap();
-    window.fill("#f-client_id", "demo-wordapp-client").await;
-    window.fill("#f-secret", "demo-wordapp-secret").await;
+    window.fill("#f-client_id", &demo.wordapp_client_id).await;
+    window.fill("#f-secret", &demo.wordapp_client_secret).await;
     window.fill("#f-base_url", &sandbox.wordapp().base_url()).await;
     window.click("[data-testid=connect-submit]").await;
 }

@@ -8,11 +8,13 @@
 
 mod cli;
 mod commands;
+mod env;
 mod exit;
 mod output;
 
 use clap::Parser;
 use cli::{Cli, Command};
+use env::Env;
 use exit::Failure;
 use std::process::ExitCode;
 
@@ -37,15 +39,18 @@ fn run(command: Command, json: bool) -> Result<(), Failure> {
             let latch = if add_accounts { Some(open()?) } else { None };
             commands::sandbox::run(any_port, latch.as_ref(), json)
         }
-        Command::Accounts => commands::accounts::run(&open()?, json),
-        Command::Add(args) => commands::add::run(&open()?, *args, json),
-        Command::Remove(args) => commands::remove::run(&open()?, args, json),
-        Command::Connect(args) => block_on(commands::connect::run(&open()?, args, json)),
-        Command::Link(args) => block_on(commands::link::run(&open()?, args, json)),
-        Command::Token(args) => block_on(commands::token::token(&open()?, &args.account, json)),
-        Command::Header(args) => block_on(commands::token::header(&open()?, &args.account, json)),
-        Command::Refresh(args) => block_on(commands::token::refresh(&open()?, &args.account, json)),
-        Command::Revoke(args) => block_on(commands::revoke::run(&open()?, args, json)),
+        Command::Accounts => commands::accounts::run(&mut Env::system(&open()?, json)),
+        Command::Add(args) => commands::add::run(&mut Env::system(&open()?, json), *args),
+        Command::Remove(args) => commands::remove::run(&mut Env::system(&open()?, json), args),
+        Command::Connect(args) => block_on(commands::connect::run(&mut Env::system(&open()?, json), args)),
+        Command::Link(args) => block_on(commands::link::run(&mut Env::system(&open()?, json), args)),
+        Command::Token(args) => block_on(commands::token::token(&mut Env::system(&open()?, json), &args.account)),
+        Command::Header(args) => block_on(commands::token::header(&mut Env::system(&open()?, json), &args.account)),
+        Command::Refresh(args) => block_on(commands::token::refresh(
+            &mut Env::system(&open()?, json),
+            &args.account,
+        )),
+        Command::Revoke(args) => block_on(commands::revoke::run(&mut Env::system(&open()?, json), args)),
     }
 }
 

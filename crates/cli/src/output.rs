@@ -97,6 +97,15 @@ pub fn print_json(value: &impl Serialize) {
     println!("{}", serde_json::to_string_pretty(value).expect("JSON of plain data"));
 }
 
+/// What [`print_json`] prints, to `out`.
+pub fn write_json(out: &mut dyn std::io::Write, value: &impl Serialize) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(value).expect("JSON of plain data")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 
 mod support;
 
+use latch_sandbox::harness;
 use latch_sandbox::{Fault, FaultKind};
 use std::io::Write;
 use std::process::Stdio;
@@ -173,7 +174,7 @@ async fn wazzup_connect_through_the_loopback_listener_closes_the_port() {
         url.contains("/v2/oauth/authorize?") && url.contains("code_challenge_method=S256"),
         "{url}"
     );
-    let back = follow_sign_in(&url).await;
+    let back = harness::follow_consent(&url).await;
     assert!(back.starts_with(&env.loopback_redirect), "{back}");
     let page = reqwest::get(&back).await.unwrap();
     assert_eq!(page.status(), 200);
@@ -241,7 +242,7 @@ async fn payu_connect_by_pasting_the_redirect_url_and_rejecting_a_forged_one() {
         .spawn()
         .unwrap();
     let url = read_line_starting(&mut stdout_reader(&mut child), "http");
-    let back = follow_sign_in(&url).await;
+    let back = harness::follow_consent(&url).await;
     assert!(
         back.starts_with(SCHEME_REDIRECT) && back.contains("auth_code="),
         "{back}"
@@ -267,7 +268,7 @@ async fn payu_connect_by_pasting_the_redirect_url_and_rejecting_a_forged_one() {
         .spawn()
         .unwrap();
     let url = read_line_starting(&mut stdout_reader(&mut child), "http");
-    let back = follow_sign_in(&url).await;
+    let back = harness::follow_consent(&url).await;
     writeln!(child.stdin.take().unwrap(), "{back}").unwrap();
     let out = wait(child);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -320,14 +321,7 @@ async fn exit_statuses_say_what_kind_of_failure_it_was() {
 
     // network: nothing listens there
     let dead = unique("wordapp-dead");
-    let closed = format!(
-        "http://127.0.0.1:{}",
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    );
+    let closed = format!("http://127.0.0.1:{}", harness::free_port());
     env.ok(
         &[
             "add",

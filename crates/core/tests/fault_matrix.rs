@@ -20,20 +20,18 @@
 
 mod flows_support;
 
-use flows_support::{demo, oauth2, payu, wazzup, wordapp};
+use flows_support::{browse, connect, demo, green_api, oauth2, payu, wazzup, wordapp};
 use latch_core::Latch;
 use latch_core::flows::{CallbackParams, LinkOutcome, LinkWatch, RevokeOutcome};
 use latch_core::http::HttpConfig;
-use latch_core::model::{
-    Account, AccountId, AccountSecrets, AccountStatus, ClientAuth, Grant, GreenApiSettings, ProviderSettings,
-};
+use latch_core::model::{Account, AccountId, AccountSecrets, AccountStatus, ClientAuth, Grant};
 use latch_core::phone::PhoneNumber;
 use latch_core::providers::green_api::{InstanceState, LinkCode};
-use latch_core::secret::{ApiToken, Password};
+use latch_core::secret::Password;
 use latch_core::store::{MemoryStore, SecretStore};
 use latch_core::{Engine, EngineConfig, Error, ErrorKind, TokenSet};
 use latch_sandbox::green_api::InstanceState as FakeState;
-use latch_sandbox::{Fault, FaultKind, Sandbox, SandboxConfig};
+use latch_sandbox::{Fault, FaultKind, Sandbox};
 use serde_json::{Map, Value, json};
 use std::ops::RangeInclusive;
 use std::sync::Arc;
@@ -754,7 +752,7 @@ fn secrets_of(secrets: &AccountSecrets) -> Vec<String> {
 /// way a person would have done before the faulty call. Setup uses a
 /// patient engine; the call under test uses the Latch's short timeouts.
 async fn world(call: Call, row: Arc<Row>, number: usize) -> World {
-    let sb = Sandbox::start(SandboxConfig::demo()).await.expect("sandbox");
+    let sb = flows_support::sandbox().await;
     let patient = &row.patient;
     use Call::*;
     let (mut account, mut account_secrets) = match call {
@@ -826,47 +824,6 @@ fn core_state(fake: Option<FakeState>) -> InstanceState {
         Some(FakeState::Starting) => InstanceState::Starting,
         Some(FakeState::YellowCard) => InstanceState::YellowCard,
     }
-}
-
-/// The browser's part of a consent: the fakes consent at once and redirect.
-async fn browse(url: &url::Url) -> String {
-    static BROWSER: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    let browser = BROWSER.get_or_init(|| {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-    });
-    let answer = browser.get(url.clone()).send().await.expect("consent page reachable");
-    assert!(answer.status().is_redirection(), "consent answered {}", answer.status());
-    answer.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// Start, consent, callback: the account's first connection.
-async fn connect(engine: &Engine, account: &Account, secrets: &AccountSecrets) -> TokenSet {
-    let (url, pending) = engine.start_authorization(account, secrets).unwrap();
-    let callback = CallbackParams::from_url(&browse(&url).await).unwrap();
-    engine.complete(account, secrets, pending, callback).await.unwrap()
-}
-
-fn green_api(sb: &Sandbox) -> (Account, AccountSecrets) {
-    let account = Account {
-        id: AccountId::parse("green-main").unwrap(),
-        label: "WhatsApp".into(),
-        settings: ProviderSettings::GreenApi(GreenApiSettings {
-            api_url: sb.green_api().base_url(),
-            id_instance: demo().green_api_id_instance,
-            phone: None,
-        }),
-        status: AccountStatus::NotConnected,
-        token: None,
-        created_at: 0,
-    };
-    let secrets = AccountSecrets {
-        api_token: Some(ApiToken::new(demo().green_api_token)),
-        ..Default::default()
-    };
-    (account, secrets)
 }
 
 /// What the call returned, reduced to what the checks need.

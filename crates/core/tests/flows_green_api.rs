@@ -1,16 +1,18 @@
 //! Linking a WhatsApp number to a GREEN-API instance by code, against the
 //! fake GREEN-API (document 002, providers.md §2).
 
+mod flows_support;
+
 use latch_core::Latch;
 use latch_core::flows::{LinkOutcome, LinkWatch, RevokeOutcome};
 use latch_core::http::HttpConfig;
-use latch_core::model::{Account, AccountId, AccountSecrets, AccountStatus, GreenApiSettings, ProviderSettings};
+use latch_core::model::{Account, AccountStatus, ProviderSettings};
 use latch_core::providers::green_api::{InstanceState, LinkCode, is_try_again};
 use latch_core::secret::ApiToken;
 use latch_core::store::{MemoryStore, SecretStore};
 use latch_core::{EngineConfig, ErrorKind};
+use latch_sandbox::Sandbox;
 use latch_sandbox::green_api::InstanceState as FakeState;
-use latch_sandbox::{Sandbox, SandboxConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,7 +40,7 @@ fn demo_instance() -> u64 {
 /// A sandbox and a Latch (memory keyring) holding one GREEN-API account on the demo instance.
 /// `timeout` is the engine's default per-call limit.
 async fn world_with(timeout: Duration, token: &str) -> World {
-    let sb = Sandbox::start(SandboxConfig::demo()).await.expect("sandbox");
+    let sb = flows_support::sandbox().await;
     let home = tempfile::tempdir().unwrap();
     let secrets = Arc::new(MemoryStore::new());
     let config = EngineConfig {
@@ -50,27 +52,14 @@ async fn world_with(timeout: Duration, token: &str) -> World {
         ..Default::default()
     };
     let latch = Latch::with_secrets(Some(home.path().to_owned()), secrets.clone(), config).unwrap();
-    let account = Account {
-        id: AccountId::parse("green-main").unwrap(),
-        label: "WhatsApp".into(),
-        settings: ProviderSettings::GreenApi(GreenApiSettings {
-            api_url: sb.green_api().base_url(),
-            id_instance: demo_instance(),
-            phone: None,
-        }),
-        status: AccountStatus::NotConnected,
-        token: None,
-        created_at: 0,
-    };
-    let account = latch
-        .add(
-            account,
-            AccountSecrets {
-                api_token: Some(ApiToken::new(token)),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    // The sandbox's demo instance, with no number saved yet: linking is
+    // what saves one (asserted below).
+    let (mut account, mut account_secrets) = flows_support::green_api(&sb);
+    if let ProviderSettings::GreenApi(settings) = &mut account.settings {
+        settings.phone = None;
+    }
+    account_secrets.api_token = Some(ApiToken::new(token));
+    let account = latch.add(account, account_secrets).unwrap();
     World {
         sb,
         latch,

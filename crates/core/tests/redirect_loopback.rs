@@ -122,11 +122,7 @@ async fn loopback_port_is_closed_on_timeout_and_on_cancel() {
 
 #[tokio::test]
 async fn loopback_fixed_port_is_honoured() {
-    let free = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free = latch_sandbox::harness::free_port();
     let redirect = LoopbackRedirect::parse(&format!("http://127.0.0.1:{free}/cb"))
         .unwrap()
         .unwrap();

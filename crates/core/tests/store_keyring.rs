@@ -2,7 +2,7 @@
 //!
 //! The tests of a working keyring use the test command's private D-Bus
 //! session with an unlocked gnome-keyring (`LATCH_TEST_KEYRING=1`), or start
-//! one of their own (`private_keyring`); when neither can be had they fail
+//! one of their own (`latch_sandbox::harness::keyring_bus`); when neither can be had they fail
 //! and say how to run them. None passes without a keyring.
 //!
 //! The no-keyring cases run `latch-store-probe` in a process of its own with
@@ -11,7 +11,7 @@
 
 #![cfg(target_os = "linux")]
 
-mod private_keyring;
+use latch_sandbox::harness::keyring_bus;
 mod support;
 
 use latch_core::store::{KeyringStore, SecretStore};
@@ -98,7 +98,7 @@ fn field<'a>(item: &'a [(String, String)], key: &str) -> Option<&'a str> {
 
 #[test]
 fn keyring_round_trip_create_read_update_delete() {
-    private_keyring::keyring_bus();
+    keyring_bus();
     let keyring = KeyringStore::connect().expect("the test keyring should be usable");
     keyring.check().unwrap();
     let id = support::id(&unique("roundtrip"));
@@ -123,7 +123,7 @@ fn keyring_round_trip_create_read_update_delete() {
 
 #[test]
 fn an_entry_latch_did_not_write_is_reported_as_not_latch_format() {
-    private_keyring::keyring_bus();
+    keyring_bus();
     let id = support::id(&unique("foreign"));
     let mut store = Command::new("secret-tool")
         .args(["store", "--label=foreign", "service", "latch", "username", id.as_str()])
@@ -154,7 +154,7 @@ fn an_entry_latch_did_not_write_is_reported_as_not_latch_format() {
 
 #[test]
 fn secret_tool_lists_latch_entries_with_secrets_only_in_the_secret() {
-    private_keyring::keyring_bus();
+    keyring_bus();
     let keyring = KeyringStore::connect().unwrap();
     let ids = [support::id(&unique("list-a")), support::id(&unique("list-b"))];
     for (n, id) in ids.iter().enumerate() {
@@ -200,7 +200,7 @@ fn secret_tool_lists_latch_entries_with_secrets_only_in_the_secret() {
 
 #[test]
 fn connecting_and_refreshing_leaves_no_secret_on_disk_or_in_output() {
-    private_keyring::keyring_bus();
+    keyring_bus();
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let account = unique("story");

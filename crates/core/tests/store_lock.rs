@@ -11,7 +11,7 @@
 
 #![cfg(unix)]
 
-mod private_keyring;
+use latch_sandbox::harness::keyring_bus;
 mod support;
 
 use latch_core::Latch;
@@ -92,7 +92,7 @@ struct Connected {
 }
 
 async fn connected_expiring_account(name: &str) -> Connected {
-    private_keyring::keyring_bus();
+    keyring_bus();
     let sb = Sandbox::start(SandboxConfig::demo()).await.expect("sandbox");
     let gate = Gate::start(&sb.wordapp().base_url()).await;
     let dir = tempfile::tempdir().unwrap();

@@ -51,6 +51,8 @@ mod clock;
 pub mod demo;
 mod grants;
 pub mod green_api;
+#[cfg(feature = "harness")]
+pub mod harness;
 pub mod jwt;
 pub mod oauth2;
 pub mod payu;

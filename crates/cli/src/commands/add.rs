@@ -8,16 +8,18 @@
 //! core's catalogue. This module only names the flags.
 
 use crate::cli::AddArgs;
+use crate::env::Env;
 use crate::exit::Failure;
-use crate::output::{account_json, print_json};
+use crate::output::account_json;
 use clap::ValueEnum;
-use latch_core::Latch;
 use latch_core::model::{AccountId, ProviderKind};
 use latch_core::providers::catalogue::{FieldKind, FieldProblem, Rule};
 use latch_core::providers::{AccountDraft, ProviderInfo};
 use latch_core::secret::DraftSecret;
+use std::io::Write;
 
-pub fn run(latch: &Latch, args: AddArgs, json: bool) -> Result<(), Failure> {
+pub fn run(env: &mut Env, args: AddArgs) -> Result<(), Failure> {
+    let latch = env.latch;
     let id = match &args.id {
         Some(id) => AccountId::parse(id).ok_or_else(|| {
             Failure::usage(format!(
@@ -26,25 +28,26 @@ pub fn run(latch: &Latch, args: AddArgs, json: bool) -> Result<(), Failure> {
         })?,
         None => latch.free_id(&args.label)?,
     };
-    let draft = draft(&args, read_secret(&args)?)?;
+    let draft = draft(&args, read_secret(env, &args)?)?;
     if let Some(problem) = draft.problems().first() {
         return Err(Failure::usage(said(draft.info(), problem)));
     }
     let (account, secrets) = draft.build(id, latch_core::time::now())?;
     let account = latch.add(account, secrets)?;
-    if json {
-        print_json(&account_json(&account, latch_core::time::now()));
+    if env.json {
+        env.print_json(&account_json(&account, latch_core::time::now()))?;
     } else {
-        println!("{}", account.id);
+        writeln!(env.stdout, "{}", account.id)?;
         let next = match account.settings.grant() {
             Some(_) => format!("latch connect {}", account.id),
             None => format!("latch link {} --phone <number>", account.id),
         };
-        eprintln!(
+        writeln!(
+            env.stderr,
             "Added {} ({}). Next: {next}",
             account.label,
             account.provider().display_name()
-        );
+        )?;
     }
     Ok(())
 }
@@ -155,9 +158,9 @@ fn said(info: &ProviderInfo, problem: &FieldProblem) -> String {
     }
 }
 
-fn read_secret(args: &AddArgs) -> Result<Option<String>, Failure> {
+fn read_secret(env: &mut Env, args: &AddArgs) -> Result<Option<String>, Failure> {
     let secret = if args.secret_stdin {
-        Some(super::read_line()?)
+        Some(env.read_line()?)
     } else if let Some(var) = &args.secret_env {
         Some(std::env::var(var).map_err(|_| Failure::usage(format!("the environment variable {var} is not set")))?)
     } else {
@@ -166,5 +169,103 @@ fn read_secret(args: &AddArgs) -> Result<Option<String>, Failure> {
     match secret {
         Some(s) if s.is_empty() => Err(Failure::usage("the secret is empty")),
         other => Ok(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::env::testing::{Home, env, parsed};
+    use latch_core::model::AccountId;
+    use latch_core::store::SecretStore;
+
+    /// Each row: the flags, stdin, and what the verb says: the id on stdout
+    /// and the next step on stderr, or the usage error a person reads.
+    #[test]
+    fn add_says_the_next_step_or_which_flag_is_missing() {
+        let wordapp = [
+            "wordapp",
+            "--label",
+            "Robot",
+            "--grant",
+            "client-credentials",
+            "--client-id",
+            "demo-wordapp-client",
+        ];
+        let with = |more: &[&'static str]| [&wordapp[..], more].concat();
+        // flags, stdin, Ok((stdout, stderr)) or Err(message)
+        type Row<'a> = (Vec<&'a str>, &'a str, Result<(&'a str, &'a str), &'a str>);
+        let rows: Vec<Row> = vec![
+            (
+                with(&["--id", "robot", "--secret-stdin"]),
+                "demo-wordapp-secret\n",
+                Ok(("robot\n", "Added Robot (Wordapp). Next: latch connect robot\n")),
+            ),
+            (
+                vec![
+                    "green-api",
+                    "--label",
+                    "Shop",
+                    "--id",
+                    "shop",
+                    "--instance",
+                    "1101000001",
+                    "--api-url",
+                    "http://127.0.0.1:8974",
+                    "--secret-stdin",
+                ],
+                "token\n",
+                Ok((
+                    "shop\n",
+                    "Added Shop (GREEN-API). Next: latch link shop --phone <number>\n",
+                )),
+            ),
+            (
+                with(&["--id", "robot2", "--secret-stdin"]),
+                "\n",
+                Err("the secret is empty"),
+            ),
+            (
+                with(&["--id", "bad id"]),
+                "",
+                Err("`bad id` cannot be an account id: use lower-case letters, digits, `.`, `_` and `-` (at most 64)"),
+            ),
+            (
+                with(&["--set", "nonsense"]),
+                "",
+                Err("--set takes FIELD=VALUE, not `nonsense`"),
+            ),
+            (with(&["--email", "a@b.c"]), "", Err("Wordapp takes no --email")),
+        ];
+        for (args, stdin, expected) in rows {
+            let home = Home::new();
+            let (mut env, out) = env(&home.latch, false, stdin, false);
+            let result = run(&mut env, *parsed!(Add, &[&["add"], &args[..]].concat()));
+            match expected {
+                Ok((stdout, stderr)) => {
+                    result.unwrap_or_else(|f| panic!("{args:?}: {}", f.message));
+                    assert_eq!(out.stdout.text(), stdout, "{args:?}");
+                    assert_eq!(out.stderr.text(), stderr, "{args:?}");
+                    let id = AccountId::parse(stdout.trim_end()).unwrap();
+                    let secrets = home.secrets.get(&id).unwrap().expect("its secrets are stored");
+                    let stored = secrets
+                        .client_secret
+                        .map(|s| s.secret().to_owned())
+                        .or(secrets.api_token.map(|t| t.secret().to_owned()));
+                    assert_eq!(
+                        stored.as_deref(),
+                        Some(stdin.trim_end()),
+                        "{args:?}: the secret from stdin"
+                    );
+                }
+                Err(message) => {
+                    let failure = result.expect_err(message);
+                    assert_eq!(failure.status, crate::exit::USAGE, "{args:?}");
+                    assert_eq!(failure.message, message, "{args:?}");
+                    assert_eq!(out.stdout.text(), "", "{args:?}");
+                    assert!(home.latch.accounts().unwrap().is_empty(), "{args:?}: nothing added");
+                }
+            }
+        }
     }
 }

@@ -7,22 +7,24 @@
 //! the password is read from the terminal (or stdin) and used once.
 
 use crate::cli::ConnectArgs;
+use crate::env::Env;
 use crate::exit::Failure;
-use crate::output::{expires_in, print_json};
+use crate::output::expires_in;
 use latch_core::Latch;
 use latch_core::flows::PendingFlows;
 use latch_core::model::{Account, Grant, TokenSet};
 use latch_core::secret::Password;
 use latch_core::signin::{Return, accept_pasted};
-use std::io::IsTerminal;
+use std::io::Write;
 use std::time::Duration;
 
-pub async fn run(latch: &Latch, args: ConnectArgs, json: bool) -> Result<(), Failure> {
+pub async fn run(env: &mut Env<'_>, args: ConnectArgs) -> Result<(), Failure> {
+    let latch = env.latch;
     let account = latch.find(&args.account)?;
     let tokens = match account.settings.grant() {
-        Some(Grant::AuthorizationCode) => authorization_code(latch, &account, &args).await?,
+        Some(Grant::AuthorizationCode) => authorization_code(env, &account, &args).await?,
         Some(Grant::Password) => {
-            let password = read_password(&account)?;
+            let password = read_password(env, &account)?;
             latch
                 .connect_with_password(&account, args.username.as_deref().unwrap_or(""), password)
                 .await?
@@ -37,11 +39,11 @@ pub async fn run(latch: &Latch, args: ConnectArgs, json: bool) -> Result<(), Fai
             )));
         }
     };
-    report(&account, &tokens, json);
-    Ok(())
+    report(env, &account, &tokens)
 }
 
-async fn authorization_code(latch: &Latch, account: &Account, args: &ConnectArgs) -> Result<TokenSet, Failure> {
+async fn authorization_code(env: &mut Env<'_>, account: &Account, args: &ConnectArgs) -> Result<TokenSet, Failure> {
+    let latch = env.latch;
     let timeout = Duration::from_secs(args.timeout);
     // The one gate of every redirect, shared with the window.
     let flows = PendingFlows::new();
@@ -49,64 +51,49 @@ async fn authorization_code(latch: &Latch, account: &Account, args: &ConnectArgs
         Return::Loopback(redirect) => {
             let sign_in = latch.start_loopback_sign_in(account, &redirect, &flows).await?;
             show_url(
+                env,
                 sign_in.url.as_str(),
                 args.no_browser,
                 "Waiting for the browser to come back…",
-            );
+            )?;
             sign_in.callback(&flows, timeout, ctrl_c()).await?
         }
         Return::DeepLink | Return::Paste => {
             let (url, pending) = latch.start_authorization(account, None)?;
             flows.insert(pending);
             show_url(
+                env,
                 url.as_str(),
                 args.no_browser,
                 "After signing in, paste the address your browser landed on (or just the code) and press Enter:",
-            );
-            let line = super::read_line()?;
+            )?;
+            let line = env.read_line()?;
             accept_pasted(&flows, account, &line)?
         }
     };
     Ok(latch.complete_authorization(account, flow, callback).await?)
 }
 
-fn show_url(url: &str, no_browser: bool, then: &str) {
-    if no_browser || open_browser(url).is_err() {
-        eprintln!("Open this address in a browser to sign in:");
-        println!("{url}");
+fn show_url(env: &mut Env, url: &str, no_browser: bool, then: &str) -> Result<(), Failure> {
+    if no_browser || (env.browser)(url).is_err() {
+        writeln!(env.stderr, "Open this address in a browser to sign in:")?;
+        writeln!(env.stdout, "{url}")?;
     } else {
-        eprintln!("Opened the sign-in page in your browser. If it did not open, visit:\n{url}");
+        writeln!(
+            env.stderr,
+            "Opened the sign-in page in your browser. If it did not open, visit:\n{url}"
+        )?;
     }
-    eprintln!("{then}");
+    writeln!(env.stderr, "{then}")?;
+    Ok(())
 }
 
-fn open_browser(url: &str) -> std::io::Result<()> {
-    let program = if cfg!(target_os = "macos") {
-        "open"
-    } else if cfg!(windows) {
-        "explorer"
-    } else {
-        "xdg-open"
-    };
-    let status = std::process::Command::new(program)
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(std::io::Error::other("no browser"))
-    }
-}
-
-fn read_password(account: &Account) -> Result<Password, Failure> {
+fn read_password(env: &mut Env, account: &Account) -> Result<Password, Failure> {
     let prompt = format!("{} password (used once, not stored): ", Latch::provider_name(account));
-    let password = if std::io::stdin().is_terminal() {
+    let password = if env.stdin_is_terminal {
         rpassword::prompt_password(prompt)?
     } else {
-        super::read_line()?
+        env.read_line()?
     };
     Ok(Password::new(password))
 }
@@ -115,19 +102,112 @@ async fn ctrl_c() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-fn report(account: &Account, tokens: &TokenSet, json: bool) {
-    if json {
-        print_json(&serde_json::json!({
+fn report(env: &mut Env, account: &Account, tokens: &TokenSet) -> Result<(), Failure> {
+    if env.json {
+        env.print_json(&serde_json::json!({
             "account": account.id,
             "expires_at": tokens.expires_at,
             "scope": tokens.scope,
-        }));
+        }))
     } else {
-        eprintln!(
+        writeln!(
+            env.stderr,
             "Connected {} ({}): the token expires in {}.",
             account.id,
             Latch::provider_name(account),
             expires_in(tokens.expires_at, latch_core::time::now())
-        );
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::env::testing::{Home, parsed, with_stdin};
+    use latch_core::model::Grant;
+    use latch_sandbox::harness::{self, SCHEME_REDIRECT};
+    use latch_sandbox::{DemoCredentials, demo};
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    /// The paste path of an account that comes back by deep link: the
+    /// "browser" follows the fake's consent page and pastes what it landed
+    /// on (or only the code, or an address of another sign-in) into stdin,
+    /// which is a real pipe the verb blocks on as it would on a terminal.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connect_takes_the_pasted_address_or_code_and_refuses_another_sign_ins() {
+        type Paste = fn(&str) -> String;
+        let rows: [(&str, Paste, Option<u8>); 3] = [
+            ("the address", |landed| landed.to_owned(), None),
+            (
+                "the code alone",
+                |landed| {
+                    let url = url::Url::parse(landed).unwrap();
+                    url.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned()
+                },
+                None,
+            ),
+            (
+                "another sign-in's address",
+                |landed| landed.replace("state=", "state=other"),
+                Some(crate::exit::CALLBACK),
+            ),
+        ];
+        let sandbox = harness::sandbox().await;
+        for (what, paste, failure) in rows {
+            let home = Home::new();
+            let draft = demo::wazzup(
+                &sandbox.base_urls(),
+                &DemoCredentials::default(),
+                SCHEME_REDIRECT,
+                Grant::AuthorizationCode,
+            );
+            let (account, secrets) = harness::account(draft, "wazzup-main");
+            home.latch.add(account, secrets).unwrap();
+            let (reader, writer) = std::io::pipe().unwrap();
+            let (mut env, out) = with_stdin(&home.latch, false, Box::new(std::io::BufReader::new(reader)), false);
+            let opened = std::sync::Arc::new(Mutex::new(None::<String>));
+            let writer = Mutex::new(Some(writer));
+            let seen = opened.clone();
+            env.browser = Box::new(move |url: &str| {
+                *seen.lock().unwrap() = Some(url.to_owned());
+                let mut writer = writer.lock().unwrap().take().expect("the browser opens once");
+                let url = url.to_owned();
+                tokio::spawn(async move {
+                    let landed = harness::follow_consent(&url).await;
+                    writeln!(writer, "{}", paste(&landed)).unwrap();
+                });
+                Ok(())
+            });
+            let result = run(&mut env, parsed!(Connect, &["connect", "wazzup-main"])).await;
+            drop(env);
+            let url = opened.lock().unwrap().clone().expect("the browser was opened");
+            let stderr = out.stderr.text();
+            let asked = format!(
+                "Opened the sign-in page in your browser. If it did not open, visit:\n{url}\n\
+                 After signing in, paste the address your browser landed on (or just the code) and press Enter:\n"
+            );
+            assert!(stderr.starts_with(&asked), "{what}: {stderr}");
+            assert_eq!(out.stdout.text(), "", "{what}: the URL went to the browser");
+            let account = home.latch.find("wazzup-main").unwrap();
+            match failure {
+                None => {
+                    result.unwrap_or_else(|f| panic!("{what}: {}", f.message));
+                    let said = &stderr[asked.len()..];
+                    assert!(
+                        said.starts_with("Connected wazzup-main (Wazzup): the token expires in "),
+                        "{what}: {said}"
+                    );
+                    assert!(home.latch.secrets(&account).unwrap().tokens.is_some(), "{what}");
+                }
+                Some(status) => {
+                    let failure = result.expect_err(what);
+                    assert_eq!(failure.status, status, "{what}: {}", failure.message);
+                    assert_eq!(&stderr[asked.len()..], "", "{what}");
+                    assert!(home.latch.secrets(&account).unwrap().tokens.is_none(), "{what}");
+                }
+            }
+        }
     }
 }

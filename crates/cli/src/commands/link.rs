@@ -8,19 +8,21 @@
 //! "WhatsApp linked: +…" (or, with `--json`, one JSON object per line).
 
 use crate::cli::LinkArgs;
+use crate::env::Env;
 use crate::exit::{Failure, LINK_EXPIRED, PROVIDER, USAGE};
 use latch_core::Latch;
 use latch_core::flows::{LinkOutcome, LinkWatch};
 use latch_core::model::Account;
 use latch_core::phone::PhoneNumber;
 use latch_core::providers::green_api::{InstanceState, LinkCode};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// When stderr is not a terminal, one countdown line this often.
 const PLAIN_COUNTDOWN_EVERY: Duration = Duration::from_secs(10);
 
-pub async fn run(latch: &Latch, args: LinkArgs, json: bool) -> Result<(), Failure> {
+pub async fn run(env: &mut Env<'_>, args: LinkArgs) -> Result<(), Failure> {
+    let latch = env.latch;
     let account = latch.find(&args.account)?;
     let Some(settings) = account.settings.green_api() else {
         return Err(Failure::usage(format!(
@@ -39,9 +41,9 @@ pub async fn run(latch: &Latch, args: LinkArgs, json: bool) -> Result<(), Failur
     // Before any request: a number that cannot be right is refused here.
     let phone = PhoneNumber::parse(typed)?;
 
-    ready_instance(latch, &account, args.logout).await?;
+    ready_instance(env, &account, args.logout).await?;
 
-    eprintln!("Asking GREEN-API for a link code (this can take 30 s)…");
+    writeln!(env.stderr, "Asking GREEN-API for a link code (this can take 30 s)…")?;
     let code = latch.request_link_code(&account, &phone.to_string()).await?;
     let watch = LinkWatch {
         lifetime: args
@@ -53,29 +55,35 @@ pub async fn run(latch: &Latch, args: LinkArgs, json: bool) -> Result<(), Failur
             .map(Duration::from_millis)
             .unwrap_or(LinkWatch::default().interval),
     };
-    show_code(&account, &code, watch.lifetime, json);
+    show_code(env, &account, &code, watch.lifetime)?;
 
+    let countdown = Countdown {
+        code: &code,
+        lifetime: watch.lifetime,
+        terminal: env.stderr_is_terminal,
+    };
     let outcome = {
         let watching = latch.wait_until_linked(&account, &code, watch);
         tokio::pin!(watching);
-        let countdown = Countdown::new(&code, watch.lifetime);
+        countdown.show(env)?;
         loop {
             tokio::select! {
                 outcome = &mut watching => break outcome,
-                () = tokio::time::sleep(countdown.tick()) => countdown.show(),
+                () = tokio::time::sleep(countdown.tick()) => countdown.show(env)?,
             }
         }
     };
-    Countdown::clear();
+    countdown.clear(env)?;
     match outcome? {
         LinkOutcome::Linked => {
-            if json {
-                println!(
+            if env.json {
+                writeln!(
+                    env.stdout,
                     "{}",
                     serde_json::json!({ "account": account.id, "linked": true, "phone": phone.to_string() })
-                );
+                )?;
             } else {
-                println!("WhatsApp linked: {phone}");
+                writeln!(env.stdout, "WhatsApp linked: {phone}")?;
             }
             Ok(())
         }
@@ -99,12 +107,17 @@ pub async fn run(latch: &Latch, args: LinkArgs, json: bool) -> Result<(), Failur
 
 /// Leaves the instance ready for a code: logs a linked number out when
 /// asked to, and refuses every other state with its sentence.
-async fn ready_instance(latch: &Latch, account: &Account, logout: bool) -> Result<(), Failure> {
+async fn ready_instance(env: &mut Env<'_>, account: &Account, logout: bool) -> Result<(), Failure> {
+    let latch: &Latch = env.latch;
     match latch.instance_state(account).await? {
         InstanceState::NotAuthorized => Ok(()),
         InstanceState::Authorized if logout => {
             latch.logout(account).await?;
-            eprintln!("Logged out the WhatsApp number that was linked to {}.", account.id);
+            writeln!(
+                env.stderr,
+                "Logged out the WhatsApp number that was linked to {}.",
+                account.id
+            )?;
             Ok(())
         }
         InstanceState::Authorized => Err(Failure {
@@ -121,26 +134,29 @@ async fn ready_instance(latch: &Latch, account: &Account, logout: bool) -> Resul
     }
 }
 
-fn show_code(account: &Account, code: &LinkCode, lifetime: Duration, json: bool) {
-    if json {
+fn show_code(env: &mut Env, account: &Account, code: &LinkCode, lifetime: Duration) -> Result<(), Failure> {
+    if env.json {
         let expires_at = code
             .expires_at(lifetime)
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        println!(
+        writeln!(
+            env.stdout,
             "{}",
             serde_json::json!({ "account": account.id, "code": code.code, "expires_at": expires_at })
-        );
+        )?;
     } else {
-        eprintln!("\nLink code for {}:\n", code.phone);
-        println!("    {}", code.grouped());
-        eprintln!(
+        writeln!(env.stderr, "\nLink code for {}:\n", code.phone)?;
+        writeln!(env.stdout, "    {}", code.grouped())?;
+        writeln!(
+            env.stderr,
             "\nOn the phone, in WhatsApp: Settings → Linked devices → Link a device → \
              Link with phone number instead, then type the code."
-        );
+        )?;
     }
-    let _ = std::io::stdout().flush();
+    let _ = env.stdout.flush();
+    Ok(())
 }
 
 /// The time left, on stderr: one line rewritten each second on a terminal,
@@ -151,17 +167,7 @@ struct Countdown<'a> {
     terminal: bool,
 }
 
-impl<'a> Countdown<'a> {
-    fn new(code: &'a LinkCode, lifetime: Duration) -> Self {
-        let countdown = Self {
-            code,
-            lifetime,
-            terminal: std::io::stderr().is_terminal(),
-        };
-        countdown.show();
-        countdown
-    }
-
+impl Countdown<'_> {
     /// How long until the next line.
     fn tick(&self) -> Duration {
         let every = if self.terminal {
@@ -180,7 +186,7 @@ impl<'a> Countdown<'a> {
         wait.max(Duration::from_millis(50))
     }
 
-    fn show(&self) {
+    fn show(&self, env: &mut Env) -> Result<(), Failure> {
         let left = self.code.remaining_of(self.lifetime, SystemTime::now());
         let text = format!(
             "Code {} expires in {}; waiting for WhatsApp…",
@@ -188,18 +194,20 @@ impl<'a> Countdown<'a> {
             clock(left)
         );
         if self.terminal {
-            eprint!("\r{text}\x1b[K");
-            let _ = std::io::stderr().flush();
+            write!(env.stderr, "\r{text}\x1b[K")?;
+            let _ = env.stderr.flush();
         } else {
-            eprintln!("{text}");
+            writeln!(env.stderr, "{text}")?;
         }
+        Ok(())
     }
 
     /// Ends the countdown line on a terminal.
-    fn clear() {
-        if std::io::stderr().is_terminal() {
-            eprint!("\r\x1b[K");
+    fn clear(&self, env: &mut Env) -> Result<(), Failure> {
+        if self.terminal {
+            write!(env.stderr, "\r\x1b[K")?;
         }
+        Ok(())
     }
 }
 
@@ -218,5 +226,107 @@ mod tests {
         assert_eq!(clock(Duration::from_secs(150)), "2:30");
         assert_eq!(clock(Duration::from_millis(6200)), "0:07");
         assert_eq!(clock(Duration::ZERO), "0:00");
+    }
+}
+
+#[cfg(test)]
+mod in_process {
+    use super::run;
+    use crate::env::testing::{Home, env, parsed};
+    use latch_core::model::Grant;
+    use latch_sandbox::harness::{self, SCHEME_REDIRECT};
+    use latch_sandbox::{DemoCredentials, demo};
+    use std::time::{Duration, Instant};
+
+    /// What is refused before any request, in the words a person reads.
+    #[tokio::test]
+    async fn link_refuses_other_providers_and_missing_or_impossible_numbers() {
+        let home = Home::new();
+        let sandbox = harness::sandbox().await;
+        let (urls, d) = (sandbox.base_urls(), DemoCredentials::default());
+        let (mut green, secrets) = harness::account(demo::green_api(&urls, &d), "green");
+        if let latch_core::model::ProviderSettings::GreenApi(settings) = &mut green.settings {
+            settings.phone = None;
+        }
+        home.latch.add(green, secrets).unwrap();
+        let (robot, secrets) = harness::account(
+            demo::wordapp(&urls, &d, SCHEME_REDIRECT, Grant::ClientCredentials),
+            "robot",
+        );
+        home.latch.add(robot, secrets).unwrap();
+        let rows: [(&[&str], &str); 2] = [
+            (
+                &["robot"],
+                "robot is a Wordapp account; `latch link` links GREEN-API accounts, use `latch connect robot` instead",
+            ),
+            (
+                &["green"],
+                "no phone number for green; give the WhatsApp number with --phone, e.g. `latch link green --phone \"+44 1234 567890\"`",
+            ),
+        ];
+        for (flags, message) in rows {
+            let (mut env, out) = env(&home.latch, false, "", false);
+            let failure = run(&mut env, parsed!(Link, &[&["link"][..], flags].concat()))
+                .await
+                .expect_err(message);
+            assert_eq!(
+                (failure.status, failure.message.as_str()),
+                (crate::exit::USAGE, message)
+            );
+            assert_eq!((out.stdout.text(), out.stderr.text()), (String::new(), String::new()));
+        }
+        let (mut env, out) = env(&home.latch, false, "", false);
+        let failure = run(&mut env, parsed!(Link, &["link", "green", "--phone", "12"]))
+            .await
+            .unwrap_err();
+        assert_eq!(failure.status, crate::exit::USAGE, "{}", failure.message);
+        assert_eq!(out.stdout.text(), "");
+        assert_eq!(
+            sandbox.green_api().requests().len(),
+            0,
+            "nothing was asked of GREEN-API"
+        );
+    }
+
+    /// stdout carries the code and then the number linked, nothing else; the
+    /// countdown goes to stderr as plain lines when stderr is not a terminal.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn link_prints_the_code_then_the_number_and_counts_down_on_stderr() {
+        let home = Home::new();
+        let sandbox = harness::sandbox().await;
+        let d = DemoCredentials::default();
+        let (green, secrets) = harness::account(demo::green_api(&sandbox.base_urls(), &d), "green");
+        home.latch.add(green, secrets).unwrap();
+        let (mut env, out) = env(&home.latch, false, "", false);
+        let phone_types_the_code = async {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let code = loop {
+                if let Some(code) = out.stdout.text().lines().next() {
+                    break code.trim().to_owned();
+                }
+                assert!(Instant::now() < deadline, "no code on stdout");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            };
+            assert!(sandbox.green_api().enter_code(d.green_api_id_instance, &code));
+            code
+        };
+        let (result, code) = tokio::join!(
+            run(&mut env, parsed!(Link, &["link", "green", "--poll-ms", "50"])),
+            phone_types_the_code
+        );
+        result.unwrap_or_else(|f| panic!("{}", f.message));
+        assert_eq!(
+            out.stdout.text(),
+            format!("    {code}\nWhatsApp linked: +441234567890\n")
+        );
+        let stderr = out.stderr.text();
+        assert!(
+            stderr.starts_with("Asking GREEN-API for a link code (this can take 30 s)…\n"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("Code {code} expires in ")) && !stderr.contains('\r'),
+            "plain countdown lines: {stderr}"
+        );
     }
 }

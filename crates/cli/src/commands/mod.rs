@@ -1,4 +1,7 @@
-//! One module per verb.
+//! One module per verb. A verb takes what it runs in as one value
+//! ([`crate::env::Env`]: the opened Latch, the streams, the browser), so its
+//! tests run it in-process. `completions` and `sandbox` print with the
+//! process's own streams: they open no Latch, or stay until Ctrl-C.
 
 pub mod accounts;
 pub mod add;
@@ -10,27 +13,3 @@ pub mod revoke;
 pub mod sandbox;
 pub mod token;
 pub mod window;
-
-use crate::exit::Failure;
-use std::io::{BufRead, IsTerminal};
-
-/// Reads one line from stdin, without its line ending.
-pub fn read_line() -> Result<String, Failure> {
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
-}
-
-/// Asks "… [y/N]" on a terminal; refuses to guess when stdin is not one.
-pub fn confirm(question: &str, yes: bool) -> Result<bool, Failure> {
-    if yes {
-        return Ok(true);
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(Failure::usage(format!(
-            "{question} Add --yes to confirm when stdin is not a terminal."
-        )));
-    }
-    eprint!("{question} [y/N] ");
-    Ok(matches!(read_line()?.trim(), "y" | "Y" | "yes"))
-}

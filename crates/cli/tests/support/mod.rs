@@ -1,14 +1,13 @@
 //! A harness for running the built `latch` against the fake providers: each
 //! test gets its own `LATCH_HOME` and a running sandbox, and talks to the
 //! real keyring: the test command's private D-Bus session, or one started
-//! for this test process (`private_keyring`); without either a test fails.
+//! for this test process (`latch_sandbox::harness::keyring_bus`); without
+//! either a test fails.
 
 #![allow(dead_code)]
 
-#[path = "../../../core/tests/private_keyring/mod.rs"]
-mod private_keyring;
-
-use latch_sandbox::{DemoCredentials, Sandbox, SandboxConfig};
+use latch_sandbox::harness;
+use latch_sandbox::{DemoCredentials, Sandbox};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -22,24 +21,14 @@ pub struct Env {
     pub bus: String,
 }
 
-pub const SCHEME_REDIRECT: &str = "app.latch.desktop:/oauth/callback";
+pub const SCHEME_REDIRECT: &str = harness::SCHEME_REDIRECT;
 
 /// A fresh home and sandbox on a real keyring; panics, saying how to run
 /// the test, when no keyring can be had.
 pub async fn env() -> Env {
-    let bus = private_keyring::keyring_bus();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let loopback_redirect = format!("http://127.0.0.1:{port}/callback");
-    let mut config = SandboxConfig::demo();
-    config.demo = DemoCredentials {
-        redirect_uris: vec![SCHEME_REDIRECT.into(), loopback_redirect.clone()],
-        ..DemoCredentials::default()
-    };
-    let sandbox = Sandbox::start(config).await.expect("sandbox");
+    let bus = harness::keyring_bus();
+    let loopback_redirect = harness::loopback_redirect();
+    let sandbox = harness::sandbox_with_redirects(&[SCHEME_REDIRECT, &loopback_redirect]).await;
     Env {
         home: tempfile::tempdir().unwrap(),
         sandbox,
@@ -177,22 +166,6 @@ pub fn read_line_starting(reader: &mut impl BufRead, prefix: &str) -> String {
             return line.trim_end().to_owned();
         }
     }
-}
-
-/// What a browser does with the sign-in URL: the fake consents at once and
-/// redirects; returns where it redirected to.
-pub async fn follow_sign_in(url: &str) -> String {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let answer = client.get(url).send().await.expect("the fake's authorize page");
-    assert!(
-        answer.status().is_redirection(),
-        "the fake did not redirect: {}",
-        answer.status()
-    );
-    answer.headers()["location"].to_str().unwrap().to_owned()
 }
 
 pub fn stdout_reader(child: &mut Child) -> BufReader<std::process::ChildStdout> {

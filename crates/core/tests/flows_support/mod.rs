@@ -1,27 +1,23 @@
-//! Shared pieces of the flow tests: the sandbox, an engine with short
-//! timeouts, demo accounts, and a "browser" that follows a consent page to
-//! its redirect the way a person's browser would.
-#![allow(dead_code)]
+//! Shared pieces of the flow tests, over `latch_sandbox::harness` (the
+//! sandbox, the demo accounts, the browser's part of a consent): an engine
+//! with short timeouts, the demo accounts under the ids these tests use,
+//! and a connection made the way a person makes one.
+#![allow(dead_code, unused_imports)]
 
 use latch_core::flows::{CallbackParams, PendingFlow};
 use latch_core::http::HttpConfig;
-use latch_core::model::{
-    Account, AccountId, AccountSecrets, AccountStatus, ClientAuth, Grant, OAuth2Settings, PartnerLogin,
-    PayuEnvironment, PayuSettings, ProviderSettings, WazzupSettings, WordappSettings,
-};
-use latch_core::secret::{ClientSecret, Password};
+use latch_core::model::{Account, AccountSecrets, ClientAuth, Grant, ProviderSettings};
 use latch_core::store::{MemoryStore, SecretStore};
 use latch_core::{Engine, EngineConfig, TokenSet};
-use latch_sandbox::{DemoCredentials, RecordedRequest, Sandbox, SandboxConfig};
+use latch_sandbox::harness;
+use latch_sandbox::{DemoCredentials, RecordedRequest, Sandbox};
 use std::time::Duration;
 
-pub const REDIRECT: &str = "app.latch.desktop:/oauth/callback";
-pub const OTHER_REDIRECT: &str = "http://127.0.0.1:8976/callback";
+pub const REDIRECT: &str = harness::SCHEME_REDIRECT;
+pub const OTHER_REDIRECT: &str = harness::DEMO_LOOPBACK_REDIRECT;
 
 pub async fn sandbox() -> Sandbox {
-    Sandbox::start(SandboxConfig::demo())
-        .await
-        .expect("sandbox starts on 127.0.0.1")
+    harness::sandbox().await
 }
 
 pub fn demo() -> DemoCredentials {
@@ -44,105 +40,53 @@ pub fn engine_with(http: HttpConfig) -> Engine {
     .expect("engine")
 }
 
-fn account(id: &str, settings: ProviderSettings) -> Account {
-    Account {
-        id: AccountId::parse(id).unwrap(),
-        label: id.into(),
-        settings,
-        status: AccountStatus::NotConnected,
-        token: None,
-        created_at: 0,
-    }
-}
-
+/// The sandbox's demo accounts (`latch_sandbox::demo`), built through the
+/// core's rules as the window's "Try the sandbox" builds them, under the ids
+/// the tests use, and coming back to [`REDIRECT`].
 pub fn wazzup(sb: &Sandbox, grant: Grant) -> (Account, AccountSecrets) {
-    let d = demo();
-    let settings = WazzupSettings {
-        base_url: sb.wazzup().base_url(),
-        client_id: d.wazzup_client_id,
-        redirect_uri: REDIRECT.into(),
-        scopes: vec!["transport".into(), "crm".into()],
-        grant,
-    };
-    let secrets = AccountSecrets {
-        partner_login: Some(PartnerLogin {
-            email: d.wazzup_email,
-            password: Password::new(d.wazzup_password),
-        }),
-        ..Default::default()
-    };
-    (account("wazzup-main", ProviderSettings::Wazzup(settings)), secrets)
+    harness::account(
+        latch_sandbox::demo::wazzup(&sb.base_urls(), &demo(), REDIRECT, grant),
+        "wazzup-main",
+    )
 }
 
 pub fn payu(sb: &Sandbox) -> (Account, AccountSecrets) {
-    let d = demo();
-    let settings = PayuSettings {
-        environment: PayuEnvironment::Uat,
-        accounts_url: Some(sb.payu().base_url()),
-        onboarding_url: Some(sb.payu().base_url()),
-        client_id: d.payu_client_id,
-        redirect_uri: REDIRECT.into(),
-        reseller_id: Some(d.payu_reseller_id),
-    };
-    let secrets = AccountSecrets {
-        client_secret: Some(ClientSecret::new(d.payu_client_secret)),
-        ..Default::default()
-    };
-    (account("payu-uat", ProviderSettings::Payu(settings)), secrets)
+    harness::account(
+        latch_sandbox::demo::payu(&sb.base_urls(), &demo(), REDIRECT),
+        "payu-uat",
+    )
 }
 
 pub fn wordapp(sb: &Sandbox, grant: Grant) -> (Account, AccountSecrets) {
-    let d = demo();
-    let settings = WordappSettings {
-        base_url: sb.wordapp().base_url(),
-        grant,
-        client_id: Some(d.wordapp_client_id),
-        redirect_uri: Some(REDIRECT.into()),
-        username: Some(d.wordapp_username),
-        api_version: None,
-    };
-    let secrets = AccountSecrets {
-        client_secret: Some(ClientSecret::new(d.wordapp_client_secret)),
-        ..Default::default()
-    };
-    (account("wordapp-main", ProviderSettings::Wordapp(settings)), secrets)
+    harness::account(
+        latch_sandbox::demo::wordapp(&sb.base_urls(), &demo(), REDIRECT, grant),
+        "wordapp-main",
+    )
 }
 
 pub fn oauth2(sb: &Sandbox, client_auth: ClientAuth, pkce: bool, grant: Grant) -> (Account, AccountSecrets) {
-    let d = demo();
-    let base = sb.oauth2().base_url();
-    let settings = OAuth2Settings {
-        authorize_url: format!("{base}/authorize"),
-        token_url: format!("{base}/token"),
-        revoke_url: Some(format!("{base}/revoke")),
-        client_id: d.oauth2_client_id,
-        client_auth,
-        redirect_uri: REDIRECT.into(),
-        scopes: vec!["read".into(), "write".into()],
-        pkce,
-        grant,
+    let name = match client_auth {
+        ClientAuth::Basic => "basic",
+        ClientAuth::Body => "body",
     };
-    let secrets = AccountSecrets {
-        client_secret: Some(ClientSecret::new(d.oauth2_client_secret)),
-        ..Default::default()
+    let draft = latch_sandbox::demo::oauth2(&sb.base_urls(), &demo(), REDIRECT, name, pkce, grant);
+    let (account, secrets) = harness::account(draft, "oauth2-main");
+    let built = match &account.settings {
+        ProviderSettings::Oauth2(settings) => settings.client_auth,
+        other => panic!("the OAuth 2.0 draft built {other:?}"),
     };
-    (account("oauth2-main", ProviderSettings::Oauth2(settings)), secrets)
+    assert_eq!(built, client_auth, "the draft's client_auth `{name}`");
+    (account, secrets)
+}
+
+pub fn green_api(sb: &Sandbox) -> (Account, AccountSecrets) {
+    harness::account(latch_sandbox::demo::green_api(&sb.base_urls(), &demo()), "green-main")
 }
 
 /// What a browser does with the consent URL: the fakes consent at once and
 /// redirect; the redirect's `Location` is the callback URL.
 pub async fn browse(url: &url::Url) -> String {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let answer = client.get(url.clone()).send().await.expect("consent page reachable");
-    assert!(
-        answer.status().is_redirection(),
-        "consent page answered {} instead of redirecting",
-        answer.status()
-    );
-    answer.headers()["location"].to_str().unwrap().to_owned()
+    harness::follow_consent(url.as_str()).await
 }
 
 /// Start → consent → callback, as a person connecting an account.
@@ -187,6 +131,4 @@ pub fn last(requests: &[RecordedRequest], route: &str) -> RecordedRequest {
         .unwrap_or_else(|| panic!("no {route} request"))
 }
 
-pub fn now() -> i64 {
-    latch_core::time::now()
-}
+pub use harness::now;

@@ -1,15 +1,18 @@
 //! Shared by the store tests and their helper programs: sample accounts and
-//! secrets, and polling with a deadline instead of sleeping.
+//! secrets, and polling with a deadline instead of sleeping. The helper
+//! programs (`tests/bin/`) are binaries of the core, which cannot link the
+//! sandbox's test harness (the sandbox depends on the core), so this file
+//! needs nothing but the core and std.
 #![allow(dead_code)]
 
 use latch_core::model::{ClientAuth, Grant, OAuth2Settings, ProviderSettings};
 use latch_core::secret::{AccessToken, ClientSecret, RefreshToken};
 use latch_core::{Account, AccountId, AccountSecrets, AccountStatus, TokenSet};
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 pub fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    latch_core::time::now()
 }
 
 pub fn id(value: &str) -> AccountId {

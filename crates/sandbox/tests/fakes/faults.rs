@@ -219,11 +219,7 @@ async fn describe_lists_every_fake_on_loopback() {
 
 #[tokio::test]
 async fn fixed_ports_are_honoured_and_dropping_the_sandbox_stops_the_servers() {
-    let free = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free = latch_sandbox::harness::free_port();
     let config = SandboxConfig {
         ports: Some(Ports {
             payu: free,

@@ -1,17 +1,18 @@
-//! What every test needs: a started sandbox, an HTTP client that does not follow
-//! redirects (the tests read `Location` themselves), and PKCE test vectors.
+//! What every test of the fakes needs, over the shared test harness
+//! (`latch_sandbox::harness`): a started sandbox, its HTTP client that does
+//! not follow redirects (the tests read `Location` themselves), and PKCE test
+//! vectors.
 
-use std::time::Duration;
-
-use latch_sandbox::{Sandbox, SandboxConfig};
+use latch_sandbox::Sandbox;
+use latch_sandbox::harness;
 use reqwest::{Client, Response, StatusCode, Url};
 use serde_json::Value;
 
 /// RFC 7636 Appendix B verifier and its S256 challenge.
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-pub const REDIRECT: &str = "app.latch.desktop:/oauth/callback";
-pub const LOOPBACK_REDIRECT: &str = "http://127.0.0.1:8976/callback";
+pub const REDIRECT: &str = harness::SCHEME_REDIRECT;
+pub const LOOPBACK_REDIRECT: &str = harness::DEMO_LOOPBACK_REDIRECT;
 
 pub struct Harness {
     pub sb: Sandbox,
@@ -19,13 +20,10 @@ pub struct Harness {
 }
 
 pub async fn start() -> Harness {
-    let sb = Sandbox::start(SandboxConfig::demo()).await.expect("sandbox starts");
-    let http = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client");
-    Harness { sb, http }
+    Harness {
+        sb: harness::sandbox().await,
+        http: harness::browser().clone(),
+    }
 }
 
 /// The `Location` of a 302, parsed.

@@ -9,10 +9,6 @@
 //! it. The shell waits on a pipe only this process holds: when the process
 //! ends, however it ends, the pipe closes and the shell stops both daemons.
 //! When neither works, the test fails and says how to run it.
-//!
-//! Shared by the core's and the CLI's tests (the CLI's include this file).
-
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdin, Command, Stdio};

@@ -1,0 +1,113 @@
+//! The test harness every test crate shares (feature `harness`, which only
+//! dev-dependencies turn on; the `latch` binary does not link it).
+//!
+//! - a sandbox with the demo credentials, or with the redirect URIs a test
+//!   registers ([`sandbox`], [`sandbox_with_redirects`]), and free loopback
+//!   ports ([`free_port`], [`loopback_redirect`]);
+//! - the browser's part of a sign-in ([`follow_consent`]): the fakes consent
+//!   at once and redirect, and what a person's browser would land on is the
+//!   redirect's `Location`;
+//! - the demo accounts as the sandbox, `latch sandbox --add-accounts` and the
+//!   window's "Try the sandbox" create them: a [`crate::demo`] draft, built
+//!   through the core's rules under an id the test chooses ([`account`]);
+//! - the clock: [`now`] is Latch's "now"; the fakes' own clocks move with
+//!   `Sandbox::advance_all` or a fake's `advance`;
+//! - a real, unlocked keyring for the tests that need one ([`keyring_bus`]).
+
+mod keyring;
+
+pub use keyring::keyring_bus;
+
+use crate::{DemoCredentials, Sandbox, SandboxConfig};
+use latch_core::model::{Account, AccountId, AccountSecrets, UnixTime};
+use latch_core::providers::AccountDraft;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The window's redirect: Latch's URL scheme (a deep link).
+pub const SCHEME_REDIRECT: &str = "app.latch.desktop:/oauth/callback";
+/// The loopback redirect the demo credentials register besides the scheme.
+pub const DEMO_LOOPBACK_REDIRECT: &str = "http://127.0.0.1:8976/callback";
+
+/// Every fake on its own free port, with the demo credentials.
+pub async fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxConfig::demo())
+        .await
+        .expect("the sandbox starts on 127.0.0.1")
+}
+
+/// The same, with exactly these redirect URIs registered at every fake.
+pub async fn sandbox_with_redirects(redirect_uris: &[&str]) -> Sandbox {
+    let config = SandboxConfig {
+        demo: DemoCredentials {
+            redirect_uris: redirect_uris.iter().map(|&uri| uri.to_owned()).collect(),
+            ..DemoCredentials::default()
+        },
+        ..SandboxConfig::demo()
+    };
+    Sandbox::start(config).await.expect("the sandbox starts on 127.0.0.1")
+}
+
+/// A port nothing listens on at the moment of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port on 127.0.0.1")
+}
+
+/// A loopback redirect on a port no other test uses.
+pub fn loopback_redirect() -> String {
+    format!("http://127.0.0.1:{}/callback", free_port())
+}
+
+/// An HTTP client that follows no redirect, as the tests read `Location`
+/// themselves, and gives up on an answer after 10 s. One per process:
+/// building one costs tens of milliseconds in a debug build.
+pub fn browser() -> &'static reqwest::Client {
+    static BROWSER: OnceLock<reqwest::Client> = OnceLock::new();
+    BROWSER.get_or_init(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("an HTTP client")
+    })
+}
+
+/// What a person's browser does with a consent page: the fakes consent at
+/// once and redirect. Returns where the redirect points (the callback URL);
+/// panics when the page does not redirect.
+pub async fn follow_consent(url: &str) -> String {
+    let answer = browser().get(url).send().await.expect("the consent page is reachable");
+    assert!(
+        answer.status().is_redirection(),
+        "the consent page answered {} instead of redirecting",
+        answer.status()
+    );
+    answer
+        .headers()
+        .get("location")
+        .expect("a redirect with a Location")
+        .to_str()
+        .expect("an ASCII Location")
+        .to_owned()
+}
+
+/// A demo account built from its draft through the core's rules (the
+/// catalogue's defaults and checks, the secret routed to its place), under
+/// `id`. Panics, naming the problems, when the draft does not pass them.
+pub fn account(draft: AccountDraft, id: &str) -> (Account, AccountSecrets) {
+    let problems = draft.problems();
+    assert!(
+        problems.is_empty(),
+        "the demo draft for {id} has problems: {problems:?}"
+    );
+    let id = AccountId::parse(id).unwrap_or_else(|| panic!("`{id}` is not an account id"));
+    draft.build(id, now()).expect("a demo draft builds")
+}
+
+/// Latch's "now", in seconds since the epoch (what the core stamps tokens with).
+pub fn now() -> UnixTime {
+    latch_core::time::now()
+}

@@ -10,6 +10,7 @@
 // - anything else: the sentence.
 
 import type { ErrorReport } from "./bindings/ErrorReport";
+import { clock, tick } from "./time.svelte";
 
 export type Failure =
   | { kind: "needs-reconnect"; message: string }
@@ -41,7 +42,10 @@ export const keyring = $state<{ problem: string | null }>({ problem: null });
 
 /** Reads a command's failure; a keyring failure also raises the keyring notice. */
 export function failed(e: unknown): Failure {
-  const failure = failureOf(e, Math.floor(Date.now() / 1000));
+  // The window's one clock, brought to now: the notice counts down against
+  // it, so a wait read against another clock could show a second too many.
+  tick();
+  const failure = failureOf(e, clock.now);
   if (failure.kind === "keyring") keyring.problem = failure.message;
   return failure;
 }

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ErrorReport } from "./bindings/ErrorReport";
 import { failed, failureOf, keyring } from "./errors.svelte";
+import { clock } from "./time.svelte";
 
 const report = (more: Partial<ErrorReport>): ErrorReport => ({
   kind: "provider-refused",
@@ -40,5 +41,15 @@ describe("what a failure means for the window", () => {
     expect(keyring.problem).toBeNull();
     failed(report({ kind: "storage", message: "The keyring is locked; unlock it." }));
     expect(keyring.problem).toBe("The keyring is locked; unlock it.");
+  });
+});
+
+describe("a 429's wait", () => {
+  it("counts from the window's clock even when its ticker is behind", () => {
+    clock.now = Math.floor(Date.now() / 1000) - 1; // the ticker has not caught up yet
+    const failure = failed(report({ rate_limited: true, retry_after_secs: 30, code: "HTTP 429" }));
+    expect(failure.kind).toBe("rate-limited");
+    if (failure.kind !== "rate-limited") return;
+    expect(failure.retryAt! - clock.now).toBe(30);
   });
 });

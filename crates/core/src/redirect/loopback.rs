@@ -298,4 +298,38 @@ mod tests {
         assert!(err.contains("http://127.0.0.1:8976/cb"), "{err}");
         assert!(LoopbackRedirect::parse("http://[::1]:8976/cb").is_err());
     }
+
+    #[test]
+    fn other_addresses_are_not_loopback_redirects() {
+        // Another IPv4 or IPv6 address is a website to Latch, not a port it
+        // could listen on.
+        for uri in [
+            "http://10.0.0.1:8976/cb",
+            "http://192.168.1.20/cb",
+            "http://127.0.0.2:8976/cb",
+            "http://[2001:db8::1]:8976/cb",
+        ] {
+            assert_eq!(LoopbackRedirect::parse(uri), Ok(None), "{uri}");
+        }
+    }
+
+    #[test]
+    fn a_request_head_is_awaited_up_to_16_kib_and_refused_beyond() {
+        let incomplete = |len: usize| {
+            let mut head = b"GET /cb HTTP/1.1\r\nCookie: ".to_vec();
+            head.resize(len, b'c');
+            head
+        };
+        // Long cookies make a head of several KiB; it is waited for.
+        assert!(matches!(request_target(&incomplete(10_000)), Ok(None)));
+        assert!(matches!(request_target(&incomplete(MAX_REQUEST_HEAD - 1)), Ok(None)));
+        assert!(matches!(
+            request_target(&incomplete(MAX_REQUEST_HEAD)),
+            Err(RequestError::TooLarge)
+        ));
+        assert!(matches!(
+            request_target(b"GET /cb?code=c HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Ok(Some(target)) if target == "/cb?code=c"
+        ));
+    }
 }

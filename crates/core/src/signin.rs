@@ -42,15 +42,6 @@ impl Return {
             None => Ok(Self::Paste),
         }
     }
-
-    /// How the front ends name it (`via` in the window's connect answer).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Loopback(_) => "loopback",
-            Self::DeepLink => "deep-link",
-            Self::Paste => "paste",
-        }
-    }
 }
 
 fn capitalized(sentence: &str) -> String {

@@ -213,6 +213,18 @@ macro_rules! redirect_help {
     };
 }
 
+/// The provider's server, with its documented address as the default.
+pub const fn server_field(default: &'static str) -> Field {
+    Field {
+        kind: FieldKind::Url,
+        default: Some(default),
+        required: When::Always,
+        rule: Rule::Url,
+        problem: URL_PROBLEM,
+        ..Field::text("base_url", "Server")
+    }
+}
+
 /// The redirect URI field, with its help (see [`redirect_help!`]).
 pub const fn redirect_field(help: &'static str, when: When) -> Field {
     Field {
@@ -287,6 +299,14 @@ impl Draft<'_> {
 
     pub fn secret(&self) -> Option<&str> {
         self.secret
+    }
+
+    /// The secrets of a provider whose one secret is the client secret.
+    pub fn client_secret(&self) -> AccountSecrets {
+        AccountSecrets {
+            client_secret: self.secret.map(crate::secret::ClientSecret::new),
+            ..Default::default()
+        }
     }
 }
 

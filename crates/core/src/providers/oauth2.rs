@@ -20,7 +20,7 @@ use crate::model::{
     AccountSecrets, ClientAuth, Grant, OAuth2Settings, ProviderKind, ProviderSettings, TokenSet, UnixTime,
 };
 use crate::pkce::Pkce;
-use crate::secret::{ClientSecret, State};
+use crate::secret::State;
 use url::Url;
 
 pub const NAME: &str = "Other OAuth 2.0";
@@ -98,10 +98,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
 
 fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
     let grant = draft.grant.unwrap_or(Grant::AuthorizationCode);
-    let secrets = AccountSecrets {
-        client_secret: draft.secret().map(ClientSecret::new),
-        ..Default::default()
-    };
+    let secrets = draft.client_secret();
     let settings = OAuth2Settings {
         authorize_url: draft.get("authorize_url").to_owned(),
         token_url: draft.get("token_url").to_owned(),

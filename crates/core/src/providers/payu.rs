@@ -26,7 +26,7 @@ use crate::http::Answer;
 use crate::model::{
     AccountSecrets, Grant, PayuEnvironment, PayuSettings, ProviderKind, ProviderSettings, TokenSet, UnixTime,
 };
-use crate::secret::{ClientSecret, State};
+use crate::secret::State;
 use serde_json::Value;
 use url::Url;
 
@@ -95,10 +95,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
 };
 
 fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
-    let secrets = AccountSecrets {
-        client_secret: draft.secret().map(ClientSecret::new),
-        ..Default::default()
-    };
+    let secrets = draft.client_secret();
     let settings = PayuSettings {
         environment: match draft.get("environment") {
             "production" => PayuEnvironment::Production,

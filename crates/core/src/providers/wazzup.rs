@@ -16,8 +16,8 @@
 //! - There is no revoke endpoint.
 
 use super::catalogue::{
-    AUTHORIZATION_CODE, CLIENT_CREDENTIALS, CODE_ONLY, Draft, Field, FieldKind, LABEL, ProviderInfo, Rule, URL_PROBLEM,
-    When, grant_field, redirect_field,
+    AUTHORIZATION_CODE, CLIENT_CREDENTIALS, CODE_ONLY, Draft, Field, FieldKind, LABEL, ProviderInfo, Rule, When,
+    grant_field, redirect_field, server_field,
 };
 use super::provider::{Authorization, Provider, RevokePlan};
 use super::{Auth, Body, Call, GrantRequest, Step, endpoint, read_token_fields, rfc6749, shown_description};
@@ -73,14 +73,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
             default: Some("transport,crm"),
             ..Field::text("scopes", "Scopes")
         },
-        Field {
-            kind: FieldKind::Url,
-            default: Some(DEFAULT_BASE_URL),
-            required: When::Always,
-            rule: Rule::Url,
-            problem: URL_PROBLEM,
-            ..Field::text("base_url", "Server")
-        },
+        server_field(DEFAULT_BASE_URL),
     ],
     build,
 };

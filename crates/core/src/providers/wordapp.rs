@@ -17,15 +17,15 @@
 //!   on revocation, on a scope change and when a newer flow replaces it.
 
 use super::catalogue::{
-    AUTHORIZATION_CODE, CLIENT_CREDENTIALS, CODE_ONLY, Draft, Field, FieldKind, LABEL, PASSWORD, ProviderInfo, Rule,
-    URL_PROBLEM, When, grant_field, redirect_field,
+    AUTHORIZATION_CODE, CLIENT_CREDENTIALS, CODE_ONLY, Draft, Field, FieldKind, LABEL, PASSWORD, ProviderInfo, When,
+    grant_field, redirect_field, server_field,
 };
 use super::provider::{Authorization, Provider, RevokePlan, Revoked};
 use super::{Auth, Body, Call, GrantRequest, Step, endpoint, rfc6749};
 use crate::error::Error;
 use crate::http::Answer;
 use crate::model::{AccountSecrets, Grant, ProviderKind, ProviderSettings, TokenSet, UnixTime, WordappSettings};
-use crate::secret::{AccessToken, ClientSecret, State};
+use crate::secret::{AccessToken, State};
 use url::Url;
 
 pub const NAME: &str = "Wordapp";
@@ -68,14 +68,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
             ..Field::text("username", "Username or e-mail")
         },
         Field::text("api_version", "X-Api-Version (optional)"),
-        Field {
-            kind: FieldKind::Url,
-            default: Some(DEFAULT_BASE_URL),
-            required: When::Always,
-            rule: Rule::Url,
-            problem: URL_PROBLEM,
-            ..Field::text("base_url", "Server")
-        },
+        server_field(DEFAULT_BASE_URL),
     ],
     build,
 };
@@ -84,10 +77,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
 /// expired token authenticates with it.
 fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
     let grant = draft.grant.unwrap_or(Grant::AuthorizationCode);
-    let secrets = AccountSecrets {
-        client_secret: draft.secret().map(ClientSecret::new),
-        ..Default::default()
-    };
+    let secrets = draft.client_secret();
     let settings = WordappSettings {
         base_url: draft.get("base_url").to_owned(),
         grant,

@@ -78,9 +78,18 @@ pub enum Via {
     Paste,
 }
 
+/// `confirm_server`: the person agreed to send the account's secrets to the
+/// server its settings name now; without it, a changed server is refused
+/// with [`Error::ServerChanged`] and the dialog asks.
 #[tauri::command]
-pub async fn connect_account(app: AppHandle, id: String) -> Result<ConnectStarted, Error> {
+pub async fn connect_account(app: AppHandle, id: String, confirm_server: Option<bool>) -> Result<ConnectStarted, Error> {
     let target = Target::find(&app, &id)?;
+    if let Some(change) = target.latch.server_change(&target.account)? {
+        if confirm_server != Some(true) {
+            return Err(change.error());
+        }
+        target.latch.confirm_servers(&target.account)?;
+    }
     match target.account.settings.grant() {
         Some(Grant::AuthorizationCode) => start_browser_flow(&target).await,
         Some(Grant::Password) => Ok(ConnectStarted::NeedsPassword),

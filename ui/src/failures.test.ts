@@ -288,4 +288,23 @@ describe("other failures", () => {
     await user.click(within(problem).getByTestId("failure-reconnect"));
     await waitFor(() => expect(callsOf("connect_account", wordapp.id)).toBe(before + 1));
   });
+
+  it("a changed server is connected to only after the person says so", async () => {
+    const changed = report(
+      "server-changed",
+      "This account's server changed from https://app.wordapp.com to https://evil.example, so Latch sent nothing; if you made that change, connect the account again to confirm the new server.",
+    );
+    backend("connect_account", changed);
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await inRow(wordapp.id, "reconnect"));
+    const problem = await screen.findByTestId("connect-problem");
+    expect(problem).toHaveAttribute("data-kind", "server-changed");
+    expect(problem).toHaveTextContent("changed from https://app.wordapp.com to https://evil.example");
+    expect(within(problem).queryByTestId("failure-reconnect")).not.toBeInTheDocument();
+    expect(invoke).toHaveBeenCalledWith("connect_account", { id: wordapp.id, confirmServer: false });
+    await user.click(within(problem).getByTestId("failure-confirm-server"));
+    await waitFor(() => expect(invoke).toHaveBeenCalledWith("connect_account", { id: wordapp.id, confirmServer: true }));
+    await screen.findByTestId("waiting");
+  });
 });

@@ -25,6 +25,9 @@ pub enum Command {
     Add(Box<AddArgs>),
     /// Run the account's flow and store its tokens.
     Connect(ConnectArgs),
+    /// Change an account's label or settings (`--set FIELD=VALUE`, the fields of `add`); asks
+    /// before its secrets may go to a new server.
+    Edit(EditArgs),
     /// GREEN-API: link a WhatsApp number to the instance with a code typed on the phone.
     Link(LinkArgs),
     /// Print a valid access token, refreshing it first if it expires within a minute.
@@ -66,6 +69,23 @@ pub struct ConfirmArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct EditArgs {
+    /// The account's id (or its label).
+    pub account: String,
+    /// A new label.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// A field of the provider's form, by its name (e.g. token_url, base_url, scopes); an empty
+    /// value clears an optional one. Repeatable. Secrets are not changed here.
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// Do not ask before sending the account's secrets to a new server (needed when stdin is
+    /// not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct ConnectArgs {
     /// The account's id (or its label).
     pub account: String,
@@ -78,6 +98,10 @@ pub struct ConnectArgs {
     /// For the password grant: the username or e-mail (default: the account's).
     #[arg(long)]
     pub username: Option<String>,
+    /// When the account's server changed since its secrets were stored: send them to the new
+    /// server without asking (needed when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Args, Debug)]

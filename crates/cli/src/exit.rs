@@ -8,7 +8,8 @@ use std::process::ExitCode;
 pub const USAGE: u8 = 2;
 /// No such account.
 pub const NOT_FOUND: u8 = 3;
-/// The account must be connected again (refresh token refused, revoked).
+/// The account must be connected again (refresh token refused, revoked, or
+/// its server changed and the change is not confirmed yet).
 pub const NEEDS_RECONNECT: u8 = 4;
 /// The provider refused the request, or sent an answer Latch cannot read.
 pub const PROVIDER: u8 = 5;
@@ -26,7 +27,7 @@ pub fn for_kind(kind: ErrorKind) -> u8 {
     match kind {
         ErrorKind::Network | ErrorKind::Timeout => NETWORK,
         ErrorKind::ProviderRefused | ErrorKind::InvalidAnswer => PROVIDER,
-        ErrorKind::NeedsReconnect => NEEDS_RECONNECT,
+        ErrorKind::NeedsReconnect | ErrorKind::ServerChanged => NEEDS_RECONNECT,
         ErrorKind::Storage => STORAGE,
         ErrorKind::InvalidInput => USAGE,
         ErrorKind::CallbackRejected => CALLBACK,

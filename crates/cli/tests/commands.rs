@@ -668,3 +668,38 @@ fn a_bad_timeout_setting_is_a_usage_error_naming_the_variable() {
         "{stderr}"
     );
 }
+
+/// Issue 15, item 1, as a person meets it: `index.json` edited behind
+/// Latch's back (here: the Wordapp account's server moved to a second
+/// sandbox) makes `latch refresh` send nothing, exit 4 and say why; the
+/// secrets follow only after `latch edit … --yes` or `connect --yes`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_index_cannot_send_the_secrets_to_another_server() {
+    let env = env().await;
+    let hostile = latch_sandbox::harness::sandbox().await;
+    let id = env.wordapp_password_account();
+    let (from, to) = (env.sandbox.wordapp().base_url(), hostile.wordapp().base_url());
+    let index = env.home.path().join("index.json");
+    let text = std::fs::read_to_string(&index).unwrap();
+    std::fs::write(&index, text.replace(&from, &to)).unwrap();
+
+    let out = env.run(&["refresh", &id], "");
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "latch: This account's server changed from {from} to {to}, so Latch sent nothing; if you made that \
+             change, connect the account again to confirm the new server.\n"
+        )
+    );
+    let out = env.run(&["token", &id], "");
+    assert_eq!(out.status.code(), Some(0), "a token still valid is printed: it goes to no server");
+    assert!(hostile.wordapp().requests().is_empty(), "{:?}", hostile.wordapp().requests());
+
+    // On a pipe, `connect` wants --yes before it trusts the new server.
+    let out = env.run(&["connect", &id], "demo-password\n");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(hostile.wordapp().requests().is_empty());
+    env.ok(&["connect", &id, "--yes"], "demo-password\n");
+    assert_eq!(hostile.wordapp().count("wordapp.token"), 1);
+}

@@ -36,6 +36,9 @@ pub enum ErrorKind {
     CallbackRejected,
     /// No account by that name.
     NotFound,
+    /// The account's settings point its secrets at a server they were not
+    /// issued for: nothing was sent; a person must confirm the new server.
+    ServerChanged,
 }
 
 impl ErrorKind {
@@ -50,6 +53,7 @@ impl ErrorKind {
             Self::InvalidInput => "invalid-input",
             Self::CallbackRejected => "callback-rejected",
             Self::NotFound => "not-found",
+            Self::ServerChanged => "server-changed",
         }
     }
 }
@@ -112,6 +116,13 @@ pub enum Error {
     #[error("Latch rejected the sign-in callback ({0}); start connecting the account again.")]
     CallbackRejected(String),
 
+    /// A call would carry the account's secrets to `to`, which is not among
+    /// the servers they are bound to (see [`crate::binding`]).
+    #[error(
+        "This account's server changed from {from} to {to}, so Latch sent nothing; if you made that change, connect the account again to confirm the new server."
+    )]
+    ServerChanged { from: String, to: String },
+
     /// A whole sentence naming the account that does not exist.
     #[error("{0}")]
     UnknownAccount(String),
@@ -131,6 +142,7 @@ impl Error {
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::CallbackRejected(_) => ErrorKind::CallbackRejected,
             Self::UnknownAccount(_) => ErrorKind::NotFound,
+            Self::ServerChanged { .. } => ErrorKind::ServerChanged,
         }
     }
 

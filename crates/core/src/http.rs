@@ -116,6 +116,36 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<u64> {
     Some(seconds.min(cap))
 }
 
+/// Secrets travel over TLS: `https` for every host, plain `http` only to a
+/// loopback literal (127.0.0.0/8, `[::1]`), where nothing crosses a network.
+/// `localhost` is a name (a hosts file or a resolver may send it elsewhere),
+/// so it gets no exception. Checked where settings are read
+/// ([`crate::providers::parse_url`]) and again for every request the client
+/// sends, so no path around the first check can reach the network in clear.
+pub fn check_transport(url: &url::Url) -> Result<(), Error> {
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => {
+            // Settings hold no secrets (a GREEN-API token is never in a
+            // setting), but cut the origin short anyway: it is all we show.
+            let shown: String = url.origin().ascii_serialization().chars().take(80).collect();
+            Err(Error::InvalidInput(format!(
+                "The server address {shown} uses plain http, which would send this account's secrets unencrypted; \
+                 use https (plain http is allowed only to 127.0.0.1 or [::1])."
+            )))
+        }
+        _ => Err(Error::InvalidInput(
+            "The server address is not an https URL; fix it in the account settings.".into(),
+        )),
+    }
+}
+
 /// A complete answer: status, content type and the body (within the cap).
 #[derive(Clone)]
 pub struct Answer {
@@ -249,7 +279,9 @@ impl Http {
         seconds: u64,
     ) -> Result<Answer, Error> {
         let transport_error = |e| transport_error(provider, e, seconds);
-        let mut response = request.send().await.map_err(transport_error)?;
+        let request = request.build().map_err(transport_error)?;
+        check_transport(request.url())?;
+        let mut response = self.client.execute(request).await.map_err(transport_error)?;
         let status = response.status().as_u16();
         if (300..400).contains(&status) {
             return Err(Error::invalid_answer(
@@ -354,6 +386,22 @@ mod tests {
             "PayU sent an answer Latch cannot read (an HTML page with HTTP status 502 instead of JSON); try again \
              later, and check the account's server address if it keeps happening."
         );
+    }
+
+    /// The client itself refuses plain http to a remote host, whatever built
+    /// the request: without the check this is a connection attempt to
+    /// 192.0.2.1 (TEST-NET-1, nothing answers) and a network error.
+    #[tokio::test]
+    async fn the_client_sends_nothing_in_clear_text_to_a_remote_host() {
+        let http = Http::new(HttpConfig {
+            connect_timeout: Duration::from_millis(200),
+            ..HttpConfig::default()
+        })
+        .unwrap();
+        let request = http.client().post("http://192.0.2.1/oauth/token").body("client_secret=s");
+        let e = http.send("Acme", request).await.unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{e}");
+        assert!(e.to_string().contains("uses plain http"), "{e}");
     }
 
     #[test]

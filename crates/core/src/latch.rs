@@ -6,6 +6,7 @@
 //! refresh turns the account to "needs reconnect"; a revoke deletes the local
 //! secrets only when the provider's answer allows it.
 
+use crate::binding::ServerChange;
 use crate::error::Error;
 use crate::flows::{
     CallbackParams, Engine, EngineConfig, LinkOutcome, LinkWatch, PendingFlow, RevokeOutcome, provider_name,
@@ -111,6 +112,8 @@ impl Latch {
                 account.id
             )));
         }
+        let mut secrets = secrets;
+        crate::binding::bind(&account, &mut secrets)?;
         self.store.upsert_account(&account).map_err(storage)?;
         if let Err(e) = self.store.put_secrets(&account.id, &secrets) {
             // Leave nothing half made: an account whose secrets did not reach the keyring is removed.
@@ -137,6 +140,66 @@ impl Latch {
             .map(|n| AccountId::parse(&format!("{base}-{n}")).expect("a slug with a number is an id"))
             .find(|id| !taken.contains(id))
             .ok_or_else(|| Error::InvalidInput("no free account id".into()))
+    }
+
+    /// How the account's settings moved away from the servers its secrets
+    /// are bound to; `None` when they did not (see [`crate::binding`]).
+    /// Connecting again asks [`ServerChange::question`] and then calls
+    /// [`Latch::confirm_servers`].
+    pub fn server_change(&self, account: &Account) -> Result<Option<ServerChange>, Error> {
+        crate::binding::change(account, &self.secrets(account)?)
+    }
+
+    /// Binds the account's secrets to the servers its settings name now:
+    /// what a person confirms after changing a server on purpose.
+    pub fn confirm_servers(&self, account: &Account) -> Result<(), Error> {
+        let Some(mut secrets) = self.store.secrets(&account.id).map_err(storage)? else {
+            return Ok(()); // nothing is kept, so nothing is bound
+        };
+        crate::binding::bind(account, &mut secrets)?;
+        self.store.put_secrets(&account.id, &secrets).map_err(storage)
+    }
+
+    /// Replaces an account's label and settings (`latch edit`). The id, the
+    /// provider, the status and the token stay. When the new settings name
+    /// servers the secrets are not bound to, `confirmed` says the person
+    /// agreed to send them there ([`Latch::server_change`]'s question); the
+    /// secrets are then bound to the new servers. The index row is put back
+    /// if the keyring cannot be written, so nothing is left half changed.
+    pub fn edit(&self, edited: &Account, confirmed: bool) -> Result<Account, Error> {
+        let before = self.store.account(&edited.id).map_err(storage)?.ok_or_else(|| {
+            Error::UnknownAccount(format!("There is no account `{}`; `latch accounts` lists them.", edited.id))
+        })?;
+        if edited.provider() != before.provider() {
+            return Err(Error::InvalidInput(format!(
+                "{} is a {} account; its provider cannot be changed (add a new account instead).",
+                before.id,
+                before.provider().display_name()
+            )));
+        }
+        let mut account = before.clone();
+        account.label = edited.label.clone();
+        account.settings = edited.settings.clone();
+        let stored = self.store.secrets(&account.id).map_err(storage)?;
+        let change = match &stored {
+            Some(secrets) => crate::binding::change(&account, secrets)?,
+            None => None,
+        };
+        crate::binding::origins(&account)?; // every endpoint must read
+        if let Some(change) = &change
+            && !confirmed
+        {
+            return Err(change.error());
+        }
+        self.store.upsert_account(&account).map_err(storage)?;
+        if let (Some(mut secrets), Some(_)) = (stored, change) {
+            crate::binding::bind(&account, &mut secrets)?;
+            if let Err(e) = self.store.put_secrets(&account.id, &secrets) {
+                let _ = self.store.upsert_account(&before);
+                return Err(storage(e));
+            }
+        }
+        Ok(account)
     }
 
     pub fn secrets(&self, account: &Account) -> Result<AccountSecrets, Error> {
@@ -382,6 +445,16 @@ fn apply(account: &mut Account, result: &Result<TokenSet, Error>) -> bool {
         }
         Err(Error::NeedsReconnect { reason, .. }) => {
             account.status = AccountStatus::NeedsReconnect { reason: reason.clone() };
+            true
+        }
+        // Edited settings point elsewhere: a person must confirm, so the
+        // list says so (and the scheduler stops trying).
+        Err(Error::ServerChanged { from, to }) => {
+            account.status = AccountStatus::NeedsReconnect {
+                reason: format!(
+                    "its server changed from {from} to {to}, so Latch sent nothing; connect it again to confirm the new server"
+                ),
+            };
             true
         }
         Err(_) => false,

@@ -4,6 +4,7 @@
 //! that the `latch` command line and the tests use them without a webview, and
 //! the Tauri layer (`src-tauri/`) stays a thin shell of commands and events.
 
+pub mod binding;
 pub mod error;
 pub mod flows;
 #[doc(hidden)]

@@ -368,6 +368,14 @@ pub struct AccountSecrets {
     pub tokens: Option<TokenSet>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<PendingSecrets>,
+    /// The origins (`https://host[:port]`) these secrets may be sent to,
+    /// recorded when they were stored: the index on disk says where an
+    /// account's endpoints are, but only this record, kept in the keyring
+    /// beside the secrets, says where they were issued (see
+    /// [`crate::binding`]). Empty in an entry written before Latch recorded
+    /// them; the next write fills it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<String>,
 }
 
 #[cfg(test)]

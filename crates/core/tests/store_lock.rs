@@ -213,8 +213,9 @@ async fn second_process_waits_for_the_first_and_uses_its_token() {
 
     assert_eq!(c.sb.wordapp().count("wordapp.token"), 2, "one refresh, by A");
     assert_eq!(c.gate.held(), 1);
-    let lines = read_lines(&c.log);
-    assert!(lines[0].starts_with("A token "), "A finished first: {lines:#?}");
+    // A's was the one request (it was held at the gate while B waited for
+    // the lock). Which of the two prints first is not part of the claim:
+    // A lets go of the lock before it prints, and B may print before it.
     let tokens = c.tokens_logged();
     assert_eq!(tokens.len(), 2);
     assert_eq!(tokens[0], tokens[1], "B used A's token");

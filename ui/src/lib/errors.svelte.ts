@@ -6,6 +6,8 @@
 //   account's connect flow again;
 // - "storage" (the keyring): the keyring notice at the top of the window,
 //   the same one keyring_problem raises when the window starts;
+// - "server-changed": the sentence, and "Use the new server", which connects
+//   again after the person agreed to send the account's secrets there;
 // - a 429 (`rate_limited`): the sentence, and when to try again;
 // - anything else: the sentence.
 
@@ -14,6 +16,7 @@ import { clock, tick } from "./time.svelte";
 
 export type Failure =
   | { kind: "needs-reconnect"; message: string }
+  | { kind: "server-changed"; message: string }
   | { kind: "keyring"; message: string }
   /** `retryAt`: Unix seconds, when the provider said how long to wait. */
   | { kind: "rate-limited"; message: string; retryAt: number | null }
@@ -30,6 +33,7 @@ export function failureOf(e: unknown, now: number): Failure {
   if (!isErrorReport(e)) return { kind: "other", message: e instanceof Error ? e.message : String(e) };
   const message = e.message;
   if (e.kind === "needs-reconnect") return { kind: "needs-reconnect", message };
+  if (e.kind === "server-changed") return { kind: "server-changed", message };
   if (e.kind === "storage") return { kind: "keyring", message };
   if (e.rate_limited) {
     return { kind: "rate-limited", message, retryAt: e.retry_after_secs === null ? null : now + e.retry_after_secs };

@@ -69,7 +69,9 @@ export const checkDraft = (draft: AccountDraft) => invoke<FieldProblem[]>("check
 export const addAccount = (draft: AccountDraft) => invoke<Account>("add_account", { draft });
 /** What revoking will do at the account's provider, in the core's words. */
 export const revokeConsequence = (id: string) => invoke<string>("revoke_consequence", { id });
-export const connectAccount = (id: string) => invoke<ConnectStarted>("connect_account", { id });
+/** `confirmServer`: send the account's secrets to the server its settings name now, after a "server-changed" refusal. */
+export const connectAccount = (id: string, confirmServer = false) =>
+  invoke<ConnectStarted>("connect_account", { id, confirmServer });
 export const submitCallback = (id: string, pasted: string) => invoke<void>("submit_callback", { id, pasted });
 export const cancelConnect = (id: string) => invoke<void>("cancel_connect", { id });
 export const connectWithPassword = (id: string, username: string, password: string) =>

@@ -21,6 +21,13 @@ use std::time::Duration;
 pub async fn run(env: &mut Env<'_>, args: ConnectArgs) -> Result<(), Failure> {
     let latch = env.latch;
     let account = latch.find(&args.account)?;
+    // Connecting again is how a person confirms a server changed on purpose.
+    if let Some(change) = latch.server_change(&account)? {
+        if !env.confirm(&change.question(&account), args.yes)? {
+            return Err(change.error().into());
+        }
+        latch.confirm_servers(&account)?;
+    }
     let tokens = match account.settings.grant() {
         Some(Grant::AuthorizationCode) => authorization_code(env, &account, &args).await?,
         Some(Grant::Password) => {

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod add;
 pub mod completions;
 pub mod connect;
+pub mod edit;
 pub mod link;
 pub mod remove;
 pub mod revoke;

@@ -62,7 +62,7 @@ impl Engine {
     pub async fn instance_state(&self, account: &Account, secrets: &AccountSecrets) -> Result<InstanceState, Error> {
         let call = green_api::state_call(green_api(account)?, secrets)?;
         let provider = green_api::Method::GetStateInstance.provider();
-        let answer = self.http.send(&provider, call.into_request(self.http.client())).await?;
+        let answer = self.send(secrets, &provider, call, None).await?;
         green_api::read_state(&answer)
     }
 
@@ -70,7 +70,7 @@ impl Engine {
     pub async fn logout(&self, account: &Account, secrets: &AccountSecrets) -> Result<(), Error> {
         let call = green_api::logout_call(green_api(account)?, secrets)?;
         let provider = green_api::Method::Logout.provider();
-        let answer = self.http.send(&provider, call.into_request(self.http.client())).await?;
+        let answer = self.send(secrets, &provider, call, None).await?;
         green_api::read_logout(&answer)
     }
 
@@ -86,9 +86,8 @@ impl Engine {
     ) -> Result<LinkCode, Error> {
         let call = green_api::code_call(green_api(account)?, secrets, phone)?;
         let provider = green_api::Method::GetAuthorizationCode.provider();
-        let request = call.into_request(self.http.client());
         let timeout = self.config.link_code_timeout.max(self.http.config().timeout);
-        let answer = self.http.send_within(&provider, request, timeout).await?;
+        let answer = self.send(secrets, &provider, call, Some(timeout)).await?;
         green_api::read_code(&answer, phone, SystemTime::now())
     }
 

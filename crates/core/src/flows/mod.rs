@@ -26,9 +26,9 @@ pub use link::{LinkOutcome, LinkWatch};
 pub use revoke::RevokeOutcome;
 
 use crate::error::Error;
-use crate::http::{Http, HttpConfig};
+use crate::http::{Answer, Http, HttpConfig};
 use crate::model::{Account, AccountId, AccountSecrets, TokenSet};
-use crate::providers::{GrantRequest, green_api, wordapp};
+use crate::providers::{Call, GrantRequest, green_api, wordapp};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -121,11 +121,26 @@ impl Engine {
     ) -> Result<TokenSet, Error> {
         let provider = account.settings.provider();
         let call = provider.token_call(secrets, &grant)?;
-        let answer = self
-            .http
-            .send(provider.name(), call.into_request(self.http.client()))
-            .await?;
+        let answer = self.send(secrets, provider.name(), call, None).await?;
         provider.read_token_answer(&answer, grant.step(), crate::time::now())
+    }
+
+    /// Sends a call that carries the account's secrets, once its origin is
+    /// one they are bound to ([`crate::binding::check`]): every call of every
+    /// flow goes through here. `timeout` replaces the whole-call timeout.
+    async fn send(
+        &self,
+        secrets: &AccountSecrets,
+        provider: &str,
+        call: Call,
+        timeout: Option<Duration>,
+    ) -> Result<Answer, Error> {
+        crate::binding::check(secrets, &call.url)?;
+        let request = call.into_request(self.http.client());
+        match timeout {
+            Some(timeout) => self.http.send_within(provider, request, timeout).await,
+            None => self.http.send(provider, request).await,
+        }
     }
 }
 

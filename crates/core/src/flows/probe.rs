@@ -6,12 +6,18 @@
 
 use super::Engine;
 use crate::error::Error;
-use crate::model::Account;
+use crate::model::{Account, AccountSecrets};
 use crate::secret::AccessToken;
 
 impl Engine {
     /// Calls the provider with the token; `Ok` when it is accepted.
-    pub async fn probe(&self, account: &Account, access_token: &AccessToken) -> Result<(), Error> {
+    /// `secrets` are the account's, for the servers they are bound to.
+    pub async fn probe(
+        &self,
+        account: &Account,
+        secrets: &AccountSecrets,
+        access_token: &AccessToken,
+    ) -> Result<(), Error> {
         let provider = account.settings.provider();
         let Some(call) = provider.probe_call(access_token, &self.config.wordapp_probe_path)? else {
             return Err(Error::InvalidInput(format!(
@@ -19,10 +25,7 @@ impl Engine {
                 provider.name()
             )));
         };
-        let answer = self
-            .http
-            .send(provider.name(), call.into_request(self.http.client()))
-            .await?;
+        let answer = self.send(secrets, provider.name(), call, None).await?;
         if answer.is_success() {
             return Ok(());
         }

@@ -175,6 +175,7 @@ fn write(
     renewed: TokenSet,
 ) -> Result<TokenSet, Error> {
     secrets.tokens = Some(renewed.clone());
+    crate::binding::bind_if_unbound(account, &mut secrets)?;
     store.put(&account.id, &secrets)?;
     Ok(renewed)
 }

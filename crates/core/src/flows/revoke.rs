@@ -67,7 +67,7 @@ impl Engine {
             RevokePlan::Send { name, calls } => (name, calls),
         };
         for call in calls {
-            let answer = self.http.send(&name, call.into_request(self.http.client())).await?;
+            let answer = self.send(secrets, &name, call, None).await?;
             if provider.read_revoke_answer(&answer)? == Revoked::StillValid {
                 return Ok(RevokeOutcome::StillValid);
             }

@@ -114,6 +114,11 @@ impl Provider for GreenApiSettings {
         Err(not_oauth(NAME))
     }
 
+    /// Every method is `{apiUrl}/waInstance{id}/{method}/{token}`.
+    fn secret_endpoints(&self) -> Result<Vec<Url>, Error> {
+        Ok(vec![parse_url(&self.api_url)?])
+    }
+
     fn missing_exchange_secret(&self, _secrets: &AccountSecrets) -> Option<&'static str> {
         None
     }

@@ -13,6 +13,7 @@
 //! reading of an RFC 6749 §5.1 token answer with Latch's expiry rules.
 
 pub mod catalogue;
+pub mod edit;
 pub mod green_api;
 pub mod oauth2;
 pub mod payu;
@@ -159,12 +160,16 @@ pub fn endpoint(base: &str, path: &str) -> Result<Url, Error> {
     parse_url(&joined)
 }
 
-/// An absolute `http(s)` URL from the account's settings, or a clear error.
+/// An absolute `https` URL from the account's settings (plain `http` only to
+/// a loopback address, see [`crate::http::check_transport`]), or a clear error.
+/// Every endpoint is read through here when it is used, so an address edited
+/// into the index by hand is refused like one typed into a form.
 pub fn parse_url(value: &str) -> Result<Url, Error> {
     let url = Url::parse(value.trim()).map_err(|_| bad_address(value))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(bad_address(value));
     }
+    crate::http::check_transport(&url)?;
     Ok(url)
 }
 
@@ -498,6 +503,20 @@ mod tests {
                     .contains("is not a valid http(s) URL; fix it in the account settings"),
                 "{e}"
             );
+        }
+    }
+
+    /// Issue 15: `latch add … --token-url http://tokens.example.com/token` was
+    /// accepted, and the client secret would have travelled in clear text.
+    #[test]
+    fn plain_http_is_refused_for_anything_but_loopback() {
+        for bad in ["http://tokens.example.com/token", "http://10.0.0.1/t", "http://localhost:8080/t"] {
+            let e = parse_url(bad).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+            assert!(e.to_string().contains("uses plain http"), "{bad}: {e}");
+        }
+        for good in ["https://tokens.example.com/token", "http://127.0.0.1:9/t", "http://127.8.0.1/t", "http://[::1]:9/t"] {
+            assert!(parse_url(good).is_ok(), "{good}");
         }
     }
 

@@ -134,6 +134,16 @@ impl Provider for OAuth2Settings {
     }
 
     /// A public client has no secret; nothing to check.
+    /// The token endpoint and the revocation endpoint; the authorization
+    /// endpoint is a page for the browser and gets no secret.
+    fn secret_endpoints(&self) -> Result<Vec<Url>, Error> {
+        let mut endpoints = vec![parse_url(&self.token_url)?];
+        if let Some(revoke_url) = self.revoke_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            endpoints.push(parse_url(revoke_url)?);
+        }
+        Ok(endpoints)
+    }
+
     fn missing_exchange_secret(&self, _secrets: &AccountSecrets) -> Option<&'static str> {
         None
     }

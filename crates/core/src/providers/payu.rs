@@ -127,6 +127,12 @@ impl Provider for PayuSettings {
         self.redirect_uri = uri.to_owned();
     }
 
+    /// The accounts host (token and revoke); the onboarding host is the
+    /// merchant's consent page and gets no secret.
+    fn secret_endpoints(&self) -> Result<Vec<Url>, Error> {
+        Ok(vec![endpoint(accounts_url(self), "/oauth/token")?])
+    }
+
     fn missing_exchange_secret(&self, secrets: &AccountSecrets) -> Option<&'static str> {
         secrets.client_secret.is_none().then_some("the client secret")
     }

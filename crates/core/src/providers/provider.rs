@@ -15,13 +15,16 @@
 //! [`super::rfc6749`]); a provider overrides only what differs, the way
 //! git-credential-manager's host providers do.
 //!
-//! What comes next slots in as two more methods with defaults, because both
-//! are per provider and need the account's settings: *how an API request is
-//! authenticated* (a Bearer header by default; Wordapp adds `X-Api-Version`,
-//! GREEN-API puts its token in the URL path — today's [`Provider::probe_call`]
-//! already builds each of these), and *which origins the account's secrets
-//! may ever be sent to* (the origins of its configured endpoints, which each
-//! implementation knows, since only it knows which settings are endpoints).
+//! [`Provider::secret_endpoints`] says which endpoints an account's secrets
+//! may ever be sent to: only each implementation knows which of its settings
+//! are endpoints and which are pages for the browser. [`crate::binding`]
+//! records their origins in the keyring entry and checks every call against
+//! that record.
+//!
+//! What comes next slots in as one more method with a default: *how an API
+//! request is authenticated* (a Bearer header by default; Wordapp adds
+//! `X-Api-Version`, GREEN-API puts its token in the URL path — today's
+//! [`Provider::probe_call`] already builds each of these).
 
 use super::{Call, GrantRequest, Step, rfc6749};
 use crate::error::Error;
@@ -100,6 +103,12 @@ pub trait Provider: Send + Sync {
                 )
             })
     }
+
+    /// Every endpoint the account's secrets may be sent to (token,
+    /// revocation, API calls), read from its settings; never a page that
+    /// only the browser opens. Their origins are what [`crate::binding`]
+    /// records beside the secrets.
+    fn secret_endpoints(&self) -> Result<Vec<Url>, Error>;
 
     /// The secret the code exchange will need and the account lacks, named
     /// for a person ("the client secret"): checked before the browser opens,

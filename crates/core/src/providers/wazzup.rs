@@ -114,6 +114,11 @@ impl Provider for WazzupSettings {
         self.redirect_uri = uri.to_owned();
     }
 
+    /// Token, partner and customer calls all go to `base_url`.
+    fn secret_endpoints(&self) -> Result<Vec<Url>, Error> {
+        Ok(vec![v2(self, "/oauth/token")?])
+    }
+
     fn missing_exchange_secret(&self, secrets: &AccountSecrets) -> Option<&'static str> {
         secrets
             .partner_login

@@ -114,6 +114,11 @@ impl Provider for WordappSettings {
         self.username.as_deref()
     }
 
+    /// Token, revoke and API calls all go to `base_url`.
+    fn secret_endpoints(&self) -> Result<Vec<Url>, Error> {
+        Ok(vec![endpoint(&self.base_url, "/oauth/token")?])
+    }
+
     fn missing_exchange_secret(&self, secrets: &AccountSecrets) -> Option<&'static str> {
         secrets.client_secret.is_none().then_some("the client secret")
     }

@@ -48,6 +48,9 @@ pub enum StoreError {
     Home { path: PathBuf, source: std::io::Error },
     #[error("cannot find a data directory for Latch: set LATCH_HOME to a directory")]
     NoHome,
+    /// The account's endpoints cannot be read, so its secrets cannot be bound to them.
+    #[error("{0}")]
+    Unbindable(String),
 }
 
 /// Held while an account is being refreshed (or otherwise changed in a way
@@ -186,12 +189,16 @@ impl Store {
     }
 
     /// Writes the account's secrets to the keyring and then the non-secret
-    /// meta of its token set to the index. The account must exist.
+    /// meta of its token set to the index. The account must exist. Secrets
+    /// that are not bound to servers yet are bound to the account's
+    /// (see [`crate::binding`]); a record they carry is kept as it is.
     pub fn put_secrets(&self, id: &AccountId, secrets: &AccountSecrets) -> Result<(), StoreError> {
-        if self.account(id)?.is_none() {
+        let Some(account) = self.account(id)? else {
             return Err(StoreError::UnknownAccount(id.clone()));
-        }
-        self.secrets.put(id, secrets)?;
+        };
+        let mut secrets = secrets.clone();
+        crate::binding::bind_if_unbound(&account, &mut secrets).map_err(|e| StoreError::Unbindable(e.to_string()))?;
+        self.secrets.put(id, &secrets)?;
         let meta = secrets.tokens.as_ref().map(|t| t.meta());
         self.change(|index| {
             let account = index.accounts.iter_mut().find(|a| &a.id == id);

@@ -1,0 +1,112 @@
+//! `latch edit`: change an account's label or settings after it was added.
+//!
+//! The fields are the provider's form fields, as for `add --set`; the core
+//! applies and checks them ([`latch_core::providers::edit`]). When the new
+//! settings would send the account's secrets to a server they were not
+//! issued for, the person is asked first (or says `--yes`), and the keyring
+//! entry is then bound to the new server.
+
+use crate::cli::EditArgs;
+use crate::env::Env;
+use crate::exit::Failure;
+use crate::output::account_json;
+use latch_core::providers::edit::edited;
+use std::io::Write;
+
+pub fn run(env: &mut Env, args: EditArgs) -> Result<(), Failure> {
+    let latch = env.latch;
+    let account = latch.find(&args.account)?;
+    let mut changes = Vec::new();
+    if let Some(label) = &args.label {
+        changes.push(("label".to_owned(), label.clone()));
+    }
+    for pair in &args.set {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| Failure::usage(format!("--set wants FIELD=VALUE, not `{pair}`")))?;
+        changes.push((name.trim().to_owned(), value.to_owned()));
+    }
+    if changes.is_empty() {
+        return Err(Failure::usage(
+            "nothing to change: give --label or --set FIELD=VALUE (`latch edit --help`)",
+        ));
+    }
+    let new = edited(&account, &changes)?;
+    let confirmed = match latch.server_change(&new)? {
+        Some(change) => {
+            if !env.confirm(&change.question(&new), args.yes)? {
+                return Err(Failure::usage("nothing changed"));
+            }
+            true
+        }
+        None => false,
+    };
+    let saved = latch.edit(&new, confirmed)?;
+    if env.json {
+        env.print_json(&account_json(&saved, latch_core::time::now()))?;
+    } else {
+        writeln!(env.stderr, "Changed {}.", saved.id)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::env::testing::{Home, env, parsed};
+    use latch_core::Latch;
+    use latch_core::model::{AccountId, ProviderKind};
+    use latch_core::providers::AccountDraft;
+    use latch_core::secret::DraftSecret;
+
+    fn acme(latch: &Latch) {
+        let mut draft = AccountDraft::new(ProviderKind::Oauth2);
+        draft
+            .set("label", "Acme")
+            .set("client_id", "c")
+            .set("authorize_url", "https://login.acme.example/authorize")
+            .set("token_url", "https://api.acme.example/token");
+        draft.secret = Some(DraftSecret::new("s"));
+        let (account, secrets) = draft.build(AccountId::parse("acme").unwrap(), 0).unwrap();
+        latch.add(account, secrets).unwrap();
+    }
+
+    fn origins(latch: &Latch) -> Vec<String> {
+        latch.secrets(&latch.find("acme").unwrap()).unwrap().origins
+    }
+
+    /// Issue 15: a changed endpoint used to take the secrets with it; now
+    /// `edit` asks on a terminal, wants --yes on a pipe, and only then binds.
+    #[tokio::test]
+    async fn a_new_server_is_asked_for_and_bound_only_when_confirmed() {
+        let home = Home::new();
+        acme(&home.latch);
+        let words = ["edit", "acme", "--set", "token_url=https://tokens.elsewhere.example/token"];
+        let question = "acme's server changed from https://api.acme.example to https://tokens.elsewhere.example. \
+                        Send this account's secrets to https://tokens.elsewhere.example from now on?";
+        for (terminal, stdin) in [(false, "y\n"), (true, "n\n")] {
+            let (mut env, _out) = env(&home.latch, false, stdin, terminal);
+            let failure = run(&mut env, parsed!(Edit, &words)).unwrap_err();
+            assert_eq!(failure.status, crate::exit::USAGE, "terminal={terminal}");
+            assert!(failure.message.starts_with(question) || failure.message == "nothing changed", "{}", failure.message);
+            assert_eq!(origins(&home.latch), ["https://api.acme.example"], "terminal={terminal}");
+            assert_eq!(home.latch.server_change(&home.latch.find("acme").unwrap()).unwrap(), None);
+        }
+        let (mut env, out) = env(&home.latch, false, "y\n", true);
+        run(&mut env, parsed!(Edit, &words)).unwrap();
+        assert_eq!(out.stderr.text(), format!("{question} [y/N] Changed acme.\n"));
+        assert_eq!(origins(&home.latch), ["https://tokens.elsewhere.example"]);
+    }
+
+    #[tokio::test]
+    async fn a_label_or_a_path_on_the_same_server_asks_nothing() {
+        let home = Home::new();
+        acme(&home.latch);
+        let (mut env, out) = env(&home.latch, false, "", false);
+        let words = ["edit", "acme", "--label", "Acme prod", "--set", "token_url=https://api.acme.example/v2/token"];
+        run(&mut env, parsed!(Edit, &words)).unwrap();
+        assert_eq!(out.stderr.text(), "Changed acme.\n");
+        assert_eq!(home.latch.find("acme").unwrap().label, "Acme prod");
+        assert_eq!(origins(&home.latch), ["https://api.acme.example"]);
+    }
+}

@@ -1,0 +1,160 @@
+//! Changing an existing account's settings by the names of its connect
+//! form's fields (`latch edit ID --set token_url=…`), the one way both
+//! front ends change an account after it was added.
+//!
+//! The catalogue says which fields a provider has and the rule each value
+//! must follow; the settings are changed through their serialized form, so a
+//! field is a setting exactly when the settings type has it, and nothing
+//! here knows a provider. Secrets are not edited here: they never pass
+//! through a command line, and the account's keyring entry keeps them.
+//! Where the new settings send the secrets to another server, the caller
+//! asks the person first ([`crate::Latch::edit`] refuses otherwise).
+
+use super::catalogue::{FieldKind, LABEL};
+use super::registry;
+use crate::error::Error;
+use crate::model::{Account, ProviderSettings};
+use serde_json::Value;
+
+/// The account with `changes` (field name → value) applied; an empty value
+/// clears an optional setting. Each value is checked against its field's
+/// rule; a field the provider does not have, a secret, or a value the
+/// settings cannot hold is refused with a sentence naming the field.
+pub fn edited(account: &Account, changes: &[(String, String)]) -> Result<Account, Error> {
+    let info = registry::entry(account.provider());
+    let mut edited = account.clone();
+    let mut settings = serde_json::to_value(&account.settings).expect("settings serialize");
+    for (name, value) in changes {
+        let value = value.trim();
+        if name == LABEL.name {
+            if value.is_empty() {
+                return Err(Error::InvalidInput("The label cannot be empty.".into()));
+            }
+            edited.label = value.to_owned();
+            continue;
+        }
+        let Some(field) = info.fields.iter().find(|f| f.name == name) else {
+            let names: Vec<&str> = info.fields.iter().filter(|f| f.kind != FieldKind::Secret).map(|f| f.name).collect();
+            return Err(Error::InvalidInput(format!(
+                "A {} account has no field `{name}`; the fields are {}.",
+                info.name,
+                names.join(", ")
+            )));
+        };
+        if field.kind == FieldKind::Secret {
+            return Err(Error::InvalidInput(format!(
+                "`{name}` is a secret and is never changed from the command line; remove the account and add it again to replace it."
+            )));
+        }
+        if !value.is_empty() && !field.rule.accepts(value, field.options) {
+            return Err(Error::InvalidInput(format!("{}: {}", field.label, field.problem)));
+        }
+        let object = settings.as_object_mut().expect("settings are an object");
+        let typed = typed(object.get(name), value);
+        object.insert(name.clone(), typed);
+        let read: ProviderSettings = serde_json::from_value(settings.clone()).map_err(|_| {
+            Error::InvalidInput(format!("{}: \"{value}\" is not a value this setting can hold.", field.label))
+        })?;
+        // A form field the settings do not keep (Wazzup's login e-mail lives
+        // with its password in the keyring) would be dropped without a word.
+        if serde_json::to_value(&read).expect("settings serialize").get(name.as_str()).is_none() && !value.is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "`{name}` is kept in the keyring with the account's secret; remove the account and add it again to change it."
+            )));
+        }
+        settings = serde_json::to_value(&read).expect("settings serialize");
+    }
+    edited.settings = serde_json::from_value(settings).expect("settings read back");
+    Ok(edited)
+}
+
+/// The value in the type the setting has now: a list is comma-separated, a
+/// flag `true`/`false`, a number digits; an empty value clears it.
+fn typed(current: Option<&Value>, value: &str) -> Value {
+    if value.is_empty() {
+        return match current {
+            Some(Value::Array(_)) => Value::Array(Vec::new()),
+            _ => Value::Null,
+        };
+    }
+    match current {
+        Some(Value::Array(_)) => Value::Array(
+            value
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.to_owned()))
+                .collect(),
+        ),
+        Some(Value::Bool(_)) => match value {
+            "true" | "yes" | "on" => Value::Bool(true),
+            "false" | "no" | "off" => Value::Bool(false),
+            other => Value::String(other.to_owned()),
+        },
+        Some(Value::Number(_)) => value.parse::<u64>().map_or_else(|_| Value::String(value.to_owned()), Value::from),
+        _ => Value::String(value.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AccountId;
+    use crate::providers::AccountDraft;
+    use crate::secret::DraftSecret;
+
+    fn oauth2() -> Account {
+        let mut draft = AccountDraft::new(crate::model::ProviderKind::Oauth2);
+        draft
+            .set("label", "Acme")
+            .set("client_id", "c")
+            .set("authorize_url", "https://login.acme.example/authorize")
+            .set("token_url", "https://api.acme.example/token");
+        draft.secret = Some(DraftSecret::new("s"));
+        draft.build(AccountId::parse("acme").unwrap(), 0).unwrap().0
+    }
+
+    fn set(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn fields_change_by_their_form_names_in_their_own_types() {
+        let a = oauth2();
+        let e = edited(
+            &a,
+            &set(&[
+                ("label", "Acme staging"),
+                ("token_url", "https://staging.acme.example/token"),
+                ("scopes", "read, write"),
+                ("pkce", "false"),
+                ("revoke_url", "https://api.acme.example/revoke"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(e.label, "Acme staging");
+        let ProviderSettings::Oauth2(s) = &e.settings else { panic!() };
+        assert_eq!(s.token_url, "https://staging.acme.example/token");
+        assert_eq!(s.scopes, ["read", "write"]);
+        assert!(!s.pkce);
+        assert_eq!(s.revoke_url.as_deref(), Some("https://api.acme.example/revoke"));
+        let cleared = edited(&e, &set(&[("revoke_url", "")])).unwrap();
+        let ProviderSettings::Oauth2(s) = &cleared.settings else { panic!() };
+        assert_eq!(s.revoke_url, None);
+    }
+
+    #[test]
+    fn unknown_fields_secrets_and_broken_values_are_refused_by_name() {
+        let a = oauth2();
+        for (pair, said) in [
+            (("colour", "red"), "has no field `colour`"),
+            (("secret", "x"), "is a secret and is never changed"),
+            (("token_url", "http://tokens.example.com/token"), "Token endpoint"),
+            (("grant", "telepathy"), "How to sign in"),
+        ] {
+            let e = edited(&a, &set(&[pair])).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+            assert!(e.to_string().contains(said), "{pair:?}: {e}");
+        }
+    }
+}

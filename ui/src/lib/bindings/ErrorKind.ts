@@ -3,4 +3,4 @@
 /**
  * What kind of failure, for scripts and exit codes.
  */
-export type ErrorKind = "network" | "timeout" | "provider-refused" | "invalid-answer" | "needs-reconnect" | "storage" | "invalid-input" | "callback-rejected" | "not-found";
+export type ErrorKind = "network" | "timeout" | "provider-refused" | "invalid-answer" | "needs-reconnect" | "storage" | "invalid-input" | "callback-rejected" | "not-found" | "server-changed";

@@ -82,7 +82,11 @@ pub enum Via {
 /// server its settings name now; without it, a changed server is refused
 /// with [`Error::ServerChanged`] and the dialog asks.
 #[tauri::command]
-pub async fn connect_account(app: AppHandle, id: String, confirm_server: Option<bool>) -> Result<ConnectStarted, Error> {
+pub async fn connect_account(
+    app: AppHandle,
+    id: String,
+    confirm_server: Option<bool>,
+) -> Result<ConnectStarted, Error> {
     let target = Target::find(&app, &id)?;
     if let Some(change) = target.latch.server_change(&target.account)? {
         if confirm_server != Some(true) {

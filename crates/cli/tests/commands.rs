@@ -693,8 +693,16 @@ async fn an_edited_index_cannot_send_the_secrets_to_another_server() {
         )
     );
     let out = env.run(&["token", &id], "");
-    assert_eq!(out.status.code(), Some(0), "a token still valid is printed: it goes to no server");
-    assert!(hostile.wordapp().requests().is_empty(), "{:?}", hostile.wordapp().requests());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a token still valid is printed: it goes to no server"
+    );
+    assert!(
+        hostile.wordapp().requests().is_empty(),
+        "{:?}",
+        hostile.wordapp().requests()
+    );
 
     // On a pipe, `connect` wants --yes before it trusts the new server.
     let out = env.run(&["connect", &id], "demo-password\n");

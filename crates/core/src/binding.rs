@@ -137,11 +137,17 @@ mod tests {
 
     #[test]
     fn the_record_holds_the_origins_of_secret_endpoints_only() {
-        let a = account("https://api.acme.example:8443/token", Some("https://api.acme.example:8443/revoke"));
+        let a = account(
+            "https://api.acme.example:8443/token",
+            Some("https://api.acme.example:8443/revoke"),
+        );
         // One origin for both endpoints; the browser's authorize page is not one.
         assert_eq!(origins(&a).unwrap(), ["https://api.acme.example:8443"]);
         let b = account("https://api.acme.example/token", Some("https://revoke.acme.example/r"));
-        assert_eq!(origins(&b).unwrap(), ["https://api.acme.example", "https://revoke.acme.example"]);
+        assert_eq!(
+            origins(&b).unwrap(),
+            ["https://api.acme.example", "https://revoke.acme.example"]
+        );
     }
 
     #[test]
@@ -156,7 +162,11 @@ mod tests {
         ] {
             let e = check(&secrets, &Url::parse(elsewhere).unwrap()).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::ServerChanged);
-            assert!(e.to_string().starts_with("This account's server changed from https://api.acme.example to "), "{e}");
+            assert!(
+                e.to_string()
+                    .starts_with("This account's server changed from https://api.acme.example to "),
+                "{e}"
+            );
         }
     }
 
@@ -173,12 +183,17 @@ mod tests {
     fn a_change_names_only_the_new_servers() {
         let mut secrets = AccountSecrets::default();
         bind(&account("https://api.acme.example/token", None), &mut secrets).unwrap();
-        assert_eq!(change(&account("https://api.acme.example/t2", None), &secrets).unwrap(), None);
+        assert_eq!(
+            change(&account("https://api.acme.example/t2", None), &secrets).unwrap(),
+            None
+        );
         let moved = account("https://api.acme.example/token", Some("https://revoke.acme.example/r"));
         let change = change(&moved, &secrets).unwrap().unwrap();
         assert_eq!(change.to, ["https://revoke.acme.example"]);
-        assert!(change.question(&moved).starts_with(
-            "acme's server changed from https://api.acme.example to https://revoke.acme.example."
-        ));
+        assert!(
+            change
+                .question(&moved)
+                .starts_with("acme's server changed from https://api.acme.example to https://revoke.acme.example.")
+        );
     }
 }

@@ -398,7 +398,10 @@ mod tests {
             ..HttpConfig::default()
         })
         .unwrap();
-        let request = http.client().post("http://192.0.2.1/oauth/token").body("client_secret=s");
+        let request = http
+            .client()
+            .post("http://192.0.2.1/oauth/token")
+            .body("client_secret=s");
         let e = http.send("Acme", request).await.unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{e}");
         assert!(e.to_string().contains("uses plain http"), "{e}");

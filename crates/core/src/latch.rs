@@ -168,7 +168,10 @@ impl Latch {
     /// if the keyring cannot be written, so nothing is left half changed.
     pub fn edit(&self, edited: &Account, confirmed: bool) -> Result<Account, Error> {
         let before = self.store.account(&edited.id).map_err(storage)?.ok_or_else(|| {
-            Error::UnknownAccount(format!("There is no account `{}`; `latch accounts` lists them.", edited.id))
+            Error::UnknownAccount(format!(
+                "There is no account `{}`; `latch accounts` lists them.",
+                edited.id
+            ))
         })?;
         if edited.provider() != before.provider() {
             return Err(Error::InvalidInput(format!(

@@ -14,7 +14,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 fn latch(home: &Path) -> Latch {
-    Latch::with_secrets(Some(home.to_owned()), Arc::new(MemoryStore::new()), EngineConfig::default()).unwrap()
+    Latch::with_secrets(
+        Some(home.to_owned()),
+        Arc::new(MemoryStore::new()),
+        EngineConfig::default(),
+    )
+    .unwrap()
 }
 
 /// What a sync tool or another program does: rewrites `index.json` as text.
@@ -49,7 +54,12 @@ async fn a_token_server_edited_into_the_index_gets_nothing_until_confirmed() {
     let (honest, hostile) = (sandbox().await, sandbox().await);
     let home = tempfile::tempdir().unwrap();
     let latch = latch(home.path());
-    let draft = demo::wordapp(&urls(&honest), &DemoCredentials::default(), SCHEME_REDIRECT, Grant::ClientCredentials);
+    let draft = demo::wordapp(
+        &urls(&honest),
+        &DemoCredentials::default(),
+        SCHEME_REDIRECT,
+        Grant::ClientCredentials,
+    );
     let (robot, secrets) = account(draft, "robot");
     latch.add(robot.clone(), secrets).unwrap();
     latch.connect_with_client_credentials(&robot).await.unwrap();
@@ -60,20 +70,27 @@ async fn a_token_server_edited_into_the_index_gets_nothing_until_confirmed() {
     let e = latch.refresh(&edited).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ServerChanged);
     assert_eq!(e.to_string(), changed(&from, &to));
-    assert!(hostile.wordapp().requests().is_empty(), "the new server got {:?}", hostile.wordapp().requests());
+    assert!(
+        hostile.wordapp().requests().is_empty(),
+        "the new server got {:?}",
+        hostile.wordapp().requests()
+    );
     assert_eq!(honest.wordapp().count("wordapp.token"), 1, "only the first connect");
     // The list says what happened, and the scheduler's batch refuses alike.
     let AccountStatus::NeedsReconnect { reason } = latch.find("robot").unwrap().status else {
         panic!("the account should need a person");
     };
-    assert!(reason.starts_with(&format!("its server changed from {from} to {to}")), "{reason}");
-    let batch = latch.refresh_many(&[edited.clone()], 4).await;
+    assert!(
+        reason.starts_with(&format!("its server changed from {from} to {to}")),
+        "{reason}"
+    );
+    let batch = latch.refresh_many(std::slice::from_ref(&edited), 4).await;
     assert_eq!(batch[0].as_ref().unwrap_err().kind(), ErrorKind::ServerChanged);
     assert!(hostile.wordapp().requests().is_empty());
 
     // Connecting again, confirmed by the person, binds the new server.
     let change = latch.server_change(&edited).unwrap().expect("a change to confirm");
-    assert_eq!(change.to, [to.clone()]);
+    assert_eq!(change.to, std::slice::from_ref(&to));
     latch.confirm_servers(&edited).unwrap();
     latch.connect_with_client_credentials(&edited).await.unwrap();
     assert_eq!(hostile.wordapp().count("wordapp.token"), 1);
@@ -112,8 +129,18 @@ async fn an_entry_without_a_record_is_bound_by_its_next_write() {
     let (honest, hostile) = (sandbox().await, sandbox().await);
     let home = tempfile::tempdir().unwrap();
     let secrets_store = Arc::new(MemoryStore::new());
-    let latch = Latch::with_secrets(Some(home.path().to_owned()), secrets_store.clone(), EngineConfig::default()).unwrap();
-    let draft = demo::wordapp(&urls(&honest), &DemoCredentials::default(), SCHEME_REDIRECT, Grant::ClientCredentials);
+    let latch = Latch::with_secrets(
+        Some(home.path().to_owned()),
+        secrets_store.clone(),
+        EngineConfig::default(),
+    )
+    .unwrap();
+    let draft = demo::wordapp(
+        &urls(&honest),
+        &DemoCredentials::default(),
+        SCHEME_REDIRECT,
+        Grant::ClientCredentials,
+    );
     let (robot, secrets) = account(draft, "robot");
     latch.add(robot.clone(), secrets).unwrap();
     latch.connect_with_client_credentials(&robot).await.unwrap();

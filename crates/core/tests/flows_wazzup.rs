@@ -432,7 +432,10 @@ async fn wazzup_probe_tells_expired_from_revoked() {
     let engine = engine();
     let (account, secrets) = wazzup(&sb, Grant::AuthorizationCode);
     let tokens = connect(&engine, &account, &secrets).await;
-    engine.probe(&account, &Default::default(), &tokens.access_token).await.unwrap();
+    engine
+        .probe(&account, &Default::default(), &tokens.access_token)
+        .await
+        .unwrap();
     assert!(
         last(&sb.wazzup().requests(), "wazzup.channels")
             .header("authorization")
@@ -441,7 +444,10 @@ async fn wazzup_probe_tells_expired_from_revoked() {
     );
 
     sb.wazzup().advance(Duration::from_secs(86400 + 1));
-    let e = engine.probe(&account, &Default::default(), &tokens.access_token).await.unwrap_err();
+    let e = engine
+        .probe(&account, &Default::default(), &tokens.access_token)
+        .await
+        .unwrap_err();
     assert!(
         e.to_string()
             .contains("the token is invalid or expired); refresh the token"),
@@ -450,7 +456,10 @@ async fn wazzup_probe_tells_expired_from_revoked() {
 
     let fresh = connect(&engine, &account, &secrets).await;
     assert!(sb.wazzup().revoke_token(fresh.access_token.secret()));
-    let e = engine.probe(&account, &Default::default(), &fresh.access_token).await.unwrap_err();
+    let e = engine
+        .probe(&account, &Default::default(), &fresh.access_token)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NeedsReconnect);
 }
 

@@ -146,7 +146,10 @@ async fn wordapp_authorization_code_connects() {
         keys,
         ["grant_type", "code", "redirect_uri", "client_id", "client_secret"]
     );
-    engine.probe(&account, &Default::default(), &tokens.access_token).await.unwrap();
+    engine
+        .probe(&account, &Default::default(), &tokens.access_token)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -207,8 +210,14 @@ async fn wordapp_refresh_kills_the_old_access_token() {
         ]
     );
     assert_ne!(renewed.refresh_token, first.refresh_token);
-    engine.probe(&account, &Default::default(), &renewed.access_token).await.unwrap();
-    let e = engine.probe(&account, &Default::default(), &first.access_token).await.unwrap_err();
+    engine
+        .probe(&account, &Default::default(), &renewed.access_token)
+        .await
+        .unwrap();
+    let e = engine
+        .probe(&account, &Default::default(), &first.access_token)
+        .await
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
         "Wordapp no longer accepts this account's authorization (the token was refused with HTTP 401: it expired, \
@@ -223,9 +232,16 @@ async fn wordapp_a_new_sign_in_invalidates_the_previous_token() {
     let (account, secrets) = wordapp(&sb, Grant::AuthorizationCode);
     let first = connect(&engine, &account, &secrets).await;
     let second = connect(&engine, &account, &secrets).await;
-    engine.probe(&account, &Default::default(), &second.access_token).await.unwrap();
+    engine
+        .probe(&account, &Default::default(), &second.access_token)
+        .await
+        .unwrap();
     assert_eq!(
-        engine.probe(&account, &Default::default(), &first.access_token).await.unwrap_err().kind(),
+        engine
+            .probe(&account, &Default::default(), &first.access_token)
+            .await
+            .unwrap_err()
+            .kind(),
         ErrorKind::NeedsReconnect
     );
     let e = engine
@@ -244,7 +260,11 @@ async fn wordapp_scope_change_means_reconnect() {
     sb.wordapp()
         .change_app_scopes(&demo().wordapp_client_id, "public write");
     assert_eq!(
-        engine.probe(&account, &Default::default(), &tokens.access_token).await.unwrap_err().kind(),
+        engine
+            .probe(&account, &Default::default(), &tokens.access_token)
+            .await
+            .unwrap_err()
+            .kind(),
         ErrorKind::NeedsReconnect
     );
 }
@@ -270,7 +290,11 @@ async fn wordapp_revoke_sends_token_and_authorization_header() {
         Some(format!("Bearer {}", tokens.access_token.secret()).as_str())
     );
     assert_eq!(
-        engine.probe(&account, &Default::default(), &tokens.access_token).await.unwrap_err().kind(),
+        engine
+            .probe(&account, &Default::default(), &tokens.access_token)
+            .await
+            .unwrap_err()
+            .kind(),
         ErrorKind::NeedsReconnect
     );
     let e = engine
@@ -290,7 +314,10 @@ async fn wordapp_probe_sends_the_configured_api_version() {
         .password(&account, &secrets, "", Password::new(demo().wordapp_password))
         .await
         .unwrap();
-    let e = engine.probe(&account, &Default::default(), &tokens.access_token).await.unwrap_err();
+    let e = engine
+        .probe(&account, &Default::default(), &tokens.access_token)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("invalid_api_version"), "{e}");
     assert_eq!(
         last(&sb.wordapp().requests(), "wordapp.me").header("x-api-version"),
@@ -299,7 +326,10 @@ async fn wordapp_probe_sends_the_configured_api_version() {
     if let ProviderSettings::Wordapp(s) = &mut account.settings {
         s.api_version = Some("2".into());
     }
-    engine.probe(&account, &Default::default(), &tokens.access_token).await.unwrap();
+    engine
+        .probe(&account, &Default::default(), &tokens.access_token)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -81,16 +81,32 @@ mod tests {
     async fn a_new_server_is_asked_for_and_bound_only_when_confirmed() {
         let home = Home::new();
         acme(&home.latch);
-        let words = ["edit", "acme", "--set", "token_url=https://tokens.elsewhere.example/token"];
+        let words = [
+            "edit",
+            "acme",
+            "--set",
+            "token_url=https://tokens.elsewhere.example/token",
+        ];
         let question = "acme's server changed from https://api.acme.example to https://tokens.elsewhere.example. \
                         Send this account's secrets to https://tokens.elsewhere.example from now on?";
         for (terminal, stdin) in [(false, "y\n"), (true, "n\n")] {
             let (mut env, _out) = env(&home.latch, false, stdin, terminal);
             let failure = run(&mut env, parsed!(Edit, &words)).unwrap_err();
             assert_eq!(failure.status, crate::exit::USAGE, "terminal={terminal}");
-            assert!(failure.message.starts_with(question) || failure.message == "nothing changed", "{}", failure.message);
-            assert_eq!(origins(&home.latch), ["https://api.acme.example"], "terminal={terminal}");
-            assert_eq!(home.latch.server_change(&home.latch.find("acme").unwrap()).unwrap(), None);
+            assert!(
+                failure.message.starts_with(question) || failure.message == "nothing changed",
+                "{}",
+                failure.message
+            );
+            assert_eq!(
+                origins(&home.latch),
+                ["https://api.acme.example"],
+                "terminal={terminal}"
+            );
+            assert_eq!(
+                home.latch.server_change(&home.latch.find("acme").unwrap()).unwrap(),
+                None
+            );
         }
         let (mut env, out) = env(&home.latch, false, "y\n", true);
         run(&mut env, parsed!(Edit, &words)).unwrap();
@@ -103,7 +119,14 @@ mod tests {
         let home = Home::new();
         acme(&home.latch);
         let (mut env, out) = env(&home.latch, false, "", false);
-        let words = ["edit", "acme", "--label", "Acme prod", "--set", "token_url=https://api.acme.example/v2/token"];
+        let words = [
+            "edit",
+            "acme",
+            "--label",
+            "Acme prod",
+            "--set",
+            "token_url=https://api.acme.example/v2/token",
+        ];
         run(&mut env, parsed!(Edit, &words)).unwrap();
         assert_eq!(out.stderr.text(), "Changed acme.\n");
         assert_eq!(home.latch.find("acme").unwrap().label, "Acme prod");

@@ -34,7 +34,12 @@ pub fn edited(account: &Account, changes: &[(String, String)]) -> Result<Account
             continue;
         }
         let Some(field) = info.fields.iter().find(|f| f.name == name) else {
-            let names: Vec<&str> = info.fields.iter().filter(|f| f.kind != FieldKind::Secret).map(|f| f.name).collect();
+            let names: Vec<&str> = info
+                .fields
+                .iter()
+                .filter(|f| f.kind != FieldKind::Secret)
+                .map(|f| f.name)
+                .collect();
             return Err(Error::InvalidInput(format!(
                 "A {} account has no field `{name}`; the fields are {}.",
                 info.name,
@@ -53,11 +58,19 @@ pub fn edited(account: &Account, changes: &[(String, String)]) -> Result<Account
         let typed = typed(object.get(name), value);
         object.insert(name.clone(), typed);
         let read: ProviderSettings = serde_json::from_value(settings.clone()).map_err(|_| {
-            Error::InvalidInput(format!("{}: \"{value}\" is not a value this setting can hold.", field.label))
+            Error::InvalidInput(format!(
+                "{}: \"{value}\" is not a value this setting can hold.",
+                field.label
+            ))
         })?;
         // A form field the settings do not keep (Wazzup's login e-mail lives
         // with its password in the keyring) would be dropped without a word.
-        if serde_json::to_value(&read).expect("settings serialize").get(name.as_str()).is_none() && !value.is_empty() {
+        if serde_json::to_value(&read)
+            .expect("settings serialize")
+            .get(name.as_str())
+            .is_none()
+            && !value.is_empty()
+        {
             return Err(Error::InvalidInput(format!(
                 "`{name}` is kept in the keyring with the account's secret; remove the account and add it again to change it."
             )));
@@ -91,7 +104,9 @@ fn typed(current: Option<&Value>, value: &str) -> Value {
             "false" | "no" | "off" => Value::Bool(false),
             other => Value::String(other.to_owned()),
         },
-        Some(Value::Number(_)) => value.parse::<u64>().map_or_else(|_| Value::String(value.to_owned()), Value::from),
+        Some(Value::Number(_)) => value
+            .parse::<u64>()
+            .map_or_else(|_| Value::String(value.to_owned()), Value::from),
         _ => Value::String(value.to_owned()),
     }
 }
@@ -133,13 +148,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e.label, "Acme staging");
-        let ProviderSettings::Oauth2(s) = &e.settings else { panic!() };
+        let ProviderSettings::Oauth2(s) = &e.settings else {
+            panic!()
+        };
         assert_eq!(s.token_url, "https://staging.acme.example/token");
         assert_eq!(s.scopes, ["read", "write"]);
         assert!(!s.pkce);
         assert_eq!(s.revoke_url.as_deref(), Some("https://api.acme.example/revoke"));
         let cleared = edited(&e, &set(&[("revoke_url", "")])).unwrap();
-        let ProviderSettings::Oauth2(s) = &cleared.settings else { panic!() };
+        let ProviderSettings::Oauth2(s) = &cleared.settings else {
+            panic!()
+        };
         assert_eq!(s.revoke_url, None);
     }
 

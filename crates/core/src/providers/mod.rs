@@ -510,12 +510,21 @@ mod tests {
     /// accepted, and the client secret would have travelled in clear text.
     #[test]
     fn plain_http_is_refused_for_anything_but_loopback() {
-        for bad in ["http://tokens.example.com/token", "http://10.0.0.1/t", "http://localhost:8080/t"] {
+        for bad in [
+            "http://tokens.example.com/token",
+            "http://10.0.0.1/t",
+            "http://localhost:8080/t",
+        ] {
             let e = parse_url(bad).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
             assert!(e.to_string().contains("uses plain http"), "{bad}: {e}");
         }
-        for good in ["https://tokens.example.com/token", "http://127.0.0.1:9/t", "http://127.8.0.1/t", "http://[::1]:9/t"] {
+        for good in [
+            "https://tokens.example.com/token",
+            "http://127.0.0.1:9/t",
+            "http://127.8.0.1/t",
+            "http://[::1]:9/t",
+        ] {
             assert!(parse_url(good).is_ok(), "{good}");
         }
     }

@@ -8,6 +8,8 @@ fn main() {
         "check_draft",
         "add_account",
         "revoke_consequence",
+        "edit_values",
+        "edit_account",
         "connect_account",
         "submit_callback",
         "cancel_connect",

@@ -47,6 +47,8 @@ pub fn run() {
             commands::check_draft,
             commands::add_account,
             commands::revoke_consequence,
+            commands::edit_values,
+            commands::edit_account,
             commands::connect_account,
             commands::submit_callback,
             commands::cancel_connect,

@@ -406,3 +406,47 @@ async fn details_show_the_times_and_the_jwt_claims_of_the_token_wazzup_issued() 
     );
     let _ = window.close().await;
 }
+
+/// Issue 15, item 1, in the window: Edit moves an account to a new server
+/// only after the person confirms it; until then the new server gets
+/// nothing, and the account's secrets follow only after "Use the new server".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_the_server_asks_before_the_secrets_go_there() {
+    let sandbox = sandbox().await;
+    let staging = support::sandbox().await;
+    let window = Window::launch().await;
+    connect_wordapp_robot(&window, &sandbox, "[data-testid=connect-account]").await;
+    let row = "[data-account=wordapp-robot]";
+    window
+        .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Valid" || t == "Expiring soon")
+        .await;
+
+    window.click(&format!("{row} [data-testid=edit]")).await;
+    window.fill("#e-label", "Wordapp robot (staging)").await;
+    window.fill("#e-base_url", &staging.wordapp().base_url()).await;
+    window.click("[data-testid=edit-save]").await;
+    let asked = window
+        .wait_text("[data-testid=edit-problem][data-kind=server-changed]", |t| t.contains("changed from"))
+        .await;
+    assert!(
+        asked.contains(&format!("from {} to {}", sandbox.wordapp().base_url(), staging.wordapp().base_url())),
+        "{asked}"
+    );
+    assert_eq!(
+        window.text(&format!("{row} [data-testid=label]")).await,
+        "Wordapp robot",
+        "nothing is saved before the person says so"
+    );
+    window.click("[data-testid=edit-problem] [data-testid=failure-confirm-server]").await;
+    window
+        .wait_text("[data-testid=notice]", |t| t == "Saved Wordapp robot (staging).")
+        .await;
+    assert!(staging.wordapp().requests().is_empty(), "an edit sends nothing");
+
+    window.click(&format!("{row} [data-testid=refresh]")).await;
+    window
+        .wait_text("[data-testid=notice]", |t| t.starts_with("Refreshed"))
+        .await;
+    assert_eq!(staging.wordapp().count("wordapp.token"), 1, "the refresh went to the new server");
+    let _ = window.close().await;
+}

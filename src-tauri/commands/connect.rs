@@ -39,6 +39,35 @@ pub fn add_account(state: State<'_, AppState>, app: AppHandle, draft: AccountDra
     Ok(account)
 }
 
+/// The fields `edit_account` can change, with their values now, in the
+/// form's order (never a secret).
+#[tauri::command]
+pub fn edit_values(app: AppHandle, id: String) -> Result<Vec<(String, String)>, Error> {
+    let target = Target::find(&app, &id)?;
+    Ok(latch_core::providers::edit::editable(&target.account))
+}
+
+/// Changes the account's label and settings (field name → value), by the
+/// rules `latch edit` uses. New servers for its secrets are refused with
+/// [`Error::ServerChanged`] unless `confirm_server` says the person agreed.
+#[tauri::command]
+pub fn edit_account(
+    app: AppHandle,
+    id: String,
+    changes: Vec<(String, String)>,
+    confirm_server: Option<bool>,
+) -> Result<Account, Error> {
+    let target = Target::find(&app, &id)?;
+    let edited = latch_core::providers::edit::edited(&target.account, &changes)?;
+    let confirmed = match target.latch.server_change(&edited)? {
+        Some(change) if confirm_server != Some(true) => return Err(change.error()),
+        Some(_) => true,
+        None => false,
+    };
+    let saved = target.latch.edit(&edited, confirmed);
+    target.announce(saved)
+}
+
 /// What revoking will do at the account's provider, said before it is done.
 #[tauri::command]
 pub fn revoke_consequence(app: AppHandle, id: String) -> Result<String, Error> {

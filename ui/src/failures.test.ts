@@ -307,4 +307,37 @@ describe("other failures", () => {
     await waitFor(() => expect(invoke).toHaveBeenCalledWith("connect_account", { id: wordapp.id, confirmServer: true }));
     await screen.findByTestId("waiting");
   });
+
+  it("Edit shows the settings the core lists, sends only what changed, and asks before a new server", async () => {
+    const changed = report(
+      "server-changed",
+      "This account's server changed from https://app.wordapp.com to https://staging.wordapp.example, so Latch sent nothing; if you made that change, connect the account again to confirm the new server.",
+    );
+    backend("edit_account", changed, {
+      edit_values: [
+        ["label", "Wordapp new"],
+        ["grant", "authorization_code"],
+        ["client_id", "c"],
+        ["base_url", "https://app.wordapp.com"],
+      ],
+      edit_account: { ...wordapp, label: "Wordapp staging" },
+    });
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await inRow(wordapp.id, "edit"));
+    const server = await screen.findByLabelText("Server");
+    expect(server).toHaveValue("https://app.wordapp.com");
+    expect(screen.queryByLabelText(/secret/i)).not.toBeInTheDocument();
+    await user.clear(server);
+    await user.type(server, "https://staging.wordapp.example");
+    await user.click(screen.getByTestId("edit-save"));
+    const problem = await screen.findByTestId("edit-problem");
+    expect(problem).toHaveAttribute("data-kind", "server-changed");
+    const sent = [["base_url", "https://staging.wordapp.example"]];
+    expect(invoke).toHaveBeenCalledWith("edit_account", { id: wordapp.id, changes: sent, confirmServer: false });
+    await user.click(within(problem).getByTestId("failure-confirm-server"));
+    await waitFor(() => expect(invoke).toHaveBeenCalledWith("edit_account", { id: wordapp.id, changes: sent, confirmServer: true }));
+    expect(await screen.findByTestId("notice")).toHaveTextContent("Saved Wordapp staging.");
+    expect(screen.queryByTestId("edit-dialog")).not.toBeInTheDocument();
+  });
 });

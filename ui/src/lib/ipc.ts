@@ -72,6 +72,11 @@ export const revokeConsequence = (id: string) => invoke<string>("revoke_conseque
 /** `confirmServer`: send the account's secrets to the server its settings name now, after a "server-changed" refusal. */
 export const connectAccount = (id: string, confirmServer = false) =>
   invoke<ConnectStarted>("connect_account", { id, confirmServer });
+/** The fields `editAccount` can change, with their values now: [field name, value] in the form's order. */
+export const editValues = (id: string) => invoke<[string, string][]>("edit_values", { id });
+/** Changes the label and settings; `confirmServer` after a "server-changed" refusal. */
+export const editAccount = (id: string, changes: [string, string][], confirmServer = false) =>
+  invoke<Account>("edit_account", { id, changes, confirmServer });
 export const submitCallback = (id: string, pasted: string) => invoke<void>("submit_callback", { id, pasted });
 export const cancelConnect = (id: string) => invoke<void>("cancel_connect", { id });
 export const connectWithPassword = (id: string, username: string, password: string) =>

@@ -81,6 +81,51 @@ pub fn edited(account: &Account, changes: &[(String, String)]) -> Result<Account
     Ok(edited)
 }
 
+/// The fields of the account's form that [`edited`] can change, with their
+/// values now as a form shows them (a list comma-separated, a flag
+/// `true`/`false`), in the form's order: the label, and every field that is
+/// not a secret and that the settings keep.
+pub fn editable(account: &Account) -> Vec<(String, String)> {
+    let info = registry::entry(account.provider());
+    let settings = serde_json::to_value(&account.settings).expect("settings serialize");
+    let mut values = Vec::new();
+    for field in info.fields {
+        if field.name == LABEL.name {
+            values.push((field.name.to_owned(), account.label.clone()));
+            continue;
+        }
+        if field.kind == FieldKind::Secret {
+            continue;
+        }
+        match settings.get(field.name) {
+            Some(value) => values.push((field.name.to_owned(), shown(value))),
+            // An optional setting that is not set: the settings keep it if
+            // a value put there survives a round trip.
+            None if keeps(&settings, field.name) => values.push((field.name.to_owned(), String::new())),
+            None => {}
+        }
+    }
+    values
+}
+
+fn keeps(settings: &Value, name: &str) -> bool {
+    let mut probe = settings.clone();
+    probe[name] = Value::String("x".into());
+    serde_json::from_value::<ProviderSettings>(probe)
+        .ok()
+        .and_then(|read| serde_json::to_value(read).ok())
+        .is_some_and(|back| back.get(name).is_some())
+}
+
+fn shown(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(shown).collect::<Vec<_>>().join(","),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
 /// The value in the type the setting has now: a list is comma-separated, a
 /// flag `true`/`false`, a number digits; an empty value clears it.
 fn typed(current: Option<&Value>, value: &str) -> Value {
@@ -160,6 +205,28 @@ mod tests {
             panic!()
         };
         assert_eq!(s.revoke_url, None);
+    }
+
+    #[test]
+    fn the_editable_fields_are_the_forms_without_secrets_with_their_values() {
+        let names = |a: &Account| editable(a).into_iter().map(|(n, _)| n).collect::<Vec<_>>();
+        let a = oauth2();
+        let values = editable(&a);
+        assert!(values.contains(&("label".into(), "Acme".into())));
+        assert!(values.contains(&("token_url".into(), "https://api.acme.example/token".into())));
+        assert!(values.contains(&("revoke_url".into(), String::new())), "optional and unset: {values:?}");
+        assert!(values.contains(&("pkce".into(), "true".into())));
+        assert!(!names(&a).contains(&"secret".to_owned()));
+        // Every editable field takes its own value back unchanged.
+        assert_eq!(edited(&a, &values).unwrap(), a);
+        // Wazzup's e-mail is kept with the password, in the keyring.
+        let mut draft = AccountDraft::new(crate::model::ProviderKind::Wazzup);
+        draft.set("label", "W").set("client_id", "c").set("email", "p@example.com");
+        draft.secret = Some(DraftSecret::new("pw"));
+        let w = draft.build(AccountId::parse("w").unwrap(), 0).unwrap().0;
+        assert!(!names(&w).contains(&"email".to_owned()), "{:?}", names(&w));
+        assert!(names(&w).contains(&"base_url".to_owned()));
+        assert_eq!(edited(&w, &editable(&w)).unwrap(), w);
     }
 
     #[test]

@@ -418,7 +418,9 @@ async fn editing_the_server_asks_before_the_secrets_go_there() {
     connect_wordapp_robot(&window, &sandbox, "[data-testid=connect-account]").await;
     let row = "[data-account=wordapp-robot]";
     window
-        .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Valid" || t == "Expiring soon")
+        .wait_text(&format!("{row} [data-testid=status]"), |t| {
+            t == "Valid" || t == "Expiring soon"
+        })
         .await;
 
     window.click(&format!("{row} [data-testid=edit]")).await;
@@ -426,10 +428,16 @@ async fn editing_the_server_asks_before_the_secrets_go_there() {
     window.fill("#e-base_url", &staging.wordapp().base_url()).await;
     window.click("[data-testid=edit-save]").await;
     let asked = window
-        .wait_text("[data-testid=edit-problem][data-kind=server-changed]", |t| t.contains("changed from"))
+        .wait_text("[data-testid=edit-problem][data-kind=server-changed]", |t| {
+            t.contains("changed from")
+        })
         .await;
     assert!(
-        asked.contains(&format!("from {} to {}", sandbox.wordapp().base_url(), staging.wordapp().base_url())),
+        asked.contains(&format!(
+            "from {} to {}",
+            sandbox.wordapp().base_url(),
+            staging.wordapp().base_url()
+        )),
         "{asked}"
     );
     assert_eq!(
@@ -437,7 +445,9 @@ async fn editing_the_server_asks_before_the_secrets_go_there() {
         "Wordapp robot",
         "nothing is saved before the person says so"
     );
-    window.click("[data-testid=edit-problem] [data-testid=failure-confirm-server]").await;
+    window
+        .click("[data-testid=edit-problem] [data-testid=failure-confirm-server]")
+        .await;
     window
         .wait_text("[data-testid=notice]", |t| t == "Saved Wordapp robot (staging).")
         .await;
@@ -447,6 +457,10 @@ async fn editing_the_server_asks_before_the_secrets_go_there() {
     window
         .wait_text("[data-testid=notice]", |t| t.starts_with("Refreshed"))
         .await;
-    assert_eq!(staging.wordapp().count("wordapp.token"), 1, "the refresh went to the new server");
+    assert_eq!(
+        staging.wordapp().count("wordapp.token"),
+        1,
+        "the refresh went to the new server"
+    );
     let _ = window.close().await;
 }

@@ -214,14 +214,20 @@ mod tests {
         let values = editable(&a);
         assert!(values.contains(&("label".into(), "Acme".into())));
         assert!(values.contains(&("token_url".into(), "https://api.acme.example/token".into())));
-        assert!(values.contains(&("revoke_url".into(), String::new())), "optional and unset: {values:?}");
+        assert!(
+            values.contains(&("revoke_url".into(), String::new())),
+            "optional and unset: {values:?}"
+        );
         assert!(values.contains(&("pkce".into(), "true".into())));
         assert!(!names(&a).contains(&"secret".to_owned()));
         // Every editable field takes its own value back unchanged.
         assert_eq!(edited(&a, &values).unwrap(), a);
         // Wazzup's e-mail is kept with the password, in the keyring.
         let mut draft = AccountDraft::new(crate::model::ProviderKind::Wazzup);
-        draft.set("label", "W").set("client_id", "c").set("email", "p@example.com");
+        draft
+            .set("label", "W")
+            .set("client_id", "c")
+            .set("email", "p@example.com");
         draft.secret = Some(DraftSecret::new("pw"));
         let w = draft.build(AccountId::parse("w").unwrap(), 0).unwrap().0;
         assert!(!names(&w).contains(&"email".to_owned()), "{:?}", names(&w));

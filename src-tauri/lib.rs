@@ -7,6 +7,7 @@ mod bindings;
 mod callback;
 mod commands;
 mod state;
+mod test_hooks;
 mod watch;
 
 use tauri::Manager;
@@ -85,7 +86,7 @@ fn page_start(state: &state::AppState) -> tauri::plugin::TauriPlugin<tauri::Wry>
         .and_then(|rows| serde_json::to_string(&rows).ok())
         .unwrap_or_else(|| "null".into());
     let mut script = format!("window.__LATCH_ACCOUNTS__ = {json};");
-    if cfg!(debug_assertions) && std::env::var_os("LATCH_IPC_LOG").is_some() {
+    if test_hooks::ipc_log() {
         script.push_str("\nwindow.__LATCH_IPC_LOG__ = [];");
     }
     tauri::plugin::Builder::<tauri::Wry>::new("page-start")
@@ -122,6 +123,9 @@ fn catch_deep_links(app: &tauri::App) {
 fn start_scheduler(app: tauri::AppHandle) {
     tauri::async_runtime::spawn(async move {
         use tauri::Emitter;
+        // Demo accounts first point at this window's own sandbox again, so
+        // the first refresh goes nowhere else.
+        commands::resume_sandbox(&app).await;
         let state = app.state::<state::AppState>();
         let Ok(latch) = state.latch() else { return };
         latch_core::scheduler::run(latch, &state.wake, |event| {
@@ -176,7 +180,7 @@ fn spawn_callback(app: &tauri::AppHandle, url: String) {
 /// user's data directory).
 fn register_scheme_for_development(app: &tauri::App) {
     #[cfg(any(target_os = "linux", windows))]
-    if tauri::is_dev() && std::env::var_os("LATCH_NO_SCHEME_REGISTRATION").is_none() {
+    if tauri::is_dev() && !test_hooks::no_scheme_registration() {
         use tauri_plugin_deep_link::DeepLinkExt;
         if let Err(e) = app.deep_link().register_all() {
             eprintln!("latch-desktop: could not register the callback URL scheme: {e}");

@@ -24,8 +24,9 @@ pub struct AppState {
     pub link_watchers: Mutex<HashMap<AccountId, tauri::async_runtime::JoinHandle<()>>>,
     /// Wakes the refresh scheduler when accounts change.
     pub wake: tokio::sync::Notify,
-    /// The fake providers, once "Try the sandbox" started them.
-    pub sandbox: Mutex<Option<latch_sandbox::Sandbox>>,
+    /// The fake providers, once "Try the sandbox" (or a launch with demo
+    /// accounts) started them. Held across the start, so two clicks start one.
+    pub sandbox: tokio::sync::Mutex<Option<latch_sandbox::Sandbox>>,
 }
 
 impl AppState {
@@ -37,7 +38,7 @@ impl AppState {
             link_codes: Mutex::new(HashMap::new()),
             link_watchers: Mutex::new(HashMap::new()),
             wake: tokio::sync::Notify::new(),
-            sandbox: Mutex::new(None),
+            sandbox: tokio::sync::Mutex::new(None),
         }
     }
 

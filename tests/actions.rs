@@ -6,8 +6,8 @@ mod support;
 use latch_sandbox::{Fault, FaultKind};
 use std::time::{Duration, Instant};
 use support::{
-    Launch, Window, clipboard, connect_wordapp_robot, detail, details, launch_again_with, page_time, sandbox, sign_in,
-    start_wazzup_connect, stored_tokens,
+    Launch, Window, clipboard, clipboard_targets, connect_wordapp_robot, detail, details, launch_again_with, page_time,
+    sandbox, sign_in, start_wazzup_connect, stored_tokens,
 };
 
 async fn connected_wazzup(window: &Window, sandbox: &latch_sandbox::Sandbox) {
@@ -49,6 +49,13 @@ async fn copy_token_and_header_reach_the_clipboard_and_are_cleared() {
         .await
         .unwrap();
     assert_eq!(probe.status(), 200, "the copied token works at the provider");
+    // Issue 15, item 13: marked as a secret, so clipboard managers (Klipper,
+    // and those that follow its hint) keep it out of their history.
+    let targets = clipboard_targets();
+    assert!(
+        targets.iter().any(|t| t == "x-kde-passwordManagerHint"),
+        "the copy is not marked as a secret; it offers {targets:?}"
+    );
 
     window
         .click("[data-account=wazzup-main] [data-testid=copy-header]")
@@ -57,6 +64,7 @@ async fn copy_token_and_header_reach_the_clipboard_and_are_cleared() {
         .wait_text("[data-testid=notice]", |t| t.contains("Authorization header copied"))
         .await;
     assert_eq!(clipboard(), format!("Authorization: Bearer {token}"));
+    assert!(clipboard_targets().iter().any(|t| t == "x-kde-passwordManagerHint"));
 
     let deadline = Instant::now() + Duration::from_secs(15);
     while !clipboard().is_empty() {

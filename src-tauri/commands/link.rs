@@ -35,6 +35,9 @@ pub struct CodeShown {
     /// Unix seconds; the page counts down to it.
     expires_at: UnixTime,
     phone: String,
+    /// For a sandbox account: the code is fake and must not be typed into
+    /// WhatsApp, said in place of the instructions.
+    warning: Option<String>,
 }
 
 /// What the UI hears when watching an instance ends.
@@ -82,6 +85,7 @@ pub async fn link_request_code(app: AppHandle, id: String, phone: String) -> Res
         grouped: code.grouped(),
         expires_at,
         phone: code.phone.to_string(),
+        warning: latch_sandbox::demo::link_code_warning(&account).map(str::to_owned),
     };
     let id = account.id.clone();
     state.link_codes.lock().unwrap().insert(id.clone(), code.code.clone());

@@ -1,41 +1,74 @@
-//! "Try the sandbox": the fake providers, started inside the app on the same
-//! fixed ports as `latch sandbox`, and demo accounts that point at them, so a
-//! new user can try every flow with no credentials. The browser flows stay
-//! real: Wazzup and PayU go through the browser and come back by deep link.
+//! "Try the sandbox": the fake providers, started inside the app, and demo
+//! accounts that point at them, so a new user can try every flow with no
+//! credentials. The browser flows stay real: Wazzup and PayU go through the
+//! browser and come back by deep link.
+//!
+//! The window's sandbox always listens on ports the OS chooses for it, and
+//! the window never adopts a listener it did not start (one on the README's
+//! fixed ports may be any program): `latch_sandbox::demo` says why, and how
+//! the demo accounts follow the sandbox when it starts again. On launch the
+//! window starts its sandbox again if it holds demo accounts, before the
+//! scheduler runs ([`resume_sandbox`]).
 
 use crate::callback::accounts_changed;
 use crate::state::AppState;
 use latch_core::Error;
 use latch_core::signin::SCHEME;
 use latch_sandbox::demo::{self, BaseUrls};
-use latch_sandbox::{Ports, Sandbox, SandboxConfig};
+use latch_sandbox::{Sandbox, SandboxConfig};
 use tauri::{AppHandle, Manager};
 
 #[tauri::command]
 pub async fn try_sandbox(app: AppHandle) -> Result<String, Error> {
     let state = app.state::<AppState>();
     let latch = state.latch()?;
-    let mut config = SandboxConfig::demo();
-    config.ports = Some(Ports::FIXED);
-    let running = match Sandbox::start(config).await {
-        Ok(sandbox) => {
-            *state.sandbox.lock().unwrap() = Some(sandbox);
-            "The sandbox is running"
-        }
-        // Already running (another window, or `latch sandbox` in a terminal).
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => "A sandbox was already running",
-        Err(e) => {
-            return Err(Error::InvalidInput(format!(
-                "The sandbox could not start on 127.0.0.1 ({e}); close what uses ports 8971–8975 and try again."
-            )));
-        }
-    };
-    let redirect = format!("{SCHEME}:/oauth/callback");
-    let added = demo::add_accounts(latch, &BaseUrls::of_ports(Ports::FIXED), &redirect).await;
+    let urls = own_sandbox(&state).await?;
+    let added = demo::add_accounts(latch, &urls, &redirect()).await;
     accounts_changed(&app);
-    let added = added?.len();
-    Ok(format!(
-        "{running} on 127.0.0.1:8971–8975 with {added} demo account{}: press Connect or Link on each to try its flow.",
-        if added == 1 { "" } else { "s" }
-    ))
+    Ok(match added?.len() {
+        0 => "The sandbox is running inside Latch; its demo accounts are in the list, marked “Sandbox”.".into(),
+        n => format!(
+            "The sandbox is running inside Latch with {n} demo account{}, marked “Sandbox”: press Connect or Link \
+             on each to try its flow.",
+            if n == 1 { "" } else { "s" }
+        ),
+    })
+}
+
+/// On launch: when the window holds demo accounts, starts its sandbox again
+/// and points them at it, so they never point at ports another program
+/// may hold by now. Quiet when there are none.
+pub async fn resume_sandbox(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let Ok(latch) = state.latch() else { return };
+    if !demo::has_accounts(latch, &redirect()).unwrap_or(false) {
+        return;
+    }
+    let pointed = match own_sandbox(&state).await {
+        Ok(urls) => demo::point_accounts(latch, &urls, &redirect()).await,
+        Err(e) => Err(e),
+    };
+    match pointed {
+        Ok(_) => accounts_changed(app),
+        Err(e) => eprintln!("latch-desktop: the sandbox's demo accounts could not be started again ({e})"),
+    }
+}
+
+/// The sandbox this window started, started now if it has none yet.
+async fn own_sandbox(state: &AppState) -> Result<BaseUrls, Error> {
+    let mut sandbox = state.sandbox.lock().await;
+    if let Some(running) = sandbox.as_ref() {
+        return Ok(running.base_urls());
+    }
+    // `SandboxConfig::demo()` has no fixed ports: the OS chooses each one.
+    let started = Sandbox::start(SandboxConfig::demo())
+        .await
+        .map_err(|e| Error::InvalidInput(format!("The sandbox could not start on 127.0.0.1 ({e}); try again.")))?;
+    let urls = started.base_urls();
+    *sandbox = Some(started);
+    Ok(urls)
+}
+
+fn redirect() -> String {
+    format!("{SCHEME}:/oauth/callback")
 }

@@ -16,7 +16,9 @@ use zeroize::Zeroizing;
 pub const CLIPBOARD_CLEAR_AFTER: Duration = Duration::from_secs(45);
 
 /// Copies a valid access token (refreshed first if it is about to expire),
-/// or the whole `Authorization: Bearer …` header, and clears the clipboard
+/// or the whole `Authorization: Bearer …` header, marked as a secret so that
+/// clipboard managers keep it out of their history (`x-kde-passwordManagerHint`
+/// on Linux, the platforms' own marks elsewhere), and clears the clipboard
 /// after 45 s if it still holds what Latch put there.
 #[tauri::command]
 pub async fn copy_token(app: AppHandle, id: String, header: bool) -> Result<String, Error> {
@@ -27,7 +29,7 @@ pub async fn copy_token(app: AppHandle, id: String, header: bool) -> Result<Stri
         tokens.access_token.secret().to_owned()
     });
     app.clipboard()
-        .write_text(text.as_str())
+        .write_secret(text.as_str())
         .map_err(super::clipboard_failed)?;
     let clearer = app.clone();
     tauri::async_runtime::spawn(async move {
@@ -43,13 +45,9 @@ pub async fn copy_token(app: AppHandle, id: String, header: bool) -> Result<Stri
     ))
 }
 
-/// `LATCH_CLIPBOARD_CLEAR_SECS` shortens the wait (tests).
+/// 45 s; test builds can shorten it (`crate::test_hooks`).
 fn clear_after() -> Duration {
-    std::env::var("LATCH_CLIPBOARD_CLEAR_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(CLIPBOARD_CLEAR_AFTER)
+    crate::test_hooks::clipboard_clear_after().unwrap_or(CLIPBOARD_CLEAR_AFTER)
 }
 
 #[tauri::command]

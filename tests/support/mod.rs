@@ -360,6 +360,19 @@ pub fn clipboard() -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The forms (X selection targets) the clipboard's owner offers, as a
+/// clipboard manager asks for them.
+pub fn clipboard_targets() -> Vec<String> {
+    let out = std::process::Command::new("xclip")
+        .args(["-selection", "clipboard", "-t", "TARGETS", "-o"])
+        .output()
+        .expect("xclip");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The Details panel of `row` as (term, value) pairs, in order.
 pub async fn details(window: &Window, row: &str) -> Vec<(String, String)> {
     let panel = format!("{row} [data-testid=details-panel]");

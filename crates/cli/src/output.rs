@@ -19,6 +19,9 @@ pub struct AccountJson<'a> {
     pub expires_in: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<&'a str>,
+    /// A demo account of the sandbox (its servers are fakes): only `true` is written.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sandbox: bool,
 }
 
 pub fn account_json(account: &Account, now: UnixTime) -> AccountJson<'_> {
@@ -35,6 +38,17 @@ pub fn account_json(account: &Account, now: UnixTime) -> AccountJson<'_> {
         expires_at,
         expires_in: expires_at.map(|at| at - now),
         scope: account.token.as_ref().and_then(|t| t.scope.as_deref()),
+        sandbox: account.sandbox,
+    }
+}
+
+/// The provider's name, and for a demo account that its server is the sandbox's fake.
+pub fn provider_name(account: &Account) -> String {
+    let name = account.provider().display_name();
+    if account.sandbox {
+        format!("{name} (sandbox)")
+    } else {
+        name.to_owned()
     }
 }
 

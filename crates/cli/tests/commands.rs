@@ -711,3 +711,167 @@ async fn an_edited_index_cannot_send_the_secrets_to_another_server() {
     env.ok(&["connect", &id, "--yes"], "demo-password\n");
     assert_eq!(hostile.wordapp().count("wordapp.token"), 1);
 }
+
+/// `latch` with a data directory of its own and no keyring at all: the D-Bus
+/// session it is pointed at does not exist.
+fn latch_without_a_keyring(home: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_latch"))
+        .args(args)
+        .env("LATCH_HOME", home)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/latch-test-bus")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    wait(child)
+}
+
+/// Issue 15, item 14: `latch add` whose secret cannot reach the keyring
+/// leaves no account behind in the index (the roll-back used to stop at the
+/// unreachable keyring and keep the row).
+#[test]
+fn add_without_a_keyring_fails_with_status_7_and_leaves_no_account() {
+    let home = tempfile::tempdir().unwrap();
+    let out = latch_without_a_keyring(
+        home.path(),
+        &[
+            "add",
+            "wordapp",
+            "--label",
+            "Robot",
+            "--grant",
+            "client-credentials",
+            "--client-id",
+            "demo-wordapp-client",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--secret-stdin",
+        ],
+        "demo-wordapp-secret\n",
+    );
+    assert_eq!(out.status.code(), Some(7), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("keyring"));
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.path().join("index.json")).unwrap_or_else(|_| b"{}".to_vec()))
+            .unwrap();
+    assert_eq!(
+        index["accounts"].as_array().map_or(0, Vec::len),
+        0,
+        "nothing half made: {index}"
+    );
+    let listed = latch_without_a_keyring(home.path(), &["--json", "accounts"], "");
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "[]");
+}
+
+/// Issue 15, item 9: a data directory other users can write is refused with
+/// the storage status and the command that fixes it, and nothing is written
+/// into it.
+#[cfg(unix)]
+#[test]
+fn a_world_writable_data_directory_is_refused_with_status_7_and_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("shared");
+    std::fs::create_dir(&home).unwrap();
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = latch_without_a_keyring(&home, &["accounts"], "");
+    assert_eq!(out.status.code(), Some(7));
+    let shown = home.display();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "latch: The data directory {shown} is writable by other users (mode 0777); run `chmod 700 {shown}` or \
+             set LATCH_HOME to a private directory.\n"
+        )
+    );
+    assert_eq!(std::fs::read_dir(&home).unwrap().count(), 0, "nothing written into it");
+}
+
+/// Issue 15, item 3: `latch sandbox` on the README's ports with one of them
+/// held by another program (8972, PayU's) serves that fake elsewhere, says
+/// so, prints only addresses it serves, points the demo accounts there and
+/// sends the other program nothing. (In the `window` test group: the fixed
+/// ports are shared with the window's tests.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latch_sandbox_on_the_fixed_ports_skips_a_taken_one_and_prints_only_its_own() {
+    let env = env().await;
+    let squatter = std::net::TcpListener::bind(("127.0.0.1", 8972)).expect("127.0.0.1:8972 free to squat");
+    squatter.set_nonblocking(true).unwrap();
+    // Killed however the test ends: a sandbox left running would hold the ports.
+    struct Running(Option<std::process::Child>);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            if let Some(mut child) = self.0.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+    let mut running = Running(Some(
+        env.cmd(&["sandbox", "--add-accounts"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    let mut reader = stdout_reader(running.0.as_mut().unwrap());
+    let mut printed = Vec::new();
+    for name in ["wazzup", "payu", "wordapp", "green-api", "oauth2"] {
+        let line = read_line_starting(&mut reader, &format!("  {name}"));
+        printed.push(line.split_whitespace().last().unwrap().to_owned());
+    }
+    assert!(!printed[1].ends_with(":8972"), "{printed:?}");
+    for url in &printed {
+        let port = url.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            stream,
+            "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 404") && answer.to_ascii_lowercase().ends_with("not found"),
+            "{url} answered {answer:?}"
+        );
+    }
+    assert!(squatter.accept().is_err(), "the program on 8972 was connected to");
+
+    // The demo accounts point at the printed addresses and are listed as sandbox accounts.
+    let accounts = env.json(&["accounts"]);
+    let ids: Vec<&str> = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 4, "{accounts}");
+    assert!(
+        accounts.as_array().unwrap().iter().all(|a| a["sandbox"] == true),
+        "{accounts}"
+    );
+    let index = std::fs::read_to_string(env.home.path().join("index.json")).unwrap();
+    assert!(
+        index.contains(&format!("\"{}\"", printed[1])),
+        "PayU's demo is on {}: {index}",
+        printed[1]
+    );
+    assert!(!index.contains(":8972"), "{index}");
+    let table = env.ok(&["accounts"], "");
+    assert!(table.contains("PayU (sandbox)"), "{table}");
+
+    let mut child = running.0.take().unwrap();
+    let _ = child.kill();
+    let out = wait(child);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(&format!(
+            "Port 8972 is taken by another program, so the payu fake is on {} instead",
+            printed[1]
+        )),
+        "{said}"
+    );
+}

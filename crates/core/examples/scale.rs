@@ -111,6 +111,7 @@ async fn main() {
             status: AccountStatus::Connected,
             token: None,
             created_at: created,
+            sandbox: false,
         })
         .collect();
     let sets = {

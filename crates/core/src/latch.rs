@@ -116,8 +116,14 @@ impl Latch {
         crate::binding::bind(&account, &mut secrets)?;
         self.store.upsert_account(&account).map_err(storage)?;
         if let Err(e) = self.store.put_secrets(&account.id, &secrets) {
-            // Leave nothing half made: an account whose secrets did not reach the keyring is removed.
-            let _ = self.store.remove_account(&account.id);
+            // Leave nothing half made: an account whose secrets did not reach
+            // the keyring is removed. The keyring is likely what failed, so
+            // its entry goes only if it can, and the index row goes on its
+            // own (`remove_account` would stop at the keyring and keep it).
+            let _ = self.secrets.delete(&account.id);
+            let _ = self
+                .store
+                .update_accounts(|accounts| accounts.retain(|a| a.id != account.id));
             return Err(storage(e));
         }
         Ok(account)

@@ -154,6 +154,12 @@ pub struct Account {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<TokenMeta>,
     pub created_at: UnixTime,
+    /// A demo account of the sandbox (the window's "Try the sandbox",
+    /// `latch sandbox --add-accounts`): its endpoints are fakes on
+    /// 127.0.0.1, both front ends mark it as such, and only such accounts
+    /// are pointed at a sandbox that starts again (`latch_sandbox::demo`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sandbox: bool,
 }
 
 impl Account {

@@ -27,6 +27,123 @@ fn a_new_data_directory_is_created_private_and_empty() {
     }
 }
 
+/// Issue 15, item 9: a data directory, index or `locks/` that another user
+/// could write is refused, with the command that fixes it, before anything
+/// in it is read or written; one of the person's own (0700, 0755) is used.
+#[cfg(unix)]
+#[test]
+fn a_data_directory_others_could_write_is_refused_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let chmod = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    // (what is loosened, its mode, what the refusal says)
+    let cases: [(&str, u32, Option<&str>); 7] = [
+        ("", 0o700, None),
+        ("", 0o755, None),
+        (
+            "",
+            0o777,
+            Some(
+                "The data directory {} is writable by other users (mode 0777); run `chmod 700 {}` or set LATCH_HOME to a private directory.",
+            ),
+        ),
+        (
+            "",
+            0o770,
+            Some(
+                "The data directory {} is writable by its group (mode 0770); run `chmod 700 {}` or set LATCH_HOME to a private directory.",
+            ),
+        ),
+        (
+            "index.json",
+            0o666,
+            Some("The account index {} is writable by other users (mode 0666); run `chmod 600 {}`."),
+        ),
+        ("index.json", 0o644, None),
+        (
+            "locks",
+            0o775,
+            Some("The lock directory {} is writable by its group (mode 0775); run `chmod 700 {}`."),
+        ),
+    ];
+    for (what, mode, said) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir(&home).unwrap();
+        let path = if what.is_empty() { home.clone() } else { home.join(what) };
+        match what {
+            "index.json" => std::fs::write(&path, b"{\"schema\": 2, \"accounts\": []}\n").unwrap(),
+            "locks" => std::fs::create_dir(&path).unwrap(),
+            _ => {}
+        }
+        chmod(&path, mode);
+        let opened = Store::open(Some(home.clone()), Arc::new(MemoryStore::new()));
+        match said {
+            None => drop(opened.unwrap_or_else(|e| panic!("{what:?} {mode:o}: {e}"))),
+            Some(said) => {
+                let err = opened.err().unwrap_or_else(|| panic!("{what:?} {mode:o} was accepted"));
+                assert!(matches!(err, StoreError::NotPrivate(_)), "{err:?}");
+                let shown = path.display().to_string();
+                assert_eq!(err.to_string(), said.replace("{}", &shown));
+                // Refused before anything was written there.
+                assert!(
+                    !home.join("index.json.lock").exists(),
+                    "{what:?} {mode:o}: the index lock was made"
+                );
+            }
+        }
+    }
+}
+
+/// The same for a data directory that belongs to another user (as root, a
+/// directory given to `nobody`; otherwise `/`, which root owns).
+#[cfg(unix)]
+#[test]
+fn a_data_directory_of_another_user_is_refused() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let me = std::fs::metadata(dir.path()).unwrap().uid();
+    let home = if me == 0 {
+        let home = dir.path().join("theirs");
+        std::fs::create_dir(&home).unwrap();
+        std::os::unix::fs::chown(&home, Some(65534), Some(65534)).unwrap();
+        home
+    } else {
+        std::path::PathBuf::from("/")
+    };
+    let owner = std::fs::metadata(&home).unwrap().uid();
+    let err = Store::open(Some(home.clone()), Arc::new(MemoryStore::new())).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "The data directory {} belongs to another user (uid {owner}), who could change what Latch does; set \
+             LATCH_HOME to a directory of your own (for example `mkdir -m 700 ~/.latch`).",
+            home.display()
+        )
+    );
+    assert!(!home.join("index.json.lock").exists());
+}
+
+/// What Latch makes itself is private: the data directory and `locks/`, 0700
+/// even under a umask of 002, so the check above never refuses Latch's own.
+#[cfg(unix)]
+#[test]
+fn the_lock_directory_latch_makes_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    let store = open(&dir, &secrets);
+    drop(store.lock_account(&support::id("wazzup-main")).unwrap());
+    let mode = std::fs::metadata(dir.path().join("locks"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o700, "locks/ mode {mode:o}");
+    drop(open(&dir, &secrets));
+}
+
 #[test]
 fn connected_account_shows_its_expiry_from_the_index() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,9 @@
 //! its own loopback port, implements its provider's documents (`shared/seeds/`) error
 //! for error, and adds what tests need:
 //!
-//! - a request log ([`RecordedRequest`]) with named routes (`"wazzup.token"`),
+//! - a request log ([`RecordedRequest`]) with named routes (`"wazzup.token"`), bounded
+//!   (the newest [`LOG_LIMIT`] requests, bodies cut at [`LOGGED_BODY_LIMIT`]) so a long-running
+//!   sandbox does not grow,
 //! - fault switches ([`Fault`], [`FaultKind`]) for the next matching request(s),
 //! - a clock that can be moved forward (`advance`) to expire codes and tokens,
 //! - run-time settings (`settings()`) for every behaviour the documents leave open;
@@ -67,7 +69,7 @@ use std::time::Duration;
 pub use green_api::FakeGreenApi;
 pub use oauth2::FakeOAuth2;
 pub use payu::FakePayu;
-pub use record::{Fault, FaultKind, MAX_BODY, RecordedRequest};
+pub use record::{Fault, FaultKind, LOG_LIMIT, LOGGED_BODY_LIMIT, MAX_BODY, RecordedRequest};
 pub use wazzup::FakeWazzup;
 pub use wordapp::FakeWordapp;
 
@@ -90,9 +92,10 @@ pub struct Ports {
 }
 
 impl Ports {
-    /// The ports `latch sandbox` and the window's "Try the sandbox" use, so
-    /// that the accounts of one work with the other and the README's
-    /// examples work as written.
+    /// The ports `latch sandbox` tries first, so that the README's examples
+    /// work as written ([`Sandbox::start_preferring`]). The window's "Try the
+    /// sandbox" never uses them: what listens on a well-known port may be
+    /// another program (see [`demo`]).
     pub const FIXED: Ports = Ports {
         wazzup: 8971,
         payu: 8972,
@@ -206,6 +209,38 @@ impl Sandbox {
         })
     }
 
+    /// Starts every fake on its port in `preferred` or, where another program
+    /// already listens there, on a port the OS chooses. What listens on a
+    /// taken port is never taken for a fake: [`Sandbox::describe`] names only
+    /// addresses this sandbox serves, and [`Sandbox::moved`] the fakes that
+    /// are not where they were wanted.
+    pub async fn start_preferring(demo: &DemoCredentials, preferred: Ports) -> std::io::Result<Sandbox> {
+        Ok(Sandbox {
+            wazzup: or_any_port(preferred.wazzup, |p| wazzup::start(demo, p)).await?,
+            payu: or_any_port(preferred.payu, |p| payu::start(demo, p)).await?,
+            wordapp: or_any_port(preferred.wordapp, |p| wordapp::start(demo, p)).await?,
+            green_api: or_any_port(preferred.green_api, |p| green_api::start(demo, p)).await?,
+            oauth2: or_any_port(preferred.oauth2, |p| oauth2::start(demo, p)).await?,
+        })
+    }
+
+    /// The fakes whose port is not the one in `wanted`: (name, wanted port, address).
+    pub fn moved(&self, wanted: Ports) -> Vec<(&'static str, u16, String)> {
+        let wanted = [
+            wanted.wazzup,
+            wanted.payu,
+            wanted.wordapp,
+            wanted.green_api,
+            wanted.oauth2,
+        ];
+        self.describe()
+            .into_iter()
+            .zip(wanted)
+            .filter(|((_, url), port)| *port != 0 && !url.ends_with(&format!(":{port}")))
+            .map(|((name, url), port)| (name, port, url))
+            .collect()
+    }
+
     pub fn wazzup(&self) -> &FakeWazzup {
         &self.wazzup
     }
@@ -243,6 +278,17 @@ impl Sandbox {
     }
 }
 
+/// Runs `start` on `port`, or on a port the OS chooses if `port` is taken.
+async fn or_any_port<T, F>(port: u16, start: impl Fn(u16) -> F) -> std::io::Result<T>
+where
+    F: std::future::Future<Output = std::io::Result<T>>,
+{
+    match start(port).await {
+        Err(e) if port != 0 && e.kind() == std::io::ErrorKind::AddrInUse => start(0).await,
+        started => started,
+    }
+}
+
 /// The methods every fake shares: base URL, request log, faults, clock.
 macro_rules! fake_common {
     ($ty:ty) => {
@@ -251,7 +297,7 @@ macro_rules! fake_common {
             pub fn base_url(&self) -> String {
                 self.server.base_url()
             }
-            /// Every request received, in order.
+            /// The newest requests received ([`crate::LOG_LIMIT`] at most), in order.
             pub fn requests(&self) -> Vec<$crate::RecordedRequest> {
                 self.core.recorder.requests()
             }

@@ -76,7 +76,8 @@ pub struct PayuSettings {
 }
 
 impl PayuSettings {
-    fn from_demo(demo: &DemoCredentials) -> Self {
+    /// What the sandbox's PayU starts with for these demo credentials.
+    pub fn from_demo(demo: &DemoCredentials) -> Self {
         Self {
             clients: vec![PayuClient {
                 client_id: demo.payu_client_id.clone(),

@@ -8,8 +8,14 @@
 //!
 //! A fault applies to the next matching request(s) and counts itself down; faults are
 //! checked in the order they were injected, and route `"*"` matches every route.
+//!
+//! The log is bounded, because the same fakes run for as long as a person keeps the
+//! window's sandbox open: it keeps the newest [`LOG_LIMIT`] requests and the first
+//! [`LOGGED_BODY_LIMIT`] bytes of each body (the handlers still get the whole body).
+//! The count of each route is kept apart and never dropped, so `count` stays exact
+//! however many requests came.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,6 +33,12 @@ use crate::clock::Clock;
 /// Largest request body a fake reads; a bigger one gets 413.
 pub const MAX_BODY: usize = 64 * 1024;
 
+/// How many requests a fake's log keeps: the newest, older ones are let go.
+pub const LOG_LIMIT: usize = 256;
+
+/// How many bytes of a request body the log keeps ([`RecordedRequest::body_truncated`]).
+pub const LOGGED_BODY_LIMIT: usize = 16 * 1024;
+
 /// One request as a fake received it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RecordedRequest {
@@ -39,7 +51,10 @@ pub struct RecordedRequest {
     pub query: Vec<(String, String)>,
     /// Lower-case header names (as HTTP/1 gives them, folded by the `http` crate).
     pub headers: Vec<(String, String)>,
+    /// The body's first [`LOGGED_BODY_LIMIT`] bytes.
     pub body: Vec<u8>,
+    /// The body's length as it arrived (bodies over [`MAX_BODY`] are not read: 0).
+    pub body_len: usize,
     redacted: String,
 }
 
@@ -69,6 +84,11 @@ impl RecordedRequest {
     pub fn redacted_path(&self) -> &str {
         &self.redacted
     }
+
+    /// Whether the log kept only the first [`LOGGED_BODY_LIMIT`] bytes of the body.
+    pub fn body_truncated(&self) -> bool {
+        self.body.len() < self.body_len
+    }
 }
 
 /// Debug never shows header values or bodies: they hold secrets.
@@ -82,7 +102,8 @@ impl std::fmt::Debug for RecordedRequest {
                 "headers",
                 &self.headers.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
             )
-            .field("body_len", &self.body.len())
+            .field("body_len", &self.body_len)
+            .field("body_truncated", &self.body_truncated())
             .finish()
     }
 }
@@ -153,10 +174,17 @@ impl FaultKind {
 /// A fake's log and fault list.
 #[derive(Default)]
 pub(crate) struct Recorder {
-    log: Mutex<Vec<RecordedRequest>>,
+    log: Mutex<Log>,
     faults: Mutex<Vec<(String, Fault)>>,
     in_flight: AtomicUsize,
     peak_in_flight: AtomicUsize,
+}
+
+/// The newest requests, and how many each route has had since the start.
+#[derive(Default)]
+struct Log {
+    newest: VecDeque<RecordedRequest>,
+    counts: HashMap<&'static str, usize>,
 }
 
 /// Counts a request as in flight until dropped.
@@ -178,16 +206,13 @@ impl Drop for InFlight<'_> {
 
 impl Recorder {
     pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
-        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        log.newest.iter().cloned().collect()
     }
 
     pub(crate) fn count(&self, route: &str) -> usize {
-        self.log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .filter(|r| r.route == route)
-            .count()
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        log.counts.get(route).copied().unwrap_or(0)
     }
 
     pub(crate) fn inject(&self, route: &str, fault: Fault) {
@@ -207,7 +232,12 @@ impl Recorder {
     }
 
     fn push(&self, r: RecordedRequest) {
-        self.log.lock().unwrap_or_else(|e| e.into_inner()).push(r);
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        *log.counts.entry(r.route).or_default() += 1;
+        if log.newest.len() == LOG_LIMIT {
+            log.newest.pop_front();
+        }
+        log.newest.push_back(r);
     }
 
     /// Takes the first fault aimed at `route`, counting it down.
@@ -272,7 +302,11 @@ pub(crate) async fn record_and_fault(State(layer): State<RecordLayer>, req: Requ
         path: parts.uri.path().to_owned(),
         query,
         headers: header_pairs(&parts.headers),
-        body: body.as_ref().map(|b| b.to_vec()).unwrap_or_default(),
+        body: body
+            .as_ref()
+            .map(|b| b[..b.len().min(LOGGED_BODY_LIMIT)].to_vec())
+            .unwrap_or_default(),
+        body_len: body.as_ref().map_or(0, Bytes::len),
         redacted: redacted.clone(),
     });
     tracing::debug!(fake = layer.core.name, route, method = %parts.method, path = %redacted, "request");

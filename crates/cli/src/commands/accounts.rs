@@ -2,7 +2,7 @@
 
 use crate::env::Env;
 use crate::exit::Failure;
-use crate::output::{account_json, expires_in, status};
+use crate::output::{account_json, expires_in, provider_name, status};
 use std::io::Write;
 
 pub fn run(env: &mut Env) -> Result<(), Failure> {
@@ -29,7 +29,7 @@ pub fn run(env: &mut Env) -> Result<(), Failure> {
             [
                 a.id.to_string(),
                 a.label.clone(),
-                a.provider().display_name().to_owned(),
+                provider_name(a),
                 status(a, now).to_owned(),
                 left,
             ]

@@ -141,19 +141,22 @@ fn show_code(env: &mut Env, account: &Account, code: &LinkCode, lifetime: Durati
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        writeln!(
-            env.stdout,
-            "{}",
-            serde_json::json!({ "account": account.id, "code": code.code, "expires_at": expires_at })
-        )?;
+        let mut shown = serde_json::json!({ "account": account.id, "code": code.code, "expires_at": expires_at });
+        if let Some(fake) = latch_sandbox::demo::link_code_warning(account) {
+            shown["warning"] = fake.into();
+        }
+        writeln!(env.stdout, "{shown}")?;
     } else {
         writeln!(env.stderr, "\nLink code for {}:\n", code.phone)?;
         writeln!(env.stdout, "    {}", code.grouped())?;
-        writeln!(
-            env.stderr,
-            "\nOn the phone, in WhatsApp: Settings → Linked devices → Link a device → \
-             Link with phone number instead, then type the code."
-        )?;
+        match latch_sandbox::demo::link_code_warning(account) {
+            Some(fake) => writeln!(env.stderr, "\n{fake}")?,
+            None => writeln!(
+                env.stderr,
+                "\nOn the phone, in WhatsApp: Settings → Linked devices → Link a device → \
+                 Link with phone number instead, then type the code."
+            )?,
+        }
     }
     let _ = env.stdout.flush();
     Ok(())

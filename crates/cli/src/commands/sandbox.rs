@@ -1,4 +1,10 @@
 //! `latch sandbox`: the fake providers, for trying Latch with no credentials.
+//!
+//! It tries the README's ports (8971–8975) first; a fake whose port another
+//! program holds gets one the OS chooses, and stderr says so. Whatever is
+//! printed, and whatever `--add-accounts` points the demo accounts at, is an
+//! address this process serves: a listener that was there first is never
+//! taken for a fake (`latch_sandbox::demo` says why).
 
 use crate::exit::Failure;
 use crate::output::print_json;
@@ -10,22 +16,23 @@ use latch_sandbox::{Ports, Sandbox, SandboxConfig};
 /// pointed at these fakes (they come back to the window by deep link; the
 /// Wordapp robot is connected at once).
 pub fn run(any_port: bool, add_accounts: Option<&Latch>, json: bool) -> Result<(), Failure> {
-    let mut config = SandboxConfig::demo();
-    if !any_port {
-        config.ports = Some(Ports::FIXED);
-    }
+    let config = SandboxConfig::demo();
     crate::block_on(async {
-        let sandbox = Sandbox::start(config).await.map_err(|e| Failure {
+        let started = if any_port {
+            Sandbox::start(config).await
+        } else {
+            Sandbox::start_preferring(&config.demo, Ports::FIXED).await
+        };
+        let sandbox = started.map_err(|e| Failure {
             status: 1,
-            message: format!(
-                "could not start the sandbox on 127.0.0.1: {e}{}",
-                if any_port {
-                    ""
-                } else {
-                    " (ports 8971-8975 taken? try --any-port)"
-                }
-            ),
+            message: format!("could not start the sandbox on 127.0.0.1: {e}"),
         })?;
+        for (name, port, url) in sandbox.moved(if any_port { Ports::default() } else { Ports::FIXED }) {
+            eprintln!(
+                "Port {port} is taken by another program, so the {name} fake is on {url} instead \
+                 (the README's examples use {port}: change it in them)."
+            );
+        }
         if let Some(latch) = add_accounts {
             let redirect = format!("{}:/oauth/callback", latch_core::signin::SCHEME);
             for account in demo::add_accounts(latch, &sandbox.base_urls(), &redirect).await? {

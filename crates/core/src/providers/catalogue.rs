@@ -425,6 +425,7 @@ impl AccountDraft {
             status: AccountStatus::NotConnected,
             token: None,
             created_at: now,
+            sandbox: false,
         };
         Ok((account, secrets))
     }

@@ -51,6 +51,10 @@ pub enum StoreError {
     /// The account's endpoints cannot be read, so its secrets cannot be bound to them.
     #[error("{0}")]
     Unbindable(String),
+    /// The data directory, its index or its locks could be changed by
+    /// someone else: the sentence says which and how to fix it.
+    #[error("{0}")]
+    NotPrivate(String),
 }
 
 /// Held while an account is being refreshed (or otherwise changed in a way
@@ -100,17 +104,15 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Opens (creating if needed) the data directory: `home` if given, else
-    /// [`Store::default_home`]. Reads the index now, so a damaged or
-    /// too-new index is reported at start-up.
+    /// [`Store::default_home`]. Refuses one that is not the person's own
+    /// (`store::private`). Reads the index now, so a damaged or too-new
+    /// index is reported at start-up.
     pub fn open(home: Option<PathBuf>, secrets: Arc<dyn SecretStore>) -> Result<Self, StoreError> {
         let home = match home {
             Some(home) => home,
             None => Self::default_home()?,
         };
-        create_private_dir(&home).map_err(|source| StoreError::Home {
-            path: home.clone(),
-            source,
-        })?;
+        super::private::open_home(&home)?;
         let index_path = home.join(FILE_NAME);
         let store = Self {
             home,
@@ -284,13 +286,4 @@ fn inode(meta: &std::fs::Metadata) -> u64 {
 #[cfg(not(unix))]
 fn inode(_meta: &std::fs::Metadata) -> u64 {
     0
-}
-
-/// The data directory is the person's own: 0700 on Unix.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }

@@ -57,7 +57,7 @@ impl FileLock {
             source,
         };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io_err)?;
+            super::private::create_dir(dir).map_err(io_err)?;
         }
         let file = OpenOptions::new()
             .create(true)

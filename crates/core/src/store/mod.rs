@@ -12,6 +12,7 @@ pub mod index;
 mod keyring;
 pub mod lock;
 mod memory;
+mod private;
 pub mod profile;
 
 pub use facade::{AccountLock, Store, StoreError};

@@ -15,6 +15,9 @@ pub fn profile_of(home: &std::path::Path) -> Result<Option<String>, Error> {
     if default.as_deref() == Some(home) {
         return Ok(None);
     }
+    // Before anything in it is read: a profile id someone else chose would
+    // point this data directory at another one's keyring entries.
+    super::private::open_home(home).map_err(|e| Error::Storage(e.to_string()))?;
     let path = home.join("profile");
     if let Ok(id) = std::fs::read_to_string(&path) {
         let id = id.trim();
@@ -26,7 +29,6 @@ pub fn profile_of(home: &std::path::Path) -> Result<Option<String>, Error> {
     getrandom::fill(&mut bytes).map_err(|e| Error::Storage(format!("no random source for a profile id: {e}")))?;
     let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let fail = |e: std::io::Error| Error::Storage(format!("cannot write {}: {e}", path.display()));
-    std::fs::create_dir_all(home).map_err(fail)?;
     // Written once and atomically: two processes starting together agree on one id.
     let tmp = tempfile::NamedTempFile::new_in(home).map_err(fail)?;
     std::fs::write(tmp.path(), &id).map_err(fail)?;

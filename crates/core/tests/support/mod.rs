@@ -38,6 +38,7 @@ pub fn account(id_: &str) -> Account {
         status: AccountStatus::NotConnected,
         token: None,
         created_at: now(),
+        sandbox: false,
     }
 }
 

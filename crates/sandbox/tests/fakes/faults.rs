@@ -207,6 +207,47 @@ async fn request_bodies_over_64_kib_are_refused() {
     assert_eq!(h.sb.oauth2().count("oauth2.token"), 1);
 }
 
+/// Issue 15, item 8: the log of a long-running sandbox (the window's "Try the
+/// sandbox") does not grow without bound: it keeps the newest requests, the
+/// head of each body, and exact counts.
+#[tokio::test]
+async fn the_request_log_keeps_the_newest_requests_and_the_head_of_each_body() {
+    use latch_sandbox::{LOG_LIMIT, LOGGED_BODY_LIMIT};
+    let h = start().await;
+    let sent = LOG_LIMIT + 40;
+    for n in 0..sent {
+        // Every other body is over the log's cap (and under the fake's own limit).
+        let size = if n % 2 == 0 { LOGGED_BODY_LIMIT * 3 } else { 10 };
+        let mut body = format!("n={n:04}&pad=").into_bytes();
+        body.resize(size, b'x');
+        h.http.post(h.sb.oauth2().token_url()).body(body).send().await.unwrap();
+    }
+    let log = h.sb.oauth2().requests();
+    assert_eq!(log.len(), LOG_LIMIT, "the log keeps the newest {LOG_LIMIT}");
+    assert!(
+        log[0]
+            .body
+            .starts_with(format!("n={:04}&", sent - LOG_LIMIT).as_bytes())
+    );
+    assert!(
+        log[LOG_LIMIT - 1]
+            .body
+            .starts_with(format!("n={:04}&", sent - 1).as_bytes())
+    );
+    assert_eq!(
+        h.sb.oauth2().count("oauth2.token"),
+        sent,
+        "counts are exact all the same"
+    );
+    for r in &log {
+        assert!(r.body.len() <= LOGGED_BODY_LIMIT, "{} bytes kept", r.body.len());
+        let big = r.body_len == LOGGED_BODY_LIMIT * 3;
+        assert!(big || r.body_len == 10, "{r:?}");
+        assert_eq!(r.body_truncated(), big, "{r:?}");
+        assert_eq!(r.body.len(), r.body_len.min(LOGGED_BODY_LIMIT));
+    }
+}
+
 #[tokio::test]
 async fn describe_lists_every_fake_on_loopback() {
     let h = start().await;

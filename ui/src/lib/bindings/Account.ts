@@ -8,4 +8,11 @@ import type { TokenMeta } from "./TokenMeta";
  * One connected identity. Everything here is safe to write to disk and to
  * show in the webview.
  */
-export type Account = { id: AccountId, label: string, settings: ProviderSettings, status: AccountStatus, token?: TokenMeta | null, created_at: number, };
+export type Account = { id: AccountId, label: string, settings: ProviderSettings, status: AccountStatus, token?: TokenMeta | null, created_at: number, 
+/**
+ * A demo account of the sandbox (the window's "Try the sandbox",
+ * `latch sandbox --add-accounts`): its endpoints are fakes on
+ * 127.0.0.1, both front ends mark it as such, and only such accounts
+ * are pointed at a sandbox that starts again (`latch_sandbox::demo`).
+ */
+sandbox?: boolean, };

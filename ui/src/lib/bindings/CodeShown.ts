@@ -11,4 +11,9 @@ grouped: string,
 /**
  * Unix seconds; the page counts down to it.
  */
-expires_at: number, phone: string, };
+expires_at: number, phone: string, 
+/**
+ * For a sandbox account: the code is fake and must not be typed into
+ * WhatsApp, said in place of the instructions.
+ */
+warning: string | null, };

@@ -132,6 +132,7 @@ mod tests {
             status: AccountStatus::NotConnected,
             token: None,
             created_at: 0,
+            sandbox: false,
         }
     }
 

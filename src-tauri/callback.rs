@@ -11,7 +11,8 @@ use crate::state::AppState;
 use latch_core::Error;
 use latch_core::Latch;
 use latch_core::flows::{CallbackParams, PendingFlow};
-use latch_core::model::Account;
+use latch_core::model::{Account, TokenSet};
+use latch_core::signin::Refused;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -40,27 +41,27 @@ pub fn accounts_changed(app: &AppHandle) {
 }
 pub const CONNECT_FINISHED: &str = "connect-finished";
 
-/// Handles one callback URL from any source. Errors are reported to the UI
-/// (and returned for the paste command); nothing is stored on failure.
+/// Handles one callback URL delivered by deep link. Errors are reported to
+/// the UI; nothing is stored on failure.
 pub async fn handle(app: &AppHandle, url: &str) -> Result<(), Error> {
     let state = app.state::<AppState>();
     let latch = state.latch()?;
-    let (flow, params) = match state.flows.accept(url) {
-        Ok(found) => found,
-        Err(first) => {
-            // Not in memory: perhaps this start of Latch was caused by the link.
-            let kept = latch.kept_flows();
-            if kept.is_empty() {
-                return Err(report(app, None, first));
-            }
-            kept.into_iter().for_each(|flow| state.flows.insert(flow));
-            state.flows.accept(url).map_err(|e| report(app, None, e))?
+    match latch.complete_deep_link(&state.flows, url).await {
+        Ok((account, tokens)) => {
+            accounts_changed(app);
+            connected(app, &account, &tokens);
+            Ok(())
         }
-    };
-    complete(app, latch, flow, params).await
+        Err(Refused { account, error }) => {
+            if account.is_some() {
+                accounts_changed(app);
+            }
+            Err(report(app, account.as_ref(), error))
+        }
+    }
 }
 
-/// Exchanges the code of an accepted callback and tells the UI.
+/// Exchanges the code of an accepted callback (loopback, paste) and tells the UI.
 pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params: CallbackParams) -> Result<(), Error> {
     let account = latch.find(flow.account_id.as_str())?;
     let result = latch.complete_authorization(&account, flow, params).await;
@@ -68,29 +69,34 @@ pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params:
     accounts_changed(app);
     match result {
         Ok(tokens) => {
-            let left = tokens.expires_at.map(|at| at - latch_core::time::now());
-            let message = match left {
-                Some(s) => format!(
-                    "Connected {}: the token expires in {} h {} m.",
-                    account.label,
-                    s / 3600,
-                    (s % 3600) / 60
-                ),
-                None => format!("Connected {}.", account.label),
-            };
-            let _ = app.emit(
-                CONNECT_FINISHED,
-                ConnectFinished {
-                    account: account.id.to_string(),
-                    ok: true,
-                    message,
-                    error: None,
-                },
-            );
+            connected(app, &account, &tokens);
             Ok(())
         }
         Err(e) => Err(report(app, Some(&account), e)),
     }
+}
+
+/// Tells the UI that a sign-in succeeded.
+fn connected(app: &AppHandle, account: &Account, tokens: &TokenSet) {
+    let left = tokens.expires_at.map(|at| at - latch_core::time::now());
+    let message = match left {
+        Some(s) => format!(
+            "Connected {}: the token expires in {} h {} m.",
+            account.label,
+            s / 3600,
+            (s % 3600) / 60
+        ),
+        None => format!("Connected {}.", account.label),
+    };
+    let _ = app.emit(
+        CONNECT_FINISHED,
+        ConnectFinished {
+            account: account.id.to_string(),
+            ok: true,
+            message,
+            error: None,
+        },
+    );
 }
 
 /// Tells the UI that a sign-in failed, and gives the error back.

@@ -9,7 +9,7 @@
 use crate::Latch;
 use crate::error::Error;
 use crate::flows::{CallbackParams, PendingFlow, PendingFlows};
-use crate::model::Account;
+use crate::model::{Account, TokenSet};
 use crate::redirect::loopback::{LoopbackError, LoopbackListener, LoopbackRedirect, Verdict};
 use crate::secret::AuthorizationCode;
 use std::future::Future;
@@ -144,6 +144,51 @@ impl Latch {
         {
             let _ = self.store().put_secrets(&account.id, &secrets);
         }
+    }
+
+    /// A callback delivered by deep link, from its arrival to the stored
+    /// token set: the gate over the flows in memory, or the flows kept in
+    /// the keyring (the link may have started this Latch), then the exchange.
+    pub async fn complete_deep_link(&self, flows: &PendingFlows, url: &str) -> Result<(Account, TokenSet), Refused> {
+        let (flow, params) = self.accept_deep_link(flows, url).map_err(Refused::unnamed)?;
+        let account = self.find(flow.account_id.as_str()).map_err(Refused::unnamed)?;
+        let result = self.complete_authorization(&account, flow, params).await;
+        self.forget_kept_flow(&account);
+        match result {
+            Ok(tokens) => Ok((account, tokens)),
+            Err(error) => Err(Refused {
+                account: Some(account),
+                error,
+            }),
+        }
+    }
+
+    fn accept_deep_link(&self, flows: &PendingFlows, url: &str) -> Result<(PendingFlow, CallbackParams), Error> {
+        match flows.accept(url) {
+            Ok(found) => Ok(found),
+            Err(first) => {
+                let kept = self.kept_flows();
+                if kept.is_empty() {
+                    return Err(first);
+                }
+                kept.into_iter().for_each(|flow| flows.insert(flow));
+                flows.accept(url)
+            }
+        }
+    }
+}
+
+/// A sign-in that did not complete, and the account it was for when the
+/// callback named one.
+#[derive(Debug)]
+pub struct Refused {
+    pub account: Option<Account>,
+    pub error: Error,
+}
+
+impl Refused {
+    fn unnamed(error: Error) -> Self {
+        Self { account: None, error }
     }
 }
 

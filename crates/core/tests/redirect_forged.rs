@@ -303,3 +303,174 @@ async fn two_racing_real_callbacks_complete_once() {
     assert_eq!(c.sb.wazzup().count("wazzup.token"), 1, "one exchange of the code");
     assert!(c.flows.is_empty(), "the flow was used up");
 }
+
+/// The window's way in for a deep link, over a Latch whose keyring counts
+/// its reads: the accounts, the sign-ins in memory, the fakes.
+struct DeepLinks {
+    sb: Sandbox,
+    latch: latch_core::Latch,
+    keyring: std::sync::Arc<CountingKeyring>,
+    flows: PendingFlows,
+    _home: tempfile::TempDir,
+}
+
+/// The in-memory keyring, counting the entries read.
+#[derive(Default)]
+struct CountingKeyring {
+    inner: latch_core::store::MemoryStore,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+impl CountingKeyring {
+    fn reads(&self) -> usize {
+        self.reads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl latch_core::store::SecretStore for CountingKeyring {
+    fn get(&self, id: &AccountId) -> Result<Option<AccountSecrets>, latch_core::store::SecretStoreError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get(id)
+    }
+    fn put(&self, id: &AccountId, secrets: &AccountSecrets) -> Result<(), latch_core::store::SecretStoreError> {
+        self.inner.put(id, secrets)
+    }
+    fn delete(&self, id: &AccountId) -> Result<(), latch_core::store::SecretStoreError> {
+        self.inner.delete(id)
+    }
+}
+
+/// `accounts` Wazzup accounts coming back by deep link: `wazzup-main` and
+/// `wazzup-2`, `wazzup-3`, …
+async fn deep_links(accounts: usize) -> DeepLinks {
+    let sb = sandbox().await;
+    let home = tempfile::tempdir().unwrap();
+    let keyring = std::sync::Arc::new(CountingKeyring::default());
+    let config = latch_core::EngineConfig {
+        http: latch_core::http::HttpConfig {
+            connect_timeout: std::time::Duration::from_secs(5),
+            timeout: std::time::Duration::from_secs(10),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let latch = latch_core::Latch::with_secrets(Some(home.path().to_owned()), keyring.clone(), config).unwrap();
+    for n in 1..=accounts {
+        let (mut account, secrets) = wazzup(&sb, Grant::AuthorizationCode);
+        if n > 1 {
+            account.id = AccountId::parse(&format!("wazzup-{n}")).unwrap();
+        }
+        latch.add(account, secrets).unwrap();
+    }
+    DeepLinks {
+        sb,
+        latch,
+        keyring,
+        flows: PendingFlows::new(),
+        _home: home,
+    }
+}
+
+impl DeepLinks {
+    /// Starts `wazzup-main`'s sign-in as the window does (kept in the
+    /// keyring too) in `flows`, and returns the callback the browser lands on.
+    async fn start(&self, flows: &PendingFlows) -> String {
+        let account = self.latch.find("wazzup-main").unwrap();
+        let url = self.latch.start_kept_sign_in(&account, flows).unwrap();
+        browse(&url).await
+    }
+
+    /// Delivers one link as the window does with each deep link.
+    async fn deliver(&self, url: &str) -> Result<(), latch_core::signin::Refused> {
+        self.latch.complete_deep_link(&self.flows, url).await.map(|_| ())
+    }
+
+    /// Two deliveries of `url` released together (a barrier), on two threads.
+    async fn deliver_twice_at_once(self: &std::sync::Arc<Self>, url: &str) -> Vec<Result<(), latch_core::signin::Refused>> {
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let racers: Vec<_> = (0..2)
+            .map(|_| {
+                let (d, start, url) = (self.clone(), start.clone(), url.to_owned());
+                tokio::spawn(async move {
+                    start.wait().await;
+                    d.deliver(&url).await
+                })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for racer in racers {
+            results.push(racer.await.expect("a racer panicked"));
+        }
+        results
+    }
+}
+
+/// Issue 15 item 6: a deep link delivered twice while the first delivery's
+/// code exchange runs. The second must not find the flow again (in memory
+/// or in the keyring): the code is redeemed once, and the second delivery
+/// hears that no sign-in waits for it.
+fn assert_one_redemption(d: &DeepLinks, results: Vec<Result<(), latch_core::signin::Refused>>) {
+    let (won, lost): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    assert_eq!(
+        d.sb.wazzup().count("wazzup.token"),
+        1,
+        "the single-use code was sent to the token endpoint once"
+    );
+    assert_eq!((won.len(), lost.len()), (1, 1), "exactly one delivery completes: {lost:?}");
+    let refused = lost.into_iter().next().unwrap().unwrap_err();
+    assert_eq!(refused.error.kind(), REJECTED, "{}", refused.error);
+    assert!(
+        refused.error.to_string().contains("matches no sign-in in progress: it was already used"),
+        "{}",
+        refused.error
+    );
+    assert!(refused.account.is_none(), "the second delivery names no sign-in");
+    let account = d.latch.find("wazzup-main").unwrap();
+    assert_eq!(account.status, latch_core::AccountStatus::Connected);
+    assert!(d.latch.secrets(&account).unwrap().pending.is_none(), "no kept flow is left");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_double_delivery_to_the_running_window_redeems_the_code_once() {
+    let d = std::sync::Arc::new(deep_links(1).await);
+    let real = d.start(&d.flows).await;
+    let results = d.deliver_twice_at_once(&real).await;
+    assert_one_redemption(&d, results);
+}
+
+/// The same when the link starts Latch: the flow is only in the keyring.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_double_delivery_to_a_starting_latch_redeems_the_code_once() {
+    let d = std::sync::Arc::new(deep_links(1).await);
+    let real = d.start(&PendingFlows::new()).await;
+    assert!(d.flows.is_empty(), "this run of the window has no flow in memory");
+    let results = d.deliver_twice_at_once(&real).await;
+    assert_one_redemption(&d, results);
+}
+
+/// Issue 15 item 10: forged deep links name no sign-in. Each is refused
+/// without an account (so no connect dialog shows it), and the flows kept in
+/// the keyring are read once in a run, not every account's entry per link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_deep_links_read_the_keyring_once_and_name_no_account() {
+    const ACCOUNTS: usize = 5;
+    let d = deep_links(ACCOUNTS).await;
+    let real = d.start(&d.flows).await;
+    let before = d.keyring.reads();
+    for n in 0..3 {
+        let refused = d
+            .deliver(&format!("{REDIRECT}?code=forged&state=forged-{n}"))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.error.kind(), REJECTED, "{}", refused.error);
+        assert!(refused.account.is_none(), "a forged link names no account");
+    }
+    let reads = d.keyring.reads() - before;
+    assert!(
+        reads <= ACCOUNTS,
+        "3 forged links read {reads} keyring entries; the {ACCOUNTS} accounts' kept flows are read at most once"
+    );
+    assert_eq!(d.sb.wazzup().count("wazzup.token"), 0);
+    d.deliver(&real).await.expect("the real link still completes");
+    assert_eq!(d.sb.wazzup().count("wazzup.token"), 1);
+}

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use latch_core::Error;
 use latch_core::Latch;
 use latch_core::flows::{CallbackParams, PendingFlow};
-use latch_core::model::{Account, TokenSet};
+use latch_core::model::{Account, AccountId, TokenSet};
 use latch_core::signin::Refused;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
@@ -22,7 +22,8 @@ pub use latch_core::signin::SCHEME;
 #[derive(Clone, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ConnectFinished {
-    /// Empty when the callback named no sign-in in progress.
+    /// The account whose sign-in ended (a callback that names none is not
+    /// announced).
     pub account: String,
     pub ok: bool,
     /// What to tell the person: the outcome, or the failure's sentence.
@@ -41,8 +42,10 @@ pub fn accounts_changed(app: &AppHandle) {
 }
 pub const CONNECT_FINISHED: &str = "connect-finished";
 
-/// Handles one callback URL delivered by deep link. Errors are reported to
-/// the UI; nothing is stored on failure.
+/// Handles one callback URL delivered by deep link. A refusal goes to the
+/// UI when the callback named a sign-in in progress; one that named none
+/// (junk, a replay, a forgery: anyone can open a link) speaks for no
+/// sign-in, so it is only logged, and no connect dialog shows it.
 pub async fn handle(app: &AppHandle, url: &str) -> Result<(), Error> {
     let state = app.state::<AppState>();
     let latch = state.latch()?;
@@ -52,27 +55,33 @@ pub async fn handle(app: &AppHandle, url: &str) -> Result<(), Error> {
             connected(app, &account, &tokens);
             Ok(())
         }
-        Err(Refused { account, error }) => {
-            if account.is_some() {
-                accounts_changed(app);
-            }
-            Err(report(app, account.as_ref(), error))
+        Err(Refused {
+            account: Some(account),
+            error,
+        }) => {
+            accounts_changed(app);
+            Err(failed(app, &account, error))
+        }
+        Err(Refused { account: None, error }) => {
+            eprintln!("latch-desktop: ignored a sign-in link that names no sign-in in progress: {error}");
+            Err(error)
         }
     }
 }
 
-/// Exchanges the code of an accepted callback (loopback, paste) and tells the UI.
+/// Exchanges the code of an accepted callback (loopback, paste) and tells
+/// the UI. The flow's keyring copy goes first: its code is used now.
 pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params: CallbackParams) -> Result<(), Error> {
     let account = latch.find(flow.account_id.as_str())?;
-    let result = latch.complete_authorization(&account, flow, params).await;
     latch.forget_kept_flow(&account);
+    let result = latch.complete_authorization(&account, flow, params).await;
     accounts_changed(app);
     match result {
         Ok(tokens) => {
             connected(app, &account, &tokens);
             Ok(())
         }
-        Err(e) => Err(report(app, Some(&account), e)),
+        Err(e) => Err(report(app, &account, e)),
     }
 }
 
@@ -99,13 +108,17 @@ fn connected(app: &AppHandle, account: &Account, tokens: &TokenSet) {
     );
 }
 
-/// Tells the UI that a sign-in failed, and gives the error back.
-pub fn report(app: &AppHandle, account: Option<&Account>, error: Error) -> Error {
-    let account = account.map(|a| a.id.to_string()).unwrap_or_default();
+/// Tells the UI that the account's sign-in failed, and gives the error back.
+pub fn report(app: &AppHandle, account: &Account, error: Error) -> Error {
+    failed(app, &account.id, error)
+}
+
+/// Tells the UI that the account's sign-in failed.
+fn failed(app: &AppHandle, account: &AccountId, error: Error) -> Error {
     let _ = app.emit(
         CONNECT_FINISHED,
         ConnectFinished {
-            account,
+            account: account.to_string(),
             ok: false,
             message: error.to_string(),
             error: Some(error.clone()),

@@ -182,7 +182,10 @@ fn the_forms_of_the_old_window_and_cli_now_agree() {
     let json = serde_json::to_value(&account.settings).unwrap();
     assert_eq!(json["pkce"], true);
     assert_eq!(json["client_auth"], "basic");
-    assert_eq!(json["redirect_uri"], REDIRECT);
+    assert_eq!(
+        json["redirect_uri"], "app.latch.desktop:/oauth/callback/a",
+        "the default redirect is the account's own"
+    );
     let payu = demo::payu(&urls, &d, REDIRECT);
     assert!(!payu.values.contains_key("environment"));
     let json = serde_json::to_value(&payu.build(id(), 0).unwrap().0.settings).unwrap();
@@ -198,4 +201,52 @@ fn fields_shown_only_with_some_grants_are_not_asked_for_with_others() {
     draft.set("label", "W").set("grant", "password");
     let names: Vec<&str> = draft.problems().iter().map(|p| p.field).collect();
     assert_eq!(names, ["username"], "no client or redirect for the password grant");
+}
+
+/// Issue 15 item 5: every provider's default redirect (the connect form's,
+/// left as it is) is an address of the account's own, and `{account}` in a
+/// typed one becomes the id too; an address typed without it is kept as it
+/// is (accounts made before keep working).
+#[test]
+fn each_account_gets_a_redirect_address_of_its_own() {
+    for mut draft in complete_drafts() {
+        if draft.grant() != Some(Grant::AuthorizationCode) {
+            continue;
+        }
+        draft.values.remove("redirect_uri");
+        let (account, _) = draft.build(AccountId::parse("acme-2").unwrap(), 0).unwrap();
+        assert_eq!(
+            account.settings.redirect_uri(),
+            Some("app.latch.desktop:/oauth/callback/acme-2"),
+            "{:?}",
+            draft.provider
+        );
+        draft.set("redirect_uri", "http://127.0.0.1:8976/callback/{account}");
+        let (account, _) = draft.build(AccountId::parse("acme-2").unwrap(), 0).unwrap();
+        assert_eq!(account.settings.redirect_uri(), Some("http://127.0.0.1:8976/callback/acme-2"));
+        draft.set("redirect_uri", REDIRECT);
+        let (account, _) = draft.build(id(), 0).unwrap();
+        assert_eq!(account.settings.redirect_uri(), Some(REDIRECT));
+    }
+}
+
+/// The issuer is a URL, and `require_iss` needs one: without an issuer
+/// there is nothing to require `iss` to match.
+#[test]
+fn an_oauth2_issuer_is_checked_and_require_iss_needs_it() {
+    let urls = BaseUrls::of_ports(latch_sandbox::Ports::FIXED);
+    let mut draft = demo::oauth2(&urls, &DemoCredentials::default(), REDIRECT, "basic", true, Grant::AuthorizationCode);
+    draft.set("issuer", "not a url");
+    assert_eq!(draft.problems()[0].field, "issuer");
+    draft.set("issuer", "").set("require_iss", "true");
+    let e = draft.build(id(), 0).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Other OAuth 2.0: enter the issuer too: Latch can only insist that the server names itself when it knows which name to expect."
+    );
+    draft.set("issuer", "https://as.example");
+    let (account, _) = draft.build(id(), 0).unwrap();
+    let json = serde_json::to_value(&account.settings).unwrap();
+    assert_eq!(json["issuer"], "https://as.example");
+    assert_eq!(json["require_iss"], true);
 }

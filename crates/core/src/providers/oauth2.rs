@@ -17,7 +17,7 @@ use super::{Body, Call, GrantRequest, Step, parse_url, rfc6749};
 use crate::error::Error;
 use crate::http::Answer;
 use crate::model::{
-    AccountSecrets, ClientAuth, Grant, OAuth2Settings, ProviderKind, ProviderSettings, TokenSet, UnixTime,
+    AccountSecrets, ClientAuth, Grant, IssuerCheck, OAuth2Settings, ProviderKind, ProviderSettings, TokenSet, UnixTime,
 };
 use crate::pkce::Pkce;
 use crate::secret::State;
@@ -92,6 +92,24 @@ pub static INFO: ProviderInfo = ProviderInfo {
             shown: CODE_ONLY,
             ..Field::text("pkce", "Use PKCE (recommended)")
         },
+        Field {
+            kind: FieldKind::Url,
+            shown: CODE_ONLY,
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            help: Some(
+                "The `issuer` of the server's metadata (/.well-known/oauth-authorization-server). With it, Latch refuses an answer that names another server (RFC 9207), the mark of a mix-up.",
+            ),
+            ..Field::text("issuer", "Issuer (from the server's metadata)")
+        },
+        Field {
+            kind: FieldKind::Checkbox,
+            shown: CODE_ONLY,
+            help: Some(
+                "Tick it when the metadata says authorization_response_iss_parameter_supported: an answer that does not say which server sent it is then refused. Needs the issuer.",
+            ),
+            ..Field::text("require_iss", "The server always names itself (iss)")
+        },
     ],
     build,
 };
@@ -99,6 +117,13 @@ pub static INFO: ProviderInfo = ProviderInfo {
 fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
     let grant = draft.grant.unwrap_or(Grant::AuthorizationCode);
     let secrets = draft.client_secret();
+    let issuer = draft.opt("issuer");
+    let require_iss = draft.flag("require_iss");
+    if require_iss && issuer.is_none() {
+        return Err(Error::InvalidInput(format!(
+            "{NAME}: enter the issuer too: Latch can only insist that the server names itself when it knows which name to expect."
+        )));
+    }
     let settings = OAuth2Settings {
         authorize_url: draft.get("authorize_url").to_owned(),
         token_url: draft.get("token_url").to_owned(),
@@ -112,6 +137,8 @@ fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
         scopes: draft.list("scopes"),
         pkce: draft.flag("pkce"),
         grant,
+        issuer,
+        require_iss,
     };
     Ok((ProviderSettings::Oauth2(settings), secrets))
 }
@@ -136,6 +163,13 @@ impl Provider for OAuth2Settings {
     /// A public client has no secret; nothing to check.
     fn missing_exchange_secret(&self, _secrets: &AccountSecrets) -> Option<&'static str> {
         None
+    }
+
+    fn issuer_check(&self) -> IssuerCheck {
+        IssuerCheck::Checked {
+            issuer: self.issuer.clone().filter(|i| !i.trim().is_empty()),
+            required: self.require_iss,
+        }
     }
 
     fn authorize(&self, state: &State) -> Result<Authorization, Error> {
@@ -281,6 +315,8 @@ mod tests {
             scopes: vec!["read".into(), "write".into()],
             pkce: true,
             grant: Grant::AuthorizationCode,
+            issuer: None,
+            require_iss: false,
         }
     }
 

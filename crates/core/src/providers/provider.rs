@@ -26,7 +26,7 @@
 use super::{Call, GrantRequest, Step, rfc6749};
 use crate::error::Error;
 use crate::http::Answer;
-use crate::model::{AccountSecrets, Grant, ProviderKind, TokenSet, UnixTime};
+use crate::model::{AccountSecrets, Grant, IssuerCheck, ProviderKind, TokenSet, UnixTime};
 use crate::secret::{AccessToken, PkceVerifier, State};
 use url::Url;
 
@@ -108,6 +108,12 @@ pub trait Provider: Send + Sync {
 
     /// The authorization request (RFC 6749 §4.1.1) for `state`.
     fn authorize(&self, state: &State) -> Result<Authorization, Error>;
+
+    /// What the authorization response's `iss` is checked against
+    /// (RFC 9207): nothing, for a provider with no issuer to record.
+    fn issuer_check(&self) -> IssuerCheck {
+        IssuerCheck::NotChecked
+    }
 
     /// An `error` on the redirect back, in the provider's words.
     fn authorize_error(&self, error: &str, description: Option<&str>) -> Error {

@@ -44,6 +44,19 @@ impl Return {
     }
 }
 
+/// What starting this account's sign-in without PKCE risks, when it has
+/// PKCE off (an Other OAuth 2.0 account can): said as the sign-in starts.
+pub fn without_pkce(account: &Account) -> Option<String> {
+    (!account.settings.provider().uses_pkce()).then(|| {
+        format!(
+            "PKCE is off for {}: whoever sees the authorization code on its way back (another program on this \
+             computer, a browser extension, a log) can exchange it for the account's tokens. Turn PKCE off only for \
+             a server that refuses it.",
+            account.id
+        )
+    })
+}
+
 fn capitalized(sentence: &str) -> String {
     let mut chars = sentence.chars();
     match chars.next() {

@@ -230,6 +230,41 @@ fn each_account_gets_a_redirect_address_of_its_own() {
     }
 }
 
+/// Issue 15 item 11: every provider's authorization request carries an S256
+/// challenge and keeps its verifier, unless an Other OAuth 2.0 account has
+/// PKCE off — and `uses_pkce` says which, for what `latch connect` tells.
+#[test]
+fn every_authorization_sends_s256_pkce_unless_turned_off() {
+    let state = latch_core::secret::State::new("s");
+    for draft in complete_drafts() {
+        if draft.grant() != Some(Grant::AuthorizationCode) {
+            continue;
+        }
+        let (account, _) = draft.build(id(), 0).unwrap();
+        let provider = account.settings.provider();
+        let authorization = provider.authorize(&state).unwrap();
+        let method = authorization
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "code_challenge_method")
+            .map(|(_, v)| v.into_owned());
+        assert!(provider.uses_pkce(), "{:?}", draft.provider);
+        assert_eq!(method.as_deref(), Some("S256"), "{:?}", draft.provider);
+        assert!(authorization.verifier.is_some(), "{:?}", draft.provider);
+        assert!(latch_core::signin::without_pkce(&account).is_none());
+    }
+    let urls = BaseUrls::of_ports(latch_sandbox::Ports::FIXED);
+    let draft = demo::oauth2(&urls, &DemoCredentials::default(), REDIRECT, "basic", false, Grant::AuthorizationCode);
+    let (account, _) = draft.build(id(), 0).unwrap();
+    let provider = account.settings.provider();
+    assert!(!provider.uses_pkce());
+    let authorization = provider.authorize(&state).unwrap();
+    assert!(authorization.verifier.is_none());
+    assert!(!authorization.url.query().unwrap().contains("code_challenge"));
+    let warning = latch_core::signin::without_pkce(&account).unwrap();
+    assert!(warning.starts_with("PKCE is off for a: whoever sees the authorization code"), "{warning}");
+}
+
 /// The issuer is a URL, and `require_iss` needs one: without an issuer
 /// there is nothing to require `iss` to match.
 #[test]

@@ -90,6 +90,7 @@ pub static INFO: ProviderInfo = ProviderInfo {
             kind: FieldKind::Checkbox,
             default: Some("true"),
             shown: CODE_ONLY,
+            help: Some(PKCE_OFF_COST),
             ..Field::text("pkce", "Use PKCE (recommended)")
         },
         Field {
@@ -113,6 +114,9 @@ pub static INFO: ProviderInfo = ProviderInfo {
     ],
     build,
 };
+
+/// What turning PKCE off costs, said beside the box and by `latch connect`.
+pub const PKCE_OFF_COST: &str = "Keep it on: without PKCE, whoever sees the authorization code on its way back (another program on this computer, a browser extension, a log) can exchange it for this account's tokens. Turn it off only for a server that refuses PKCE.";
 
 fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
     let grant = draft.grant.unwrap_or(Grant::AuthorizationCode);
@@ -163,6 +167,10 @@ impl Provider for OAuth2Settings {
     /// A public client has no secret; nothing to check.
     fn missing_exchange_secret(&self, _secrets: &AccountSecrets) -> Option<&'static str> {
         None
+    }
+
+    fn uses_pkce(&self) -> bool {
+        self.pkce
     }
 
     fn issuer_check(&self) -> IssuerCheck {

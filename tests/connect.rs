@@ -85,7 +85,10 @@ async fn a_forged_deep_link_stores_nothing_and_leaves_the_waiting_sign_in_alone(
         .find_all(fantoccini::Locator::Css("[data-testid=connect-problem]"))
         .await
         .unwrap();
-    assert!(shown.is_empty(), "the forged link's refusal is not the dialog's to show");
+    assert!(
+        shown.is_empty(),
+        "the forged link's refusal is not the dialog's to show"
+    );
 
     // The sign-in's own state, at another account's address: refused, and said.
     let state = url::Url::parse(&real)

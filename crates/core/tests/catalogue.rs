@@ -223,7 +223,10 @@ fn each_account_gets_a_redirect_address_of_its_own() {
         );
         draft.set("redirect_uri", "http://127.0.0.1:8976/callback/{account}");
         let (account, _) = draft.build(AccountId::parse("acme-2").unwrap(), 0).unwrap();
-        assert_eq!(account.settings.redirect_uri(), Some("http://127.0.0.1:8976/callback/acme-2"));
+        assert_eq!(
+            account.settings.redirect_uri(),
+            Some("http://127.0.0.1:8976/callback/acme-2")
+        );
         draft.set("redirect_uri", REDIRECT);
         let (account, _) = draft.build(id(), 0).unwrap();
         assert_eq!(account.settings.redirect_uri(), Some(REDIRECT));
@@ -254,7 +257,14 @@ fn every_authorization_sends_s256_pkce_unless_turned_off() {
         assert!(latch_core::signin::without_pkce(&account).is_none());
     }
     let urls = BaseUrls::of_ports(latch_sandbox::Ports::FIXED);
-    let draft = demo::oauth2(&urls, &DemoCredentials::default(), REDIRECT, "basic", false, Grant::AuthorizationCode);
+    let draft = demo::oauth2(
+        &urls,
+        &DemoCredentials::default(),
+        REDIRECT,
+        "basic",
+        false,
+        Grant::AuthorizationCode,
+    );
     let (account, _) = draft.build(id(), 0).unwrap();
     let provider = account.settings.provider();
     assert!(!provider.uses_pkce());
@@ -262,7 +272,10 @@ fn every_authorization_sends_s256_pkce_unless_turned_off() {
     assert!(authorization.verifier.is_none());
     assert!(!authorization.url.query().unwrap().contains("code_challenge"));
     let warning = latch_core::signin::without_pkce(&account).unwrap();
-    assert!(warning.starts_with("PKCE is off for a: whoever sees the authorization code"), "{warning}");
+    assert!(
+        warning.starts_with("PKCE is off for a: whoever sees the authorization code"),
+        "{warning}"
+    );
 }
 
 /// The issuer is a URL, and `require_iss` needs one: without an issuer
@@ -270,7 +283,14 @@ fn every_authorization_sends_s256_pkce_unless_turned_off() {
 #[test]
 fn an_oauth2_issuer_is_checked_and_require_iss_needs_it() {
     let urls = BaseUrls::of_ports(latch_sandbox::Ports::FIXED);
-    let mut draft = demo::oauth2(&urls, &DemoCredentials::default(), REDIRECT, "basic", true, Grant::AuthorizationCode);
+    let mut draft = demo::oauth2(
+        &urls,
+        &DemoCredentials::default(),
+        REDIRECT,
+        "basic",
+        true,
+        Grant::AuthorizationCode,
+    );
     draft.set("issuer", "not a url");
     assert_eq!(draft.problems()[0].field, "issuer");
     draft.set("issuer", "").set("require_iss", "true");

@@ -44,7 +44,14 @@ async fn payu_connect_through_the_consent_page_keeps_merchant_and_user() {
     );
     assert_eq!(
         form_keys(&token),
-        ["client_id", "client_secret", "grant_type", "code", "redirect_uri", "code_verifier"]
+        [
+            "client_id",
+            "client_secret",
+            "grant_type",
+            "code",
+            "redirect_uri",
+            "code_verifier"
+        ]
     );
     assert!(
         token.header("cookie").is_none(),
@@ -69,7 +76,12 @@ async fn payu_consent_sends_s256_pkce_and_the_exchange_needs_the_verifier() {
         Some(latch_core::pkce::challenge(&verifier, latch_core::pkce::ChallengeMethod::S256).as_str())
     );
     let e = engine
-        .complete(&account, &secrets, pending, CallbackParams::from_url(&callback).unwrap())
+        .complete(
+            &account,
+            &secrets,
+            pending,
+            CallbackParams::from_url(&callback).unwrap(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ProviderRefused, "{e}");

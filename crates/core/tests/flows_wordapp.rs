@@ -144,7 +144,14 @@ async fn wordapp_authorization_code_connects() {
         .collect();
     assert_eq!(
         keys,
-        ["grant_type", "code", "redirect_uri", "client_id", "client_secret", "code_verifier"]
+        [
+            "grant_type",
+            "code",
+            "redirect_uri",
+            "client_id",
+            "client_secret",
+            "code_verifier"
+        ]
     );
     engine.probe(&account, &tokens.access_token).await.unwrap();
 }
@@ -166,7 +173,12 @@ async fn wordapp_authorization_code_sends_s256_pkce_and_needs_the_verifier() {
         Some(latch_core::pkce::challenge(&verifier, latch_core::pkce::ChallengeMethod::S256).as_str())
     );
     let e = engine
-        .complete(&account, &secrets, pending, CallbackParams::from_url(&callback).unwrap())
+        .complete(
+            &account,
+            &secrets,
+            pending,
+            CallbackParams::from_url(&callback).unwrap(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind(), latch_core::ErrorKind::ProviderRefused, "{e}");

@@ -386,7 +386,10 @@ impl DeepLinks {
     }
 
     /// Two deliveries of `url` released together (a barrier), on two threads.
-    async fn deliver_twice_at_once(self: &std::sync::Arc<Self>, url: &str) -> Vec<Result<(), latch_core::signin::Refused>> {
+    async fn deliver_twice_at_once(
+        self: &std::sync::Arc<Self>,
+        url: &str,
+    ) -> Vec<Result<(), latch_core::signin::Refused>> {
         let start = std::sync::Arc::new(tokio::sync::Barrier::new(2));
         let racers: Vec<_> = (0..2)
             .map(|_| {
@@ -416,18 +419,28 @@ fn assert_one_redemption(d: &DeepLinks, results: Vec<Result<(), latch_core::sign
         1,
         "the single-use code was sent to the token endpoint once"
     );
-    assert_eq!((won.len(), lost.len()), (1, 1), "exactly one delivery completes: {lost:?}");
+    assert_eq!(
+        (won.len(), lost.len()),
+        (1, 1),
+        "exactly one delivery completes: {lost:?}"
+    );
     let refused = lost.into_iter().next().unwrap().unwrap_err();
     assert_eq!(refused.error.kind(), REJECTED, "{}", refused.error);
     assert!(
-        refused.error.to_string().contains("matches no sign-in in progress: it was already used"),
+        refused
+            .error
+            .to_string()
+            .contains("matches no sign-in in progress: it was already used"),
         "{}",
         refused.error
     );
     assert!(refused.account.is_none(), "the second delivery names no sign-in");
     let account = d.latch.find("wazzup-main").unwrap();
     assert_eq!(account.status, latch_core::AccountStatus::Connected);
-    assert!(d.latch.secrets(&account).unwrap().pending.is_none(), "no kept flow is left");
+    assert!(
+        d.latch.secrets(&account).unwrap().pending.is_none(),
+        "no kept flow is left"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -487,7 +500,10 @@ fn with_params(url: &url::Url, changed: &[(&str, &str)]) -> url::Url {
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .map(|(k, v)| {
-            let v = changed.iter().find(|(name, _)| *name == k).map_or(v.into_owned(), |(_, new)| (*new).to_owned());
+            let v = changed
+                .iter()
+                .find(|(name, _)| *name == k)
+                .map_or(v.into_owned(), |(_, new)| (*new).to_owned());
             (k.into_owned(), v)
         })
         .collect();
@@ -576,7 +592,10 @@ async fn forged_callback_on_another_accounts_path_is_refused_and_the_flow_surviv
     );
     let (url, flow) = engine.start_authorization(&account, &secrets).unwrap();
     let real = browse(&url).await;
-    assert!(real.starts_with("app.latch.desktop:/oauth/callback/wazzup-main?"), "{real}");
+    assert!(
+        real.starts_with("app.latch.desktop:/oauth/callback/wazzup-main?"),
+        "{real}"
+    );
     let flows = PendingFlows::new();
     flows.insert(flow);
     for elsewhere in [
@@ -591,10 +610,9 @@ async fn forged_callback_on_another_accounts_path_is_refused_and_the_flow_surviv
             "the refusal is news for the sign-in its state names"
         );
         assert!(
-            rejected
-                .error
-                .to_string()
-                .contains("the redirect address of the account `payu-uat`, but its state belongs to the sign-in of `wazzup-main`"),
+            rejected.error.to_string().contains(
+                "the redirect address of the account `payu-uat`, but its state belongs to the sign-in of `wazzup-main`"
+            ),
             "{}",
             rejected.error
         );
@@ -607,13 +625,24 @@ async fn forged_callback_on_another_accounts_path_is_refused_and_the_flow_surviv
 
 /// An Other OAuth 2.0 account whose server (the fake) names itself in `iss`
 /// when `sends_iss`, and the account's `issuer` / `require_iss` settings.
-async fn issuer_case(sends_iss: bool, issuer: Option<&str>, require_iss: bool) -> (Sandbox, Engine, Account, AccountSecrets, PendingFlows, String) {
+async fn issuer_case(
+    sends_iss: bool,
+    issuer: Option<&str>,
+    require_iss: bool,
+) -> (Sandbox, Engine, Account, AccountSecrets, PendingFlows, String) {
     let sb = sandbox().await;
     let base = sb.oauth2().base_url();
     if sends_iss {
         sb.oauth2().settings().issuer = Some(base.clone());
     }
-    let mut draft = latch_sandbox::demo::oauth2(&sb.base_urls(), &demo(), REDIRECT, "basic", true, Grant::AuthorizationCode);
+    let mut draft = latch_sandbox::demo::oauth2(
+        &sb.base_urls(),
+        &demo(),
+        REDIRECT,
+        "basic",
+        true,
+        Grant::AuthorizationCode,
+    );
     if let Some(issuer) = issuer {
         draft.set("issuer", issuer.replace("{base}", &base));
     }
@@ -634,7 +663,13 @@ async fn issuer_case(sends_iss: bool, issuer: Option<&str>, require_iss: bool) -
 async fn forged_iss_of_another_server_is_refused_naming_both() {
     let (sb, engine, account, secrets, flows, real) = issuer_case(true, Some("{base}"), false).await;
     let base = sb.oauth2().base_url();
-    assert!(real.contains(&format!("iss={}", url::form_urlencoded::byte_serialize(base.as_bytes()).collect::<String>())), "{real}");
+    assert!(
+        real.contains(&format!(
+            "iss={}",
+            url::form_urlencoded::byte_serialize(base.as_bytes()).collect::<String>()
+        )),
+        "{real}"
+    );
     let forged = real.replace(
         &url::form_urlencoded::byte_serialize(base.as_bytes()).collect::<String>(),
         "https%3A%2F%2Fhonest.example",
@@ -655,7 +690,10 @@ async fn forged_iss_of_another_server_is_refused_naming_both() {
     assert!(e.to_string().contains("`iss` more than once"), "{e}");
     assert_eq!(sb.oauth2().count("oauth2.token"), 0);
     let (flow, params) = flows.accept(&real).unwrap();
-    engine.complete(&account, &secrets, flow, params).await.expect("the real answer completes");
+    engine
+        .complete(&account, &secrets, flow, params)
+        .await
+        .expect("the real answer completes");
     assert_eq!(sb.oauth2().count("oauth2.token"), 1);
 }
 
@@ -685,7 +723,8 @@ async fn forged_answer_without_iss_is_refused_where_the_server_always_sends_it()
     let (sb, _engine, _account, _secrets, flows, real) = issuer_case(false, Some("{base}"), true).await;
     let e = flows.accept(&real).unwrap_err();
     assert!(
-        e.to_string().contains("it does not say which server answered (no `iss`), and this account's server always says so"),
+        e.to_string()
+            .contains("it does not say which server answered (no `iss`), and this account's server always says so"),
         "{e}"
     );
     assert_eq!(sb.oauth2().count("oauth2.token"), 0);

@@ -25,9 +25,7 @@
 
 use super::{Engine, provider_name};
 use crate::error::Error;
-use crate::model::{
-    Account, AccountId, AccountSecrets, IssuerCheck, PendingSecrets, ProviderKind, TokenSet, UnixTime,
-};
+use crate::model::{Account, AccountId, AccountSecrets, IssuerCheck, PendingSecrets, ProviderKind, TokenSet, UnixTime};
 use crate::pkce;
 use crate::providers::{Authorization, GrantRequest};
 use crate::secret::{AuthorizationCode, PkceVerifier, State};
@@ -504,12 +502,12 @@ impl Engine {
                 "its state does not match the sign-in that was started".into(),
             ));
         }
-        if let Some(base) = &callback.redirect_base {
-            if base != &redirect_base(&pending.redirect_uri) {
-                return Err(Error::CallbackRejected(
-                    "it arrived at another redirect address than the one the sign-in started with".into(),
-                ));
-            }
+        if let Some(base) = &callback.redirect_base
+            && base != &redirect_base(&pending.redirect_uri)
+        {
+            return Err(Error::CallbackRejected(
+                "it arrived at another redirect address than the one the sign-in started with".into(),
+            ));
         }
         if let Some(error) = &callback.error {
             return Err(account

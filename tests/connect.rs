@@ -105,9 +105,9 @@ async fn a_forged_deep_link_stores_nothing_and_leaves_the_waiting_sign_in_alone(
         .await;
     assert_eq!(
         problem,
-        "Latch rejected the sign-in callback (it arrived at the redirect address of the account `wazzup-other`, but \
-         its state belongs to the sign-in of `wazzup-main`: another server may have sent your browser on to the wrong \
-         one); start connecting the account again."
+        "Latch rejected the sign-in callback (it arrived at another account's redirect address, but its state \
+         belongs to the sign-in of `wazzup-main`: another server may have sent your browser on to the wrong one); \
+         start connecting the account again."
     );
     // Every connect-finished the page heard named this sign-in's account.
     let heard: serde_json::Value = serde_json::from_str(

@@ -573,9 +573,9 @@ async fn forged_mix_up_arrives_at_the_other_accounts_address_and_is_refused() {
     assert_eq!(e.kind(), REJECTED, "{e}");
     assert_eq!(
         e.to_string(),
-        "Latch rejected the sign-in callback (it arrived at the redirect address of the account `honest`, but its \
-         state belongs to the sign-in of `hostile`: another server may have sent your browser on to the wrong one); \
-         start connecting the account again."
+        "Latch rejected the sign-in callback (it arrived at another account's redirect address, but its state \
+         belongs to the sign-in of `hostile`: another server may have sent your browser on to the wrong one); start \
+         connecting the account again."
     );
     assert_eq!(flows.len(), 1, "the refused callback cancelled nothing");
 }
@@ -610,9 +610,10 @@ async fn forged_callback_on_another_accounts_path_is_refused_and_the_flow_surviv
             "the refusal is news for the sign-in its state names"
         );
         assert!(
-            rejected.error.to_string().contains(
-                "the redirect address of the account `payu-uat`, but its state belongs to the sign-in of `wazzup-main`"
-            ),
+            rejected
+                .error
+                .to_string()
+                .contains("another account's redirect address, but its state belongs to the sign-in of `wazzup-main`"),
             "{}",
             rejected.error
         );

@@ -250,13 +250,24 @@ impl PendingFlows {
     }
 }
 
+/// An issuer as a message may show it: the callback's `iss` is whatever the
+/// browser was sent with, so it is cut short and kept to one plain line.
+fn quoted(issuer: &str) -> String {
+    let mut shown: String = issuer.chars().filter(|c| !c.is_control()).take(100).collect();
+    if issuer.chars().count() > 100 {
+        shown.push('…');
+    }
+    shown
+}
+
 fn expired() -> Error {
     Error::CallbackRejected("the sign-in took longer than the 10 minutes allowed".into())
 }
 
 /// The callback came back to the address its flow started with. When it
 /// came to another account's address (`…/callback/<id>`), the refusal says
-/// so: that is the mark of a mix-up.
+/// so: that is the mark of a mix-up. (It names the flow's account, not the
+/// one in the address: a refusal never repeats what a callback said.)
 fn check_address(flow: &PendingFlow, params: &CallbackParams) -> Result<(), Error> {
     let Some(base) = &params.redirect_base else {
         return Ok(());
@@ -267,8 +278,8 @@ fn check_address(flow: &PendingFlow, params: &CallbackParams) -> Result<(), Erro
     let named = Url::parse(base).ok().and_then(|url| account_named_by(&url));
     Err(Error::CallbackRejected(match named {
         Some(other) if other != flow.account_id => format!(
-            "it arrived at the redirect address of the account `{other}`, but its state belongs to the sign-in of \
-             `{}`: another server may have sent your browser on to the wrong one",
+            "it arrived at another account's redirect address, but its state belongs to the sign-in of `{}`: \
+             another server may have sent your browser on to the wrong one",
             flow.account_id
         ),
         _ => "it arrived at another redirect address than the one the sign-in started with".into(),
@@ -303,7 +314,7 @@ fn check_issuer(check: &IssuerCheck, iss: Option<&str>) -> Result<(), Error> {
         return Ok(());
     };
     let refused = |reason: String| Err(Error::CallbackRejected(reason));
-    match (iss, issuer.as_deref()) {
+    match (iss.map(quoted).as_deref(), issuer.as_deref().map(quoted).as_deref()) {
         (Some(iss), Some(issuer)) if iss == issuer => Ok(()),
         (Some(iss), Some(issuer)) => refused(format!(
             "it was answered by the server `{iss}`, not by this account's issuer `{issuer}`: another server may have \
@@ -566,5 +577,27 @@ mod tests {
         assert!(flows.take(&State::new("s1")).is_ok());
         let again = flows.take(&State::new("s1")).unwrap_err();
         assert!(again.to_string().contains("already used"), "{again}");
+    }
+
+    #[test]
+    fn an_iss_is_quoted_short_and_on_one_line() {
+        let check = IssuerCheck::Checked {
+            issuer: Some("https://as.example".into()),
+            required: false,
+        };
+        let iss = format!("https://evil.example/\n{}", "x".repeat(5000));
+        let message = check_issuer(&check, Some(&iss)).unwrap_err().to_string();
+        assert!(!message.chars().any(char::is_control), "{message}");
+        assert!(message.chars().count() < 400, "{message}");
+        assert!(message.contains("`https://evil.example/xxx"), "{message}");
+        assert!(
+            message.contains("…`, not by this account's issuer `https://as.example`"),
+            "{message}"
+        );
+        assert!(check_issuer(&check, Some("https://as.example")).is_ok());
+        assert!(
+            check_issuer(&IssuerCheck::NotChecked, Some(&iss)).is_ok(),
+            "not read where nothing is recorded"
+        );
     }
 }

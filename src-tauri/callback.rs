@@ -11,7 +11,8 @@ use crate::state::AppState;
 use latch_core::Error;
 use latch_core::Latch;
 use latch_core::flows::{CallbackParams, PendingFlow};
-use latch_core::model::Account;
+use latch_core::model::{Account, AccountId, TokenSet};
+use latch_core::signin::Refused;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -21,7 +22,8 @@ pub use latch_core::signin::SCHEME;
 #[derive(Clone, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ConnectFinished {
-    /// Empty when the callback named no sign-in in progress.
+    /// The account whose sign-in ended (a callback that names none is not
+    /// announced).
     pub account: String,
     pub ok: bool,
     /// What to tell the person: the outcome, or the failure's sentence.
@@ -40,66 +42,83 @@ pub fn accounts_changed(app: &AppHandle) {
 }
 pub const CONNECT_FINISHED: &str = "connect-finished";
 
-/// Handles one callback URL from any source. Errors are reported to the UI
-/// (and returned for the paste command); nothing is stored on failure.
+/// Handles one callback URL delivered by deep link. A refusal goes to the
+/// UI when the callback named a sign-in in progress; one that named none
+/// (junk, a replay, a forgery: anyone can open a link) speaks for no
+/// sign-in, so it is only logged, and no connect dialog shows it.
 pub async fn handle(app: &AppHandle, url: &str) -> Result<(), Error> {
     let state = app.state::<AppState>();
     let latch = state.latch()?;
-    let (flow, params) = match state.flows.accept(url) {
-        Ok(found) => found,
-        Err(first) => {
-            // Not in memory: perhaps this start of Latch was caused by the link.
-            let kept = latch.kept_flows();
-            if kept.is_empty() {
-                return Err(report(app, None, first));
-            }
-            kept.into_iter().for_each(|flow| state.flows.insert(flow));
-            state.flows.accept(url).map_err(|e| report(app, None, e))?
-        }
-    };
-    complete(app, latch, flow, params).await
-}
-
-/// Exchanges the code of an accepted callback and tells the UI.
-pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params: CallbackParams) -> Result<(), Error> {
-    let account = latch.find(flow.account_id.as_str())?;
-    let result = latch.complete_authorization(&account, flow, params).await;
-    latch.forget_kept_flow(&account);
-    accounts_changed(app);
-    match result {
-        Ok(tokens) => {
-            let left = tokens.expires_at.map(|at| at - latch_core::time::now());
-            let message = match left {
-                Some(s) => format!(
-                    "Connected {}: the token expires in {} h {} m.",
-                    account.label,
-                    s / 3600,
-                    (s % 3600) / 60
-                ),
-                None => format!("Connected {}.", account.label),
-            };
-            let _ = app.emit(
-                CONNECT_FINISHED,
-                ConnectFinished {
-                    account: account.id.to_string(),
-                    ok: true,
-                    message,
-                    error: None,
-                },
-            );
+    match latch.complete_deep_link(&state.flows, url).await {
+        Ok((account, tokens)) => {
+            accounts_changed(app);
+            connected(app, &account, &tokens);
             Ok(())
         }
-        Err(e) => Err(report(app, Some(&account), e)),
+        Err(Refused {
+            account: Some(account),
+            error,
+        }) => {
+            accounts_changed(app);
+            Err(failed(app, &account, error))
+        }
+        Err(Refused { account: None, error }) => {
+            eprintln!("latch-desktop: ignored a sign-in link that names no sign-in in progress: {error}");
+            Err(error)
+        }
     }
 }
 
-/// Tells the UI that a sign-in failed, and gives the error back.
-pub fn report(app: &AppHandle, account: Option<&Account>, error: Error) -> Error {
-    let account = account.map(|a| a.id.to_string()).unwrap_or_default();
+/// Exchanges the code of an accepted callback (loopback, paste) and tells
+/// the UI. The flow's keyring copy goes first: its code is used now.
+pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params: CallbackParams) -> Result<(), Error> {
+    let account = latch.find(flow.account_id.as_str())?;
+    latch.forget_kept_flow(&account);
+    let result = latch.complete_authorization(&account, flow, params).await;
+    accounts_changed(app);
+    match result {
+        Ok(tokens) => {
+            connected(app, &account, &tokens);
+            Ok(())
+        }
+        Err(e) => Err(report(app, &account, e)),
+    }
+}
+
+/// Tells the UI that a sign-in succeeded.
+fn connected(app: &AppHandle, account: &Account, tokens: &TokenSet) {
+    let left = tokens.expires_at.map(|at| at - latch_core::time::now());
+    let message = match left {
+        Some(s) => format!(
+            "Connected {}: the token expires in {} h {} m.",
+            account.label,
+            s / 3600,
+            (s % 3600) / 60
+        ),
+        None => format!("Connected {}.", account.label),
+    };
     let _ = app.emit(
         CONNECT_FINISHED,
         ConnectFinished {
-            account,
+            account: account.id.to_string(),
+            ok: true,
+            message,
+            error: None,
+        },
+    );
+}
+
+/// Tells the UI that the account's sign-in failed, and gives the error back.
+pub fn report(app: &AppHandle, account: &Account, error: Error) -> Error {
+    failed(app, &account.id, error)
+}
+
+/// Tells the UI that the account's sign-in failed.
+fn failed(app: &AppHandle, account: &AccountId, error: Error) -> Error {
+    let _ = app.emit(
+        CONNECT_FINISHED,
+        ConnectFinished {
+            account: account.to_string(),
             ok: false,
             message: error.to_string(),
             error: Some(error.clone()),

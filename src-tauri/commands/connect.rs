@@ -191,7 +191,7 @@ async fn start_browser_flow(target: &Target<'_>) -> Result<ConnectStarted, Error
 pub async fn submit_callback(app: AppHandle, id: String, pasted: String) -> Result<(), Error> {
     let target = Target::find(&app, &id)?;
     let (flow, params) = accept_pasted(&target.state.flows, &target.account, &pasted)
-        .map_err(|e| callback::report(&app, Some(&target.account), e))?;
+        .map_err(|e| callback::report(&app, &target.account, e))?;
     callback::complete(&app, target.latch, flow, params).await
 }
 

@@ -274,10 +274,13 @@ fn wait_for_port(port: u16) {
 use latch_sandbox::{DemoCredentials, Sandbox};
 
 pub const SCHEME_REDIRECT: &str = harness::SCHEME_REDIRECT;
+/// The address the connect form gives the account `wazzup-main` by default
+/// (each account has its own), registered at the fakes as a person registers it.
+pub const WAZZUP_MAIN_REDIRECT: &str = "app.latch.desktop:/oauth/callback/wazzup-main";
 
 /// The fakes, with only the window's redirect registered.
 pub async fn sandbox() -> Sandbox {
-    harness::sandbox_with_redirects(&[SCHEME_REDIRECT]).await
+    harness::sandbox_with_redirects(&[SCHEME_REDIRECT, WAZZUP_MAIN_REDIRECT]).await
 }
 
 /// Fills the Wazzup dialog and presses Connect; returns the sign-in URL shown.

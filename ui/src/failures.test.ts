@@ -4,6 +4,7 @@
 // failed. The IPC is mocked at Tauri's `invoke`; everything above it is real.
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
+import { tick } from "svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { Account } from "./lib/bindings/Account";
 import type { ErrorReport } from "./lib/bindings/ErrorReport";
@@ -339,5 +340,20 @@ describe("other failures", () => {
     await waitFor(() => expect(invoke).toHaveBeenCalledWith("edit_account", { id: wordapp.id, changes: sent, confirmServer: true }));
     expect(await screen.findByTestId("notice")).toHaveTextContent("Saved Wordapp staging.");
     expect(screen.queryByTestId("edit-dialog")).not.toBeInTheDocument();
+  });
+
+  it("a refusal that names no account or another one is not the open dialog's (issue 15 item 10)", async () => {
+    backend("none", null);
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await inRow(wordapp.id, "reconnect"));
+    await screen.findByTestId("waiting");
+    const forged = { ok: false, message: "Latch rejected the sign-in callback (forged).", error: null };
+    handlers.get("connect-finished")?.({ payload: { ...forged, account: "" } });
+    handlers.get("connect-finished")?.({ payload: { ...forged, account: wazzup.id } });
+    await tick();
+    expect(screen.queryByTestId("connect-problem")).not.toBeInTheDocument();
+    handlers.get("connect-finished")?.({ payload: { ...forged, account: wordapp.id, message: "Its own news." } });
+    expect(await screen.findByTestId("connect-problem")).toHaveTextContent("Its own news.");
   });
 });

@@ -162,7 +162,8 @@ pub struct AddArgs {
     #[arg(long)]
     pub client_id: Option<String>,
     /// Where the provider sends the browser back: http://127.0.0.1[:port]/path (Latch listens),
-    /// app.latch.desktop:/oauth/callback (the window catches it), or your website (paste the URL).
+    /// app.latch.desktop:/oauth/callback/{account} (the window catches it; the default, {account}
+    /// becoming the account's id), or your website (paste the URL).
     #[arg(long)]
     pub redirect_uri: Option<String>,
     /// Scopes, comma- or space-separated (Wazzup default: transport,crm).

@@ -93,6 +93,8 @@ async fn main() {
         scopes: Vec::new(),
         pkce: false,
         grant: Grant::Password,
+        issuer: None,
+        require_iss: false,
     };
 
     // Real token sets from the fake, 16 grants at a time.

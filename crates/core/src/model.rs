@@ -308,6 +308,15 @@ pub struct OAuth2Settings {
     pub scopes: Vec<String>,
     pub pkce: bool,
     pub grant: Grant,
+    /// The server's `issuer` (from its metadata, RFC 8414): an authorization
+    /// response whose `iss` names another server is refused (RFC 9207).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The server always sends `iss` (its metadata says
+    /// `authorization_response_iss_parameter_supported`): a response without
+    /// one is refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_iss: bool,
 }
 
 /// A token set as the provider issued it, with expiry computed once, when the
@@ -359,6 +368,29 @@ pub struct PendingSecrets {
     pub verifier: Option<PkceVerifier>,
     pub redirect_uri: String,
     pub deadline: UnixTime,
+    #[serde(default, skip_serializing_if = "IssuerCheck::is_not_checked")]
+    pub iss: IssuerCheck,
+}
+
+/// What the `iss` of an authorization response must say (RFC 9207), as the
+/// flow's account set it when the flow started.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssuerCheck {
+    /// The provider has no issuer to record (its documents name none and
+    /// its servers are fixed): `iss` is not read, as RFC 9207 §2.4 allows a
+    /// client that cannot check it.
+    #[default]
+    NotChecked,
+    /// Checked against the account's issuer (`None`: none recorded), and
+    /// `required` when the server always sends `iss`.
+    Checked { issuer: Option<String>, required: bool },
+}
+
+impl IssuerCheck {
+    pub fn is_not_checked(&self) -> bool {
+        *self == Self::NotChecked
+    }
 }
 
 /// Everything secret about one account: the value of its one keyring entry.

@@ -8,8 +8,8 @@
 
 use crate::Latch;
 use crate::error::Error;
-use crate::flows::{CallbackParams, PendingFlow, PendingFlows};
-use crate::model::Account;
+use crate::flows::{CallbackParams, PendingFlow, PendingFlows, Rejected};
+use crate::model::{Account, AccountId, TokenSet};
 use crate::redirect::loopback::{LoopbackError, LoopbackListener, LoopbackRedirect, Verdict};
 use crate::secret::AuthorizationCode;
 use std::future::Future;
@@ -42,6 +42,19 @@ impl Return {
             None => Ok(Self::Paste),
         }
     }
+}
+
+/// What starting this account's sign-in without PKCE risks, when it has
+/// PKCE off (an Other OAuth 2.0 account can): said as the sign-in starts.
+pub fn without_pkce(account: &Account) -> Option<String> {
+    (!account.settings.provider().uses_pkce()).then(|| {
+        format!(
+            "PKCE is off for {}: whoever sees the authorization code on its way back (another program on this \
+             computer, a browser extension, a log) can exchange it for the account's tokens. Turn PKCE off only for \
+             a server that refuses it.",
+            account.id
+        )
+    })
 }
 
 fn capitalized(sentence: &str) -> String {
@@ -145,6 +158,60 @@ impl Latch {
             let _ = self.store().put_secrets(&account.id, &secrets);
         }
     }
+
+    /// A callback delivered by deep link, from its arrival to the stored
+    /// token set: the gate, then the exchange.
+    ///
+    /// The flow may be in memory (this run started it) or only in the
+    /// keyring (the link started this Latch): the kept flows are read into
+    /// `flows` once in a run, at the first link memory cannot answer
+    /// ([`PendingFlows::read_kept_once`]) — never every account's entry per
+    /// link, which a stream of forged links could ask for. The flow found is
+    /// consumed, in memory and in the keyring, before its code is sent: a
+    /// link delivered twice finds nothing the second time, and if the
+    /// exchange then fails the person starts again, as with any used code.
+    pub async fn complete_deep_link(&self, flows: &PendingFlows, url: &str) -> Result<(Account, TokenSet), Refused> {
+        let (flow, params) = self.accept_deep_link(flows, url)?;
+        let account = self.find(flow.account_id.as_str()).map_err(|error| Refused {
+            account: Some(flow.account_id.clone()),
+            error,
+        })?;
+        self.forget_kept_flow(&account);
+        match self.complete_authorization(&account, flow, params).await {
+            Ok(tokens) => Ok((account, tokens)),
+            Err(error) => Err(Refused {
+                account: Some(account.id),
+                error,
+            }),
+        }
+    }
+
+    fn accept_deep_link(&self, flows: &PendingFlows, url: &str) -> Result<(PendingFlow, CallbackParams), Refused> {
+        match flows.accept_naming(url) {
+            Err(Rejected { account: None, .. }) => {
+                flows.read_kept_once(|| self.kept_flows());
+                Ok(flows.accept_naming(url)?)
+            }
+            accepted => Ok(accepted?),
+        }
+    }
+}
+
+/// A sign-in that did not complete, and the account it was for when the
+/// callback named one (see [`Rejected`]).
+#[derive(Debug)]
+pub struct Refused {
+    pub account: Option<AccountId>,
+    pub error: Error,
+}
+
+impl From<Rejected> for Refused {
+    fn from(rejected: Rejected) -> Self {
+        Self {
+            account: rejected.account,
+            error: rejected.error,
+        }
+    }
 }
 
 /// What a person pasted after signing in: the address the browser landed on
@@ -199,6 +266,7 @@ mod tests {
             verifier: None,
             redirect_uri: "https://partner.example/cb".into(),
             deadline: crate::time::now() + 600,
+            iss: Default::default(),
         });
         flows
     }

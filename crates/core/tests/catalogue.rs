@@ -182,7 +182,10 @@ fn the_forms_of_the_old_window_and_cli_now_agree() {
     let json = serde_json::to_value(&account.settings).unwrap();
     assert_eq!(json["pkce"], true);
     assert_eq!(json["client_auth"], "basic");
-    assert_eq!(json["redirect_uri"], REDIRECT);
+    assert_eq!(
+        json["redirect_uri"], "app.latch.desktop:/oauth/callback/a",
+        "the default redirect is the account's own"
+    );
     let payu = demo::payu(&urls, &d, REDIRECT);
     assert!(!payu.values.contains_key("environment"));
     let json = serde_json::to_value(&payu.build(id(), 0).unwrap().0.settings).unwrap();
@@ -198,4 +201,107 @@ fn fields_shown_only_with_some_grants_are_not_asked_for_with_others() {
     draft.set("label", "W").set("grant", "password");
     let names: Vec<&str> = draft.problems().iter().map(|p| p.field).collect();
     assert_eq!(names, ["username"], "no client or redirect for the password grant");
+}
+
+/// Issue 15 item 5: every provider's default redirect (the connect form's,
+/// left as it is) is an address of the account's own, and `{account}` in a
+/// typed one becomes the id too; an address typed without it is kept as it
+/// is (accounts made before keep working).
+#[test]
+fn each_account_gets_a_redirect_address_of_its_own() {
+    for mut draft in complete_drafts() {
+        if draft.grant() != Some(Grant::AuthorizationCode) {
+            continue;
+        }
+        draft.values.remove("redirect_uri");
+        let (account, _) = draft.build(AccountId::parse("acme-2").unwrap(), 0).unwrap();
+        assert_eq!(
+            account.settings.redirect_uri(),
+            Some("app.latch.desktop:/oauth/callback/acme-2"),
+            "{:?}",
+            draft.provider
+        );
+        draft.set("redirect_uri", "http://127.0.0.1:8976/callback/{account}");
+        let (account, _) = draft.build(AccountId::parse("acme-2").unwrap(), 0).unwrap();
+        assert_eq!(
+            account.settings.redirect_uri(),
+            Some("http://127.0.0.1:8976/callback/acme-2")
+        );
+        draft.set("redirect_uri", REDIRECT);
+        let (account, _) = draft.build(id(), 0).unwrap();
+        assert_eq!(account.settings.redirect_uri(), Some(REDIRECT));
+    }
+}
+
+/// Issue 15 item 11: every provider's authorization request carries an S256
+/// challenge and keeps its verifier, unless an Other OAuth 2.0 account has
+/// PKCE off — and `uses_pkce` says which, for what `latch connect` tells.
+#[test]
+fn every_authorization_sends_s256_pkce_unless_turned_off() {
+    let state = latch_core::secret::State::new("s");
+    for draft in complete_drafts() {
+        if draft.grant() != Some(Grant::AuthorizationCode) {
+            continue;
+        }
+        let (account, _) = draft.build(id(), 0).unwrap();
+        let provider = account.settings.provider();
+        let authorization = provider.authorize(&state).unwrap();
+        let method = authorization
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "code_challenge_method")
+            .map(|(_, v)| v.into_owned());
+        assert!(provider.uses_pkce(), "{:?}", draft.provider);
+        assert_eq!(method.as_deref(), Some("S256"), "{:?}", draft.provider);
+        assert!(authorization.verifier.is_some(), "{:?}", draft.provider);
+        assert!(latch_core::signin::without_pkce(&account).is_none());
+    }
+    let urls = BaseUrls::of_ports(latch_sandbox::Ports::FIXED);
+    let draft = demo::oauth2(
+        &urls,
+        &DemoCredentials::default(),
+        REDIRECT,
+        "basic",
+        false,
+        Grant::AuthorizationCode,
+    );
+    let (account, _) = draft.build(id(), 0).unwrap();
+    let provider = account.settings.provider();
+    assert!(!provider.uses_pkce());
+    let authorization = provider.authorize(&state).unwrap();
+    assert!(authorization.verifier.is_none());
+    assert!(!authorization.url.query().unwrap().contains("code_challenge"));
+    let warning = latch_core::signin::without_pkce(&account).unwrap();
+    assert!(
+        warning.starts_with("PKCE is off for a: whoever sees the authorization code"),
+        "{warning}"
+    );
+}
+
+/// The issuer is a URL, and `require_iss` needs one: without an issuer
+/// there is nothing to require `iss` to match.
+#[test]
+fn an_oauth2_issuer_is_checked_and_require_iss_needs_it() {
+    let urls = BaseUrls::of_ports(latch_sandbox::Ports::FIXED);
+    let mut draft = demo::oauth2(
+        &urls,
+        &DemoCredentials::default(),
+        REDIRECT,
+        "basic",
+        true,
+        Grant::AuthorizationCode,
+    );
+    draft.set("issuer", "not a url");
+    assert_eq!(draft.problems()[0].field, "issuer");
+    draft.set("issuer", "").set("require_iss", "true");
+    let e = draft.build(id(), 0).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Other OAuth 2.0: enter the issuer too: Latch can only insist that the server names itself when it knows which name to expect."
+    );
+    draft.set("issuer", "https://as.example");
+    let (account, _) = draft.build(id(), 0).unwrap();
+    let json = serde_json::to_value(&account.settings).unwrap();
+    assert_eq!(json["issuer"], "https://as.example");
+    assert_eq!(json["require_iss"], true);
 }

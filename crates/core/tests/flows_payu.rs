@@ -44,12 +44,48 @@ async fn payu_connect_through_the_consent_page_keeps_merchant_and_user() {
     );
     assert_eq!(
         form_keys(&token),
-        ["client_id", "client_secret", "grant_type", "code", "redirect_uri"]
+        [
+            "client_id",
+            "client_secret",
+            "grant_type",
+            "code",
+            "redirect_uri",
+            "code_verifier"
+        ]
     );
     assert!(
         token.header("cookie").is_none(),
         "the document's Cookie header is an artefact"
     );
+}
+
+/// Issue 15 item 11: the consent page gets an S256 challenge, and the fake
+/// refuses the code without the verifier that proves it — so a flow that
+/// drops the verifier fails here.
+#[tokio::test]
+async fn payu_consent_sends_s256_pkce_and_the_exchange_needs_the_verifier() {
+    let sb = sandbox().await;
+    let engine = engine();
+    let (account, secrets) = payu(&sb);
+    let (mut pending, callback) = consented(&engine, &account, &secrets).await;
+    let signup = last(&sb.payu().requests(), "payu.signup");
+    assert_eq!(signup.query_param("code_challenge_method"), Some("S256"));
+    let verifier = pending.verifier.take().expect("the flow keeps a verifier");
+    assert_eq!(
+        signup.query_param("code_challenge"),
+        Some(latch_core::pkce::challenge(&verifier, latch_core::pkce::ChallengeMethod::S256).as_str())
+    );
+    let e = engine
+        .complete(
+            &account,
+            &secrets,
+            pending,
+            CallbackParams::from_url(&callback).unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ProviderRefused, "{e}");
+    assert_eq!(e.provider_code(), Some("invalid_grant"), "{e}");
 }
 
 #[tokio::test]

@@ -144,12 +144,48 @@ async fn wordapp_authorization_code_connects() {
         .collect();
     assert_eq!(
         keys,
-        ["grant_type", "code", "redirect_uri", "client_id", "client_secret"]
+        [
+            "grant_type",
+            "code",
+            "redirect_uri",
+            "client_id",
+            "client_secret",
+            "code_verifier"
+        ]
     );
     engine
         .probe(&account, &Default::default(), &tokens.access_token)
         .await
         .unwrap();
+}
+
+/// Issue 15 item 11: the authorization request carries an S256 challenge,
+/// and the fake (as Doorkeeper does) refuses the code without the verifier
+/// that proves it — so a flow that drops the verifier fails here.
+#[tokio::test]
+async fn wordapp_authorization_code_sends_s256_pkce_and_needs_the_verifier() {
+    let sb = sandbox().await;
+    let engine = engine();
+    let (account, secrets) = wordapp(&sb, Grant::AuthorizationCode);
+    let (mut pending, callback) = consented(&engine, &account, &secrets).await;
+    let authorize = last(&sb.wordapp().requests(), "wordapp.authorize");
+    assert_eq!(authorize.query_param("code_challenge_method"), Some("S256"));
+    let verifier = pending.verifier.take().expect("the flow keeps a verifier");
+    assert_eq!(
+        authorize.query_param("code_challenge"),
+        Some(latch_core::pkce::challenge(&verifier, latch_core::pkce::ChallengeMethod::S256).as_str())
+    );
+    let e = engine
+        .complete(
+            &account,
+            &secrets,
+            pending,
+            CallbackParams::from_url(&callback).unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), latch_core::ErrorKind::ProviderRefused, "{e}");
+    assert_eq!(e.provider_code(), Some("invalid_grant"), "{e}");
 }
 
 #[tokio::test]

@@ -303,3 +303,435 @@ async fn two_racing_real_callbacks_complete_once() {
     assert_eq!(c.sb.wazzup().count("wazzup.token"), 1, "one exchange of the code");
     assert!(c.flows.is_empty(), "the flow was used up");
 }
+
+/// The window's way in for a deep link, over a Latch whose keyring counts
+/// its reads: the accounts, the sign-ins in memory, the fakes.
+struct DeepLinks {
+    sb: Sandbox,
+    latch: latch_core::Latch,
+    keyring: std::sync::Arc<CountingKeyring>,
+    flows: PendingFlows,
+    _home: tempfile::TempDir,
+}
+
+/// The in-memory keyring, counting the entries read.
+#[derive(Default)]
+struct CountingKeyring {
+    inner: latch_core::store::MemoryStore,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+impl CountingKeyring {
+    fn reads(&self) -> usize {
+        self.reads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl latch_core::store::SecretStore for CountingKeyring {
+    fn get(&self, id: &AccountId) -> Result<Option<AccountSecrets>, latch_core::store::SecretStoreError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get(id)
+    }
+    fn put(&self, id: &AccountId, secrets: &AccountSecrets) -> Result<(), latch_core::store::SecretStoreError> {
+        self.inner.put(id, secrets)
+    }
+    fn delete(&self, id: &AccountId) -> Result<(), latch_core::store::SecretStoreError> {
+        self.inner.delete(id)
+    }
+}
+
+/// `accounts` Wazzup accounts coming back by deep link: `wazzup-main` and
+/// `wazzup-2`, `wazzup-3`, …
+async fn deep_links(accounts: usize) -> DeepLinks {
+    let sb = sandbox().await;
+    let home = tempfile::tempdir().unwrap();
+    let keyring = std::sync::Arc::new(CountingKeyring::default());
+    let config = latch_core::EngineConfig {
+        http: latch_core::http::HttpConfig {
+            connect_timeout: std::time::Duration::from_secs(5),
+            timeout: std::time::Duration::from_secs(10),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let latch = latch_core::Latch::with_secrets(Some(home.path().to_owned()), keyring.clone(), config).unwrap();
+    for n in 1..=accounts {
+        let (mut account, secrets) = wazzup(&sb, Grant::AuthorizationCode);
+        if n > 1 {
+            account.id = AccountId::parse(&format!("wazzup-{n}")).unwrap();
+        }
+        latch.add(account, secrets).unwrap();
+    }
+    DeepLinks {
+        sb,
+        latch,
+        keyring,
+        flows: PendingFlows::new(),
+        _home: home,
+    }
+}
+
+impl DeepLinks {
+    /// Starts `wazzup-main`'s sign-in as the window does (kept in the
+    /// keyring too) in `flows`, and returns the callback the browser lands on.
+    async fn start(&self, flows: &PendingFlows) -> String {
+        let account = self.latch.find("wazzup-main").unwrap();
+        let url = self.latch.start_kept_sign_in(&account, flows).unwrap();
+        browse(&url).await
+    }
+
+    /// Delivers one link as the window does with each deep link.
+    async fn deliver(&self, url: &str) -> Result<(), latch_core::signin::Refused> {
+        self.latch.complete_deep_link(&self.flows, url).await.map(|_| ())
+    }
+
+    /// Two deliveries of `url` released together (a barrier), on two threads.
+    async fn deliver_twice_at_once(
+        self: &std::sync::Arc<Self>,
+        url: &str,
+    ) -> Vec<Result<(), latch_core::signin::Refused>> {
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let racers: Vec<_> = (0..2)
+            .map(|_| {
+                let (d, start, url) = (self.clone(), start.clone(), url.to_owned());
+                tokio::spawn(async move {
+                    start.wait().await;
+                    d.deliver(&url).await
+                })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for racer in racers {
+            results.push(racer.await.expect("a racer panicked"));
+        }
+        results
+    }
+}
+
+/// Issue 15 item 6: a deep link delivered twice while the first delivery's
+/// code exchange runs. The second must not find the flow again (in memory
+/// or in the keyring): the code is redeemed once, and the second delivery
+/// hears that no sign-in waits for it.
+fn assert_one_redemption(d: &DeepLinks, results: Vec<Result<(), latch_core::signin::Refused>>) {
+    let (won, lost): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    assert_eq!(
+        d.sb.wazzup().count("wazzup.token"),
+        1,
+        "the single-use code was sent to the token endpoint once"
+    );
+    assert_eq!(
+        (won.len(), lost.len()),
+        (1, 1),
+        "exactly one delivery completes: {lost:?}"
+    );
+    let refused = lost.into_iter().next().unwrap().unwrap_err();
+    assert_eq!(refused.error.kind(), REJECTED, "{}", refused.error);
+    assert!(
+        refused
+            .error
+            .to_string()
+            .contains("matches no sign-in in progress: it was already used"),
+        "{}",
+        refused.error
+    );
+    assert!(refused.account.is_none(), "the second delivery names no sign-in");
+    let account = d.latch.find("wazzup-main").unwrap();
+    assert_eq!(account.status, latch_core::AccountStatus::Connected);
+    assert!(
+        d.latch.secrets(&account).unwrap().pending.is_none(),
+        "no kept flow is left"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_double_delivery_to_the_running_window_redeems_the_code_once() {
+    let d = std::sync::Arc::new(deep_links(1).await);
+    let real = d.start(&d.flows).await;
+    let results = d.deliver_twice_at_once(&real).await;
+    assert_one_redemption(&d, results);
+}
+
+/// The same when the link starts Latch: the flow is only in the keyring.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_double_delivery_to_a_starting_latch_redeems_the_code_once() {
+    let d = std::sync::Arc::new(deep_links(1).await);
+    let real = d.start(&PendingFlows::new()).await;
+    assert!(d.flows.is_empty(), "this run of the window has no flow in memory");
+    let results = d.deliver_twice_at_once(&real).await;
+    assert_one_redemption(&d, results);
+}
+
+/// Issue 15 item 10: forged deep links name no sign-in. Each is refused
+/// without an account (so no connect dialog shows it), and the flows kept in
+/// the keyring are read once in a run, not every account's entry per link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_deep_links_read_the_keyring_once_and_name_no_account() {
+    const ACCOUNTS: usize = 5;
+    let d = deep_links(ACCOUNTS).await;
+    let real = d.start(&d.flows).await;
+    let before = d.keyring.reads();
+    for n in 0..3 {
+        let refused = d
+            .deliver(&format!("{REDIRECT}?code=forged&state=forged-{n}"))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.error.kind(), REJECTED, "{}", refused.error);
+        assert!(refused.account.is_none(), "a forged link names no account");
+    }
+    let reads = d.keyring.reads() - before;
+    assert!(
+        reads <= ACCOUNTS,
+        "3 forged links read {reads} keyring entries; the {ACCOUNTS} accounts' kept flows are read at most once"
+    );
+    assert_eq!(d.sb.wazzup().count("wazzup.token"), 0);
+    d.deliver(&real).await.expect("the real link still completes");
+    assert_eq!(d.sb.wazzup().count("wazzup.token"), 1);
+}
+
+/// An account from a demo draft with the redirect URI left as the connect
+/// form gives it (one address per account: `…/callback/<id>`).
+fn with_default_redirect(mut draft: latch_core::providers::AccountDraft, id: &str) -> (Account, AccountSecrets) {
+    draft.values.remove("redirect_uri");
+    latch_sandbox::harness::account(draft, id)
+}
+
+/// `url` with some query parameters set to other values.
+fn with_params(url: &url::Url, changed: &[(&str, &str)]) -> url::Url {
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = changed
+                .iter()
+                .find(|(name, _)| *name == k)
+                .map_or(v.into_owned(), |(_, new)| (*new).to_owned());
+            (k.into_owned(), v)
+        })
+        .collect();
+    let mut out = url.clone();
+    out.query_pairs_mut().clear().extend_pairs(pairs);
+    out
+}
+
+/// Issue 15 item 5: a mix-up (RFC 9700 §4.4). A hostile server, asked to
+/// sign in to its own account, sends the browser on to an honest server
+/// (the OAuth 2.0 fake) with its flow's state and PKCE challenge, hoping
+/// the honest server's code comes back under that state and goes, with the
+/// verifier, to the hostile server's token endpoint. Both accounts keep the
+/// redirect the connect form gives them (one address per account), each
+/// registered as such: the honest server sends the browser to its own
+/// account's address, and the gate refuses the code there, leaving the
+/// hostile account's flow where it was.
+#[tokio::test]
+async fn forged_mix_up_arrives_at_the_other_accounts_address_and_is_refused() {
+    let sb = latch_sandbox::harness::sandbox_with_redirects(&[
+        REDIRECT,
+        "app.latch.desktop:/oauth/callback/hostile",
+        "app.latch.desktop:/oauth/callback/honest",
+    ])
+    .await;
+    let engine = engine();
+    let urls = sb.base_urls();
+    let (hostile, hostile_secrets) = with_default_redirect(
+        latch_sandbox::demo::wazzup(&urls, &demo(), REDIRECT, Grant::AuthorizationCode),
+        "hostile",
+    );
+    let (honest, honest_secrets) = with_default_redirect(
+        latch_sandbox::demo::oauth2(&urls, &demo(), REDIRECT, "basic", true, Grant::AuthorizationCode),
+        "honest",
+    );
+    let (hostile_page, flow) = engine.start_authorization(&hostile, &hostile_secrets).unwrap();
+    let flows = PendingFlows::new();
+    flows.insert(flow);
+
+    // What the hostile server does with the browser: the honest server's
+    // consent page, under the hostile flow's state and challenge.
+    let (honest_page, _) = engine.start_authorization(&honest, &honest_secrets).unwrap();
+    let param = |url: &url::Url, name: &str| url.query_pairs().find(|(k, _)| k == name).unwrap().1.into_owned();
+    let bounced = with_params(
+        &honest_page,
+        &[
+            ("state", &param(&hostile_page, "state")),
+            ("code_challenge", &param(&hostile_page, "code_challenge")),
+        ],
+    );
+    let callback = browse(&bounced).await;
+
+    let e = match flows.accept(&callback) {
+        Ok((flow, params)) => engine
+            .complete(&hostile, &hostile_secrets, flow, params)
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+        Err(e) => e,
+    };
+    assert_eq!(
+        sb.wazzup().count("wazzup.token"),
+        0,
+        "the honest server's code went to the hostile server's token endpoint"
+    );
+    assert_eq!(sb.oauth2().count("oauth2.token"), 0);
+    assert_eq!(e.kind(), REJECTED, "{e}");
+    assert_eq!(
+        e.to_string(),
+        "Latch rejected the sign-in callback (it arrived at another account's redirect address, but its state \
+         belongs to the sign-in of `hostile`: another server may have sent your browser on to the wrong one); start \
+         connecting the account again."
+    );
+    assert_eq!(flows.len(), 1, "the refused callback cancelled nothing");
+}
+
+/// The same gate for any address of another account, forged by hand: the
+/// real sign-in still completes afterwards.
+#[tokio::test]
+async fn forged_callback_on_another_accounts_path_is_refused_and_the_flow_survives() {
+    let sb = latch_sandbox::harness::sandbox_with_redirects(&["app.latch.desktop:/oauth/callback/wazzup-main"]).await;
+    let engine = engine();
+    let (account, secrets) = with_default_redirect(
+        latch_sandbox::demo::wazzup(&sb.base_urls(), &demo(), REDIRECT, Grant::AuthorizationCode),
+        "wazzup-main",
+    );
+    let (url, flow) = engine.start_authorization(&account, &secrets).unwrap();
+    let real = browse(&url).await;
+    assert!(
+        real.starts_with("app.latch.desktop:/oauth/callback/wazzup-main?"),
+        "{real}"
+    );
+    let flows = PendingFlows::new();
+    flows.insert(flow);
+    for elsewhere in [
+        "app.latch.desktop:/oauth/callback/payu-uat",
+        "http://127.0.0.1:8976/callback/payu-uat",
+    ] {
+        let forged = real.replace("app.latch.desktop:/oauth/callback/wazzup-main", elsewhere);
+        let rejected = flows.accept_naming(&forged).unwrap_err();
+        assert_eq!(
+            rejected.account.as_ref().map(AccountId::as_str),
+            Some("wazzup-main"),
+            "the refusal is news for the sign-in its state names"
+        );
+        assert!(
+            rejected
+                .error
+                .to_string()
+                .contains("another account's redirect address, but its state belongs to the sign-in of `wazzup-main`"),
+            "{}",
+            rejected.error
+        );
+        assert_eq!(flows.len(), 1, "{elsewhere}: the flow stays");
+    }
+    let (flow, params) = flows.accept(&real).unwrap();
+    engine.complete(&account, &secrets, flow, params).await.unwrap();
+    assert_eq!(sb.wazzup().count("wazzup.token"), 1);
+}
+
+/// An Other OAuth 2.0 account whose server (the fake) names itself in `iss`
+/// when `sends_iss`, and the account's `issuer` / `require_iss` settings.
+async fn issuer_case(
+    sends_iss: bool,
+    issuer: Option<&str>,
+    require_iss: bool,
+) -> (Sandbox, Engine, Account, AccountSecrets, PendingFlows, String) {
+    let sb = sandbox().await;
+    let base = sb.oauth2().base_url();
+    if sends_iss {
+        sb.oauth2().settings().issuer = Some(base.clone());
+    }
+    let mut draft = latch_sandbox::demo::oauth2(
+        &sb.base_urls(),
+        &demo(),
+        REDIRECT,
+        "basic",
+        true,
+        Grant::AuthorizationCode,
+    );
+    if let Some(issuer) = issuer {
+        draft.set("issuer", issuer.replace("{base}", &base));
+    }
+    draft.set("require_iss", require_iss.to_string());
+    let (account, secrets) = latch_sandbox::harness::account(draft, "oauth2-main");
+    let engine = engine();
+    let (url, flow) = engine.start_authorization(&account, &secrets).unwrap();
+    let real = browse(&url).await;
+    let flows = PendingFlows::new();
+    flows.insert(flow);
+    (sb, engine, account, secrets, flows, real)
+}
+
+/// RFC 9207: an answer naming another server than the account's issuer is
+/// refused, naming both, and nothing is sent; the real answer (naming the
+/// right one) still completes.
+#[tokio::test]
+async fn forged_iss_of_another_server_is_refused_naming_both() {
+    let (sb, engine, account, secrets, flows, real) = issuer_case(true, Some("{base}"), false).await;
+    let base = sb.oauth2().base_url();
+    assert!(
+        real.contains(&format!(
+            "iss={}",
+            url::form_urlencoded::byte_serialize(base.as_bytes()).collect::<String>()
+        )),
+        "{real}"
+    );
+    let forged = real.replace(
+        &url::form_urlencoded::byte_serialize(base.as_bytes()).collect::<String>(),
+        "https%3A%2F%2Fhonest.example",
+    );
+    let rejected = flows.accept_naming(&forged).unwrap_err();
+    assert_eq!(rejected.error.kind(), REJECTED);
+    assert_eq!(
+        rejected.error.to_string(),
+        format!(
+            "Latch rejected the sign-in callback (it was answered by the server `https://honest.example`, not by \
+             this account's issuer `{base}`: another server may have sent your browser on to the wrong one); start \
+             connecting the account again."
+        )
+    );
+    assert_eq!(rejected.account.as_ref().map(AccountId::as_str), Some("oauth2-main"));
+    let doubled = format!("{real}&iss=https%3A%2F%2Fhonest.example");
+    let e = flows.accept(&doubled).unwrap_err();
+    assert!(e.to_string().contains("`iss` more than once"), "{e}");
+    assert_eq!(sb.oauth2().count("oauth2.token"), 0);
+    let (flow, params) = flows.accept(&real).unwrap();
+    engine
+        .complete(&account, &secrets, flow, params)
+        .await
+        .expect("the real answer completes");
+    assert_eq!(sb.oauth2().count("oauth2.token"), 1);
+}
+
+/// An `iss` the account cannot check (no issuer recorded) is refused with
+/// what to do, rather than let through unchecked.
+#[tokio::test]
+async fn forged_or_not_an_iss_the_account_records_no_issuer_for_is_refused() {
+    let (sb, _engine, _account, _secrets, flows, real) = issuer_case(true, None, false).await;
+    let e = flows.accept(&real).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "Latch rejected the sign-in callback (it was answered by the server `{base}`, and this account records \
+             no issuer to check that against; if `{base}` is this account's server, enter it as the account's \
+             issuer); start connecting the account again.",
+            base = sb.oauth2().base_url()
+        )
+    );
+    assert_eq!(sb.oauth2().count("oauth2.token"), 0);
+}
+
+/// A server that always names itself (`require_iss`): an answer without
+/// `iss` is refused. Without `require_iss` the same answer completes (a
+/// server that does not know RFC 9207).
+#[tokio::test]
+async fn forged_answer_without_iss_is_refused_where_the_server_always_sends_it() {
+    let (sb, _engine, _account, _secrets, flows, real) = issuer_case(false, Some("{base}"), true).await;
+    let e = flows.accept(&real).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("it does not say which server answered (no `iss`), and this account's server always says so"),
+        "{e}"
+    );
+    assert_eq!(sb.oauth2().count("oauth2.token"), 0);
+
+    let (sb, engine, account, secrets, flows, real) = issuer_case(false, Some("{base}"), false).await;
+    let (flow, params) = flows.accept(&real).unwrap();
+    engine.complete(&account, &secrets, flow, params).await.unwrap();
+    assert_eq!(sb.oauth2().count("oauth2.token"), 1);
+}

@@ -76,6 +76,10 @@ pub struct OAuth2Settings {
     pub allowed_scopes: Vec<String>,
     /// Scope granted when none is asked for.
     pub default_scope: String,
+    /// RFC 9207: the `iss` every authorization response carries (the
+    /// server's metadata would say `authorization_response_iss_parameter_supported`);
+    /// `None`: no `iss`, as a server that does not know RFC 9207.
+    pub issuer: Option<String>,
 }
 
 impl OAuth2Settings {
@@ -101,6 +105,7 @@ impl OAuth2Settings {
             consent: Consent::Approve,
             allowed_scopes: Vec::new(),
             default_scope: "read".into(),
+            issuer: None,
         }
     }
 }
@@ -240,6 +245,9 @@ async fn authorize(State(st): State<Arc<OAuth2State>>, uri: Uri) -> Response {
         if let Some(state) = param("state") {
             params.push(("state", state));
         }
+        if let Some(issuer) = &s.issuer {
+            params.push(("iss", issuer));
+        }
         redirect(&redirect_uri, &params)
     };
     if param("response_type") != Some("code") {
@@ -286,6 +294,9 @@ async fn authorize(State(st): State<Arc<OAuth2State>>, uri: Uri) -> Response {
     let mut params = vec![("code", code.as_str())];
     if let Some(state) = param("state") {
         params.push(("state", state));
+    }
+    if let Some(issuer) = &s.issuer {
+        params.push(("iss", issuer));
     }
     redirect(&redirect_uri, &params)
 }

@@ -24,7 +24,10 @@ use serde_json::json;
 use crate::grants::{CodeStore, Grant, PendingCode, TokenCheck, TokenStore};
 use crate::record::{FakeCore, query_map};
 use crate::server::Server;
-use crate::util::{bearer, bearer_unauthorized, ct_eq, form_map, html_page, is_form, json, random_hex, redirect};
+use crate::util::{
+    bearer, bearer_unauthorized, ct_eq, form_map, html_page, is_form, json, proves_pkce, random_hex, redirect,
+    requested_pkce,
+};
 use crate::{DemoCredentials, fake_common, lock, with_recording};
 
 /// A partner's OAuth client at PayU.
@@ -220,6 +223,15 @@ async fn signup(State(st): State<Arc<PayuState>>, uri: Uri) -> Response {
             "Unknown or missing reseller_id.",
         );
     };
+    // *Assumption*: the documents name no PKCE; the fake honours a challenge
+    // when one is sent, so a sign-in that drops its verifier fails here.
+    let pkce = match requested_pkce(
+        q.get("code_challenge").map(String::as_str),
+        q.get("code_challenge_method").map(String::as_str),
+    ) {
+        Ok(pkce) => pkce,
+        Err(problem) => return html_page(StatusCode::BAD_REQUEST, "PayU onboarding", problem),
+    };
     let code = random_hex(32);
     lock(&st.codes).insert(
         code.clone(),
@@ -230,7 +242,7 @@ async fn signup(State(st): State<Arc<PayuState>>, uri: Uri) -> Response {
                 scope: s.consent_scope.clone(),
             },
             redirect_uri: client.redirect_uri.clone(),
-            pkce: None,
+            pkce,
             expires_at: st.core.clock.now() + s.code_ttl,
         },
     );
@@ -281,6 +293,9 @@ async fn token(State(st): State<Arc<PayuState>>, headers: HeaderMap, body: Bytes
                 Ok(p) if p.grant.client_id == c.client_id && &p.redirect_uri == redirect_uri => p.clone(),
                 _ => return error(&s, E::InvalidGrant),
             };
+            if !proves_pkce(pending.pkce.as_ref(), f.get("code_verifier")) {
+                return error(&s, E::InvalidGrant);
+            }
             codes.consume(code);
             drop(codes);
             issue(&st, &s, pending.grant, true)

@@ -186,6 +186,31 @@ pub(crate) fn pkce_matches(method: &str, challenge: &str, verifier: &str) -> boo
     }
 }
 
+/// The PKCE challenge of an authorization request (RFC 7636 §4.3) at a fake
+/// whose document does not name PKCE (PayU, Wordapp): none, or a
+/// well-formed challenge with `S256` or `plain` (the default method).
+pub(crate) fn requested_pkce(
+    challenge: Option<&str>,
+    method: Option<&str>,
+) -> Result<Option<(String, String)>, &'static str> {
+    match (challenge, method.unwrap_or("plain")) {
+        (None, _) => Ok(None),
+        (Some(c), _) if !pkce_well_formed(c) => Err("Malformed code_challenge."),
+        (Some(c), m @ ("S256" | "plain")) => Ok(Some((c.to_owned(), m.to_owned()))),
+        (Some(_), _) => Err("Unsupported code_challenge_method."),
+    }
+}
+
+/// Whether a code's redemption proves the challenge it was issued with
+/// (RFC 7636 §4.6): always, when it was issued without one.
+pub(crate) fn proves_pkce(pkce: Option<&(String, String)>, verifier: Option<&String>) -> bool {
+    match (pkce, verifier) {
+        (None, _) => true,
+        (Some((challenge, method)), Some(verifier)) => pkce_matches(method, challenge, verifier),
+        (Some(_), None) => false,
+    }
+}
+
 /// Constant-time comparison for secrets (length leaks, content does not).
 pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;

@@ -23,8 +23,8 @@ use crate::grants::{CodeStore, Grant, PendingCode, TokenCheck, TokenStore};
 use crate::record::{FakeCore, query_map};
 use crate::server::Server;
 use crate::util::{
-    basic_auth, bearer, bearer_unauthorized, ct_eq, form_decode, form_map, html_page, is_form, json, random_hex,
-    redirect, status,
+    basic_auth, bearer, bearer_unauthorized, ct_eq, form_decode, form_map, html_page, is_form, json, proves_pkce,
+    random_hex, redirect, requested_pkce, status,
 };
 use crate::{Consent, DemoCredentials, fake_common, lock, with_recording};
 
@@ -267,6 +267,20 @@ async fn authorize(State(st): State<Arc<WordappState>>, uri: Uri) -> Response {
         }
         lock(&st.grants).insert(key);
     }
+    // Doorkeeper checks PKCE when a challenge is sent (document 004 does not
+    // name it), so a sign-in that drops its verifier fails here.
+    let pkce = match requested_pkce(
+        q.get("code_challenge").map(String::as_str),
+        q.get("code_challenge_method").map(String::as_str),
+    ) {
+        Ok(pkce) => pkce,
+        Err(problem) => {
+            return with_state(vec![
+                ("error", "invalid_request".into()),
+                ("error_description", problem.into()),
+            ]);
+        }
+    };
     let code = random_hex(32);
     lock(&st.codes).insert(
         code.clone(),
@@ -277,7 +291,7 @@ async fn authorize(State(st): State<Arc<WordappState>>, uri: Uri) -> Response {
                 scope: app.scopes.clone(),
             },
             redirect_uri: redirect_uri.clone(),
-            pkce: None,
+            pkce,
             expires_at: st.core.clock.now() + s.code_ttl,
         },
     );
@@ -352,6 +366,9 @@ async fn token(State(st): State<Arc<WordappState>>, headers: HeaderMap, body: By
                 Ok(p) if p.grant.client_id == app.client_id && &p.redirect_uri == redirect_uri => p.clone(),
                 _ => return error(E::InvalidGrant),
             };
+            if !proves_pkce(pending.pkce.as_ref(), f.get("code_verifier")) {
+                return error(E::InvalidGrant);
+            }
             codes.consume(code);
             drop(codes);
             issue(&st, &s, pending.grant, true)

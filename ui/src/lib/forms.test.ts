@@ -5,7 +5,8 @@ import { statusOf, bySoonestExpiry } from "./status";
 import { timeLeft } from "./time.svelte";
 import type { Account } from "./ipc";
 
-const SCHEME_REDIRECT = "app.latch.desktop:/oauth/callback";
+// The form's default; the core turns `{account}` into the new account's id.
+const SCHEME_REDIRECT = "app.latch.desktop:/oauth/callback/{account}";
 
 describe("connect forms, from the core's catalogue", () => {
   const wazzup = providerOf("wazzup");

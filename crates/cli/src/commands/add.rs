@@ -48,6 +48,15 @@ pub fn run(env: &mut Env, args: AddArgs) -> Result<(), Failure> {
             account.label,
             account.provider().display_name()
         )?;
+        if account.settings.grant() == Some(latch_core::model::Grant::AuthorizationCode)
+            && let Some(redirect) = account.settings.redirect_uri()
+        {
+            writeln!(
+                env.stderr,
+                "The redirect URI registered with {} must be {redirect}",
+                account.provider().display_name()
+            )?;
+        }
     }
     Ok(())
 }
@@ -218,6 +227,22 @@ mod tests {
                 Ok((
                     "shop\n",
                     "Added Shop (GREEN-API). Next: latch link shop --phone <number>\n",
+                )),
+            ),
+            (
+                vec![
+                    "wordapp",
+                    "--label",
+                    "Writer",
+                    "--client-id",
+                    "demo-wordapp-client",
+                    "--secret-stdin",
+                ],
+                "demo-wordapp-secret\n",
+                Ok((
+                    "writer\n",
+                    "Added Writer (Wordapp). Next: latch connect writer\n\
+                     The redirect URI registered with Wordapp must be app.latch.desktop:/oauth/callback/writer\n",
                 )),
             ),
             (

@@ -14,7 +14,7 @@ use latch_core::Latch;
 use latch_core::flows::PendingFlows;
 use latch_core::model::{Account, Grant, TokenSet};
 use latch_core::secret::Password;
-use latch_core::signin::{Return, accept_pasted};
+use latch_core::signin::{Return, accept_pasted, without_pkce};
 use std::io::Write;
 use std::time::Duration;
 
@@ -52,6 +52,9 @@ pub async fn run(env: &mut Env<'_>, args: ConnectArgs) -> Result<(), Failure> {
 async fn authorization_code(env: &mut Env<'_>, account: &Account, args: &ConnectArgs) -> Result<TokenSet, Failure> {
     let latch = env.latch;
     let timeout = Duration::from_secs(args.timeout);
+    if let Some(warning) = without_pkce(account) {
+        writeln!(env.stderr, "{warning}")?;
+    }
     // The one gate of every redirect, shared with the window.
     let flows = PendingFlows::new();
     let (flow, callback) = match Return::of(account)? {
@@ -216,5 +219,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Issue 15 item 11: connecting an account with PKCE off says what that
+    /// costs before the browser opens (here the paste is empty: the verb ends).
+    #[tokio::test]
+    async fn connect_with_pkce_off_says_what_that_costs() {
+        let home = Home::new();
+        let draft = demo::oauth2(
+            &crate::env::testing::fixed_urls(),
+            &DemoCredentials::default(),
+            SCHEME_REDIRECT,
+            "basic",
+            false,
+            Grant::AuthorizationCode,
+        );
+        crate::env::testing::add_demo(&home.latch, draft, "oauth2-main");
+        let (mut env, out) = crate::env::testing::env(&home.latch, false, "\n", false);
+        let result = run(&mut env, parsed!(Connect, &["connect", "oauth2-main", "--no-browser"])).await;
+        drop(env);
+        assert!(result.is_err(), "nothing was pasted");
+        assert!(
+            out.stderr.text().starts_with(
+                "PKCE is off for oauth2-main: whoever sees the authorization code on its way back (another program on \
+                 this computer, a browser extension, a log) can exchange it for the account's tokens. Turn PKCE off \
+                 only for a server that refuses it.\n"
+            ),
+            "{}",
+            out.stderr.text()
+        );
     }
 }

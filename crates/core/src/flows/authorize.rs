@@ -1,22 +1,31 @@
 //! Starting an authorization and completing it from the redirect back
-//! (RFC 6749 §4.1, RFC 7636, DESIGN invariant 2).
+//! (RFC 6749 §4.1, RFC 7636, RFC 9207, DESIGN invariant 2).
 //!
 //! [`Engine::start_authorization`] returns the URL to open and a
 //! [`PendingFlow`]: the state, the PKCE verifier, the redirect URI, the
-//! account and a deadline. A pending flow is not `Clone`, and
-//! [`Engine::complete`] consumes it, so a flow completes at most once;
-//! [`PendingFlows`] is the in-memory table the redirect capture looks flows
-//! up in by state, removing what it finds.
+//! issuer to expect, the account and a deadline. A pending flow is not
+//! `Clone`, and [`Engine::complete`] consumes it, so a flow completes at most
+//! once; [`PendingFlows`] is the in-memory table the redirect capture looks
+//! flows up in by state, removing what it finds.
 //!
 //! A callback is accepted only if it arrives before the deadline, at the
-//! redirect address the flow started with, with exactly the flow's state.
+//! redirect address the flow started with, with exactly the flow's state,
+//! and naming the flow's server when it names one (`iss`). The address and
+//! `iss` checks are the defence against a mix-up (RFC 9700 §4.4): a hostile
+//! server that sends the browser on to an honest one, hoping the honest
+//! server's code comes back under the hostile flow's state. The honest
+//! server redirects to its own account's address (each account has one,
+//! `…/callback/<account id>`) and names itself in `iss`; either gives the
+//! bounce away. Both are checked before the flow is taken, so a refused
+//! callback cancels nothing.
+//!
 //! A provider's `error` is reported in the provider's words when the state
 //! matches or is absent (some servers drop it on errors); a callback with a
 //! wrong state is rejected whatever it says.
 
 use super::{Engine, provider_name};
 use crate::error::Error;
-use crate::model::{Account, AccountId, AccountSecrets, PendingSecrets, ProviderKind, TokenSet, UnixTime};
+use crate::model::{Account, AccountId, AccountSecrets, IssuerCheck, PendingSecrets, ProviderKind, TokenSet, UnixTime};
 use crate::pkce;
 use crate::providers::{Authorization, GrantRequest};
 use crate::secret::{AuthorizationCode, PkceVerifier, State};
@@ -32,6 +41,8 @@ pub struct PendingFlow {
     pub verifier: Option<PkceVerifier>,
     pub redirect_uri: String,
     pub deadline: UnixTime,
+    /// What the response's `iss` must say.
+    pub iss: IssuerCheck,
 }
 
 impl PendingFlow {
@@ -43,6 +54,7 @@ impl PendingFlow {
             verifier: self.verifier.clone(),
             redirect_uri: self.redirect_uri.clone(),
             deadline: self.deadline,
+            iss: self.iss.clone(),
         }
     }
 
@@ -54,6 +66,7 @@ impl PendingFlow {
             verifier: secrets.verifier.clone(),
             redirect_uri: secrets.redirect_uri.clone(),
             deadline: secrets.deadline,
+            iss: secrets.iss.clone(),
         }
     }
 
@@ -62,10 +75,63 @@ impl PendingFlow {
     }
 }
 
+/// A callback the gate turned down. `account` is the account whose sign-in
+/// its state named, when it named one: only then is the refusal news for a
+/// sign-in. A callback that names none is junk, a replay or a forgery, and
+/// must not speak for any sign-in (a connect dialog does not show it).
+#[derive(Debug)]
+pub struct Rejected {
+    pub account: Option<AccountId>,
+    pub error: Error,
+}
+
+impl Rejected {
+    fn unnamed(error: Error) -> Self {
+        Self { account: None, error }
+    }
+}
+
+impl From<Rejected> for Error {
+    fn from(rejected: Rejected) -> Self {
+        rejected.error
+    }
+}
+
 /// Pending flows of this process, found by state and removed when found.
 #[derive(Default)]
 pub struct PendingFlows {
-    flows: Mutex<Vec<PendingFlow>>,
+    table: Mutex<Table>,
+}
+
+#[derive(Default)]
+struct Table {
+    flows: Vec<PendingFlow>,
+    kept: Kept,
+}
+
+/// Whether the flows kept in the keyring have been read into the table
+/// ([`PendingFlows::read_kept_once`]). Until they are, the table remembers
+/// the states it handed out, so that reading them cannot bring back a flow
+/// that was used in the meantime (its keyring copy may not be gone yet).
+enum Kept {
+    Unread { taken: Vec<State> },
+    Read,
+}
+
+impl Default for Kept {
+    fn default() -> Self {
+        Self::Unread { taken: Vec::new() }
+    }
+}
+
+impl Table {
+    fn remove(&mut self, index: usize) -> PendingFlow {
+        let flow = self.flows.swap_remove(index);
+        if let Kept::Unread { taken } = &mut self.kept {
+            taken.push(flow.state.clone());
+        }
+        flow
+    }
 }
 
 impl PendingFlows {
@@ -73,37 +139,82 @@ impl PendingFlows {
         Self::default()
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Adds a flow; a newer flow for the same account replaces the older.
     pub fn insert(&self, flow: PendingFlow) {
-        let mut flows = self.flows.lock().unwrap_or_else(|p| p.into_inner());
-        flows.retain(|f| f.account_id != flow.account_id);
-        flows.push(flow);
+        let mut table = self.lock();
+        table.flows.retain(|f| f.account_id != flow.account_id);
+        table.flows.push(flow);
     }
 
     /// Removes and returns the flow with this state (compared in constant
     /// time). Expired flows are dropped on the way.
     pub fn take(&self, state: &State) -> Result<PendingFlow, Error> {
+        self.take_checked(state, |_| Ok(())).map_err(Error::from)
+    }
+
+    /// [`PendingFlows::take`], when `check` passes the flow; a flow that
+    /// fails it stays where it is.
+    fn take_checked(
+        &self,
+        state: &State,
+        check: impl FnOnce(&PendingFlow) -> Result<(), Error>,
+    ) -> Result<PendingFlow, Rejected> {
         let now = crate::time::now();
-        let mut flows = self.flows.lock().unwrap_or_else(|p| p.into_inner());
-        let position = flows.iter().position(|f| &f.state == state);
-        let found = position.map(|i| flows.swap_remove(i));
-        flows.retain(|f| !f.is_expired_at(now));
-        match found {
-            Some(flow) if flow.is_expired_at(now) => Err(expired()),
-            Some(flow) => Ok(flow),
-            None => Err(Error::CallbackRejected(
+        let mut table = self.lock();
+        let position = table.flows.iter().position(|f| &f.state == state);
+        let outcome = match position {
+            None => Err(Rejected::unnamed(Error::CallbackRejected(
                 "its state matches no sign-in in progress: it was already used, has expired, or was not started by this Latch"
                     .into(),
-            )),
-        }
+            ))),
+            Some(i) if table.flows[i].is_expired_at(now) => {
+                let flow = table.remove(i);
+                Err(Rejected {
+                    account: Some(flow.account_id),
+                    error: expired(),
+                })
+            }
+            Some(i) => match check(&table.flows[i]) {
+                Ok(()) => Ok(table.remove(i)),
+                Err(error) => Err(Rejected {
+                    account: Some(table.flows[i].account_id.clone()),
+                    error,
+                }),
+            },
+        };
+        table.flows.retain(|f| !f.is_expired_at(now));
+        outcome
     }
 
     /// Removes and returns the account's flow, if any (Cancel, or a pasted
     /// bare code, which names no state).
     pub fn take_for_account(&self, account: &AccountId) -> Option<PendingFlow> {
-        let mut flows = self.flows.lock().unwrap_or_else(|p| p.into_inner());
-        let position = flows.iter().position(|f| &f.account_id == account)?;
-        Some(flows.swap_remove(position))
+        let mut table = self.lock();
+        let position = table.flows.iter().position(|f| &f.account_id == account)?;
+        Some(table.remove(position))
+    }
+
+    /// Adds the flows `read` finds (those kept in the keyring), the first
+    /// time it is called; later calls read nothing. A flow this table handed
+    /// out already, or one for an account that has a newer flow here, is not
+    /// added. The table is locked while `read` runs, so no flow is taken
+    /// half-way through.
+    pub fn read_kept_once(&self, read: impl FnOnce() -> Vec<PendingFlow>) {
+        let mut table = self.lock();
+        let Kept::Unread { taken } = std::mem::replace(&mut table.kept, Kept::Read) else {
+            return;
+        };
+        for flow in read() {
+            let used = taken.contains(&flow.state);
+            let newer = table.flows.iter().any(|f| f.account_id == flow.account_id);
+            if !used && !newer {
+                table.flows.push(flow);
+            }
+        }
     }
 
     /// The one way in for every redirect (deep link, loopback, paste): the
@@ -111,16 +222,27 @@ impl PendingFlows {
     /// A callback that names no pending flow leaves every flow in place, so
     /// junk or a forgery cannot cancel the real sign-in.
     pub fn accept(&self, callback_url: &str) -> Result<(PendingFlow, CallbackParams), Error> {
-        let params = CallbackParams::from_url(callback_url)?;
+        self.accept_naming(callback_url).map_err(Error::from)
+    }
+
+    /// [`PendingFlows::accept`], saying which account's sign-in a refused
+    /// callback named, if any. A callback whose state names a flow but that
+    /// arrived at another address, or from another server (`iss`), leaves
+    /// that flow in place too.
+    pub fn accept_naming(&self, callback_url: &str) -> Result<(PendingFlow, CallbackParams), Rejected> {
+        let params = CallbackParams::from_url(callback_url).map_err(Rejected::unnamed)?;
         let Some(state) = &params.state else {
-            return Err(Error::CallbackRejected("it carries no state".into()));
+            return Err(Rejected::unnamed(Error::CallbackRejected("it carries no state".into())));
         };
-        let flow = self.take(state)?;
+        let flow = self.take_checked(state, |flow| {
+            check_address(flow, &params)?;
+            check_issuer(&flow.iss, params.issuer.as_deref())
+        })?;
         Ok((flow, params))
     }
 
     pub fn len(&self) -> usize {
-        self.flows.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.lock().flows.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -128,8 +250,87 @@ impl PendingFlows {
     }
 }
 
+/// An issuer as a message may show it: the callback's `iss` is whatever the
+/// browser was sent with, so it is cut short and kept to one plain line.
+fn quoted(issuer: &str) -> String {
+    let mut shown: String = issuer.chars().filter(|c| !c.is_control()).take(100).collect();
+    if issuer.chars().count() > 100 {
+        shown.push('…');
+    }
+    shown
+}
+
 fn expired() -> Error {
     Error::CallbackRejected("the sign-in took longer than the 10 minutes allowed".into())
+}
+
+/// The callback came back to the address its flow started with. When it
+/// came to another account's address (`…/callback/<id>`), the refusal says
+/// so: that is the mark of a mix-up. (It names the flow's account, not the
+/// one in the address: a refusal never repeats what a callback said.)
+fn check_address(flow: &PendingFlow, params: &CallbackParams) -> Result<(), Error> {
+    let Some(base) = &params.redirect_base else {
+        return Ok(());
+    };
+    if base == &redirect_base(&flow.redirect_uri) {
+        return Ok(());
+    }
+    let named = Url::parse(base).ok().and_then(|url| account_named_by(&url));
+    Err(Error::CallbackRejected(match named {
+        Some(other) if other != flow.account_id => format!(
+            "it arrived at another account's redirect address, but its state belongs to the sign-in of `{}`: \
+             another server may have sent your browser on to the wrong one",
+            flow.account_id
+        ),
+        _ => "it arrived at another redirect address than the one the sign-in started with".into(),
+    }))
+}
+
+/// The account a redirect address is for: Latch's per-account addresses end
+/// in `/callback/<account id>` (`app.latch.desktop:/oauth/callback/<id>`,
+/// `http://127.0.0.1:PORT/callback/<id>`).
+pub fn account_named_by(url: &Url) -> Option<AccountId> {
+    let mut segments = url.path_segments()?.rev();
+    let last = segments.next()?;
+    if segments.next()? != "callback" {
+        return None;
+    }
+    AccountId::parse(last)
+}
+
+/// The response's `iss` against the issuer the flow's account records
+/// (RFC 9207 §2.4: the same string, or the response is refused).
+///
+/// An `iss` when the account records no issuer is refused too. A server
+/// that sends `iss` supports RFC 9207 and publishes its issuer, so the
+/// person can record it once; letting an `iss` through unchecked would let
+/// the one answer that names a server other than the one meant pass
+/// exactly when nobody wrote down which server was meant. Guessing the
+/// issuer instead (from the authorization endpoint's origin, say) would be
+/// wrong for servers whose issuer is not their endpoints' host, and a guess
+/// nobody can see is worse than a question the person answers once.
+fn check_issuer(check: &IssuerCheck, iss: Option<&str>) -> Result<(), Error> {
+    let IssuerCheck::Checked { issuer, required } = check else {
+        return Ok(());
+    };
+    let refused = |reason: String| Err(Error::CallbackRejected(reason));
+    match (iss.map(quoted).as_deref(), issuer.as_deref().map(quoted).as_deref()) {
+        (Some(iss), Some(issuer)) if iss == issuer => Ok(()),
+        (Some(iss), Some(issuer)) => refused(format!(
+            "it was answered by the server `{iss}`, not by this account's issuer `{issuer}`: another server may have \
+             sent your browser on to the wrong one"
+        )),
+        (Some(iss), None) => refused(format!(
+            "it was answered by the server `{iss}`, and this account records no issuer to check that against; if \
+             `{iss}` is this account's server, enter it as the account's issuer"
+        )),
+        (None, _) if *required => refused(
+            "it does not say which server answered (no `iss`), and this account's server always says so: the \
+             answer may come from another server"
+                .into(),
+        ),
+        (None, _) => Ok(()),
+    }
 }
 
 /// What came back on the redirect. PayU's `auth_code` is read as `code`, its
@@ -142,6 +343,8 @@ pub struct CallbackParams {
     pub error_description: Option<String>,
     /// PayU's `merchantId`.
     pub merchant_id: Option<String>,
+    /// The server that answered (RFC 9207 `iss`).
+    pub issuer: Option<String>,
     /// Scheme, host and path the callback arrived at, when known: it must be
     /// the flow's redirect URI.
     pub redirect_base: Option<String>,
@@ -161,6 +364,7 @@ impl CallbackParams {
                     params.error_description = Some(value)
                 }
                 "merchantId" => params.merchant_id = Some(value),
+                "iss" => params.issuer = Some(value),
                 _ => {}
             }
         }
@@ -215,7 +419,7 @@ impl CallbackParams {
 pub const MAX_CALLBACK_LEN: usize = 8 * 1024;
 
 /// The parameters whose repetition makes a callback ambiguous.
-const CALLBACK_KEYS: [&str; 5] = ["code", "state", "error", "error_description", "merchantId"];
+const CALLBACK_KEYS: [&str; 6] = ["code", "state", "error", "error_description", "merchantId", "iss"];
 
 /// `application/x-www-form-urlencoded` pairs, refusing what does not decode
 /// to UTF-8 (the `url` crate would replace it silently).
@@ -235,6 +439,11 @@ fn strict_query_pairs(query: &str) -> Result<Vec<(String, String)>, Error> {
             Ok((decode(key)?, decode(value)?))
         })
         .collect()
+}
+
+/// A redirect URI without its query and fragment (empty if it is no URL).
+fn redirect_base(redirect_uri: &str) -> String {
+    Url::parse(redirect_uri).map(|u| base_of(&u)).unwrap_or_default()
 }
 
 /// A URL without its query and fragment, for comparing redirect addresses.
@@ -276,6 +485,7 @@ impl Engine {
             verifier,
             redirect_uri,
             deadline: crate::time::now() + self.config.pending_ttl.as_secs() as UnixTime,
+            iss: provider.issuer_check(),
         };
         Ok((url, flow))
     }
@@ -303,15 +513,12 @@ impl Engine {
                 "its state does not match the sign-in that was started".into(),
             ));
         }
-        if let Some(base) = &callback.redirect_base {
-            let expected = Url::parse(&pending.redirect_uri)
-                .map(|u| base_of(&u))
-                .unwrap_or_default();
-            if base != &expected {
-                return Err(Error::CallbackRejected(
-                    "it arrived at another redirect address than the one the sign-in started with".into(),
-                ));
-            }
+        if let Some(base) = &callback.redirect_base
+            && base != &redirect_base(&pending.redirect_uri)
+        {
+            return Err(Error::CallbackRejected(
+                "it arrived at another redirect address than the one the sign-in started with".into(),
+            ));
         }
         if let Some(error) = &callback.error {
             return Err(account
@@ -363,11 +570,34 @@ mod tests {
             verifier: None,
             redirect_uri: "http://127.0.0.1/cb".into(),
             deadline: crate::time::now() + 600,
+            iss: IssuerCheck::NotChecked,
         };
         flows.insert(flow);
         assert!(flows.take(&State::new("s2")).is_err());
         assert!(flows.take(&State::new("s1")).is_ok());
         let again = flows.take(&State::new("s1")).unwrap_err();
         assert!(again.to_string().contains("already used"), "{again}");
+    }
+
+    #[test]
+    fn an_iss_is_quoted_short_and_on_one_line() {
+        let check = IssuerCheck::Checked {
+            issuer: Some("https://as.example".into()),
+            required: false,
+        };
+        let iss = format!("https://evil.example/\n{}", "x".repeat(5000));
+        let message = check_issuer(&check, Some(&iss)).unwrap_err().to_string();
+        assert!(!message.chars().any(char::is_control), "{message}");
+        assert!(message.chars().count() < 400, "{message}");
+        assert!(message.contains("`https://evil.example/xxx"), "{message}");
+        assert!(
+            message.contains("…`, not by this account's issuer `https://as.example`"),
+            "{message}"
+        );
+        assert!(check_issuer(&check, Some("https://as.example")).is_ok());
+        assert!(
+            check_issuer(&IssuerCheck::NotChecked, Some(&iss)).is_ok(),
+            "not read where nothing is recorded"
+        );
     }
 }

@@ -21,7 +21,7 @@ mod probe;
 mod refresh;
 mod revoke;
 
-pub use authorize::{CallbackParams, MAX_CALLBACK_LEN, PendingFlow, PendingFlows};
+pub use authorize::{CallbackParams, MAX_CALLBACK_LEN, PendingFlow, PendingFlows, Rejected, account_named_by};
 pub use link::{LinkOutcome, LinkWatch};
 pub use revoke::RevokeOutcome;
 

@@ -30,6 +30,7 @@ fn pending_flow() -> PendingFlow {
         verifier: None,
         redirect_uri: format!("http://127.0.0.1:{PORT}{PATH}"),
         deadline: crate::time::now() + 600,
+        iss: Default::default(),
     }
 }
 

@@ -16,8 +16,17 @@ use crate::secret::DraftSecret;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The redirect URI that brings the browser back to the window.
-pub const SCHEME_REDIRECT: &str = "app.latch.desktop:/oauth/callback";
+/// The redirect URI that brings the browser back to the window, one per
+/// account: [`ACCOUNT_PART`] becomes the account's id when the account is
+/// made (`app.latch.desktop:/oauth/callback/wazzup-main`, the per-provider
+/// path of RFC 8252 §7.1's example). An address of its own per account is
+/// what lets the gate tell a mix-up (RFC 9700 §4.4): an honest server sends
+/// the browser to its own account's address, whatever state a hostile one
+/// passed it.
+pub const SCHEME_REDIRECT: &str = "app.latch.desktop:/oauth/callback/{account}";
+
+/// The part of a redirect URI that becomes the account's id.
+pub const ACCOUNT_PART: &str = "{account}";
 
 /// One provider as the catalogue describes it.
 #[derive(Serialize)]
@@ -208,7 +217,7 @@ macro_rules! redirect_help {
     ($first:literal) => {
         concat!(
             $first,
-            " app.latch.desktop:/oauth/callback comes back to this window; http://127.0.0.1:PORT/path makes Latch listen; your own website means you paste the address the browser lands on."
+            " app.latch.desktop:/oauth/callback/{account} comes back to this window; http://127.0.0.1:PORT/callback/{account} makes Latch listen; your own website means you paste the address the browser lands on. {account} becomes this account's id (made from its name: \"Wazzup main\" is wazzup-main), so each account has an address of its own: register that one."
         )
     };
 }
@@ -406,7 +415,10 @@ impl AccountDraft {
             .fields
             .iter()
             .filter(|f| f.kind != FieldKind::Secret)
-            .map(|f| (f.name, self.value(f)))
+            .map(|f| match f.rule {
+                Rule::RedirectUri => (f.name, self.value(f).replace(ACCOUNT_PART, id.as_str())),
+                _ => (f.name, self.value(f)),
+            })
             .collect();
         let draft = Draft {
             values,

@@ -17,7 +17,7 @@ use super::{Body, Call, GrantRequest, Step, parse_url, rfc6749};
 use crate::error::Error;
 use crate::http::Answer;
 use crate::model::{
-    AccountSecrets, ClientAuth, Grant, OAuth2Settings, ProviderKind, ProviderSettings, TokenSet, UnixTime,
+    AccountSecrets, ClientAuth, Grant, IssuerCheck, OAuth2Settings, ProviderKind, ProviderSettings, TokenSet, UnixTime,
 };
 use crate::pkce::Pkce;
 use crate::secret::State;
@@ -90,15 +90,44 @@ pub static INFO: ProviderInfo = ProviderInfo {
             kind: FieldKind::Checkbox,
             default: Some("true"),
             shown: CODE_ONLY,
+            help: Some(PKCE_OFF_COST),
             ..Field::text("pkce", "Use PKCE (recommended)")
+        },
+        Field {
+            kind: FieldKind::Url,
+            shown: CODE_ONLY,
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            help: Some(
+                "The `issuer` of the server's metadata (/.well-known/oauth-authorization-server). With it, Latch refuses an answer that names another server (RFC 9207), the mark of a mix-up.",
+            ),
+            ..Field::text("issuer", "Issuer (from the server's metadata)")
+        },
+        Field {
+            kind: FieldKind::Checkbox,
+            shown: CODE_ONLY,
+            help: Some(
+                "Tick it when the metadata says authorization_response_iss_parameter_supported: an answer that does not say which server sent it is then refused. Needs the issuer.",
+            ),
+            ..Field::text("require_iss", "The server always names itself (iss)")
         },
     ],
     build,
 };
 
+/// What turning PKCE off costs, said beside the box and by `latch connect`.
+pub const PKCE_OFF_COST: &str = "Keep it on: without PKCE, whoever sees the authorization code on its way back (another program on this computer, a browser extension, a log) can exchange it for this account's tokens. Turn it off only for a server that refuses PKCE.";
+
 fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
     let grant = draft.grant.unwrap_or(Grant::AuthorizationCode);
     let secrets = draft.client_secret();
+    let issuer = draft.opt("issuer");
+    let require_iss = draft.flag("require_iss");
+    if require_iss && issuer.is_none() {
+        return Err(Error::InvalidInput(format!(
+            "{NAME}: enter the issuer too: Latch can only insist that the server names itself when it knows which name to expect."
+        )));
+    }
     let settings = OAuth2Settings {
         authorize_url: draft.get("authorize_url").to_owned(),
         token_url: draft.get("token_url").to_owned(),
@@ -112,6 +141,8 @@ fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
         scopes: draft.list("scopes"),
         pkce: draft.flag("pkce"),
         grant,
+        issuer,
+        require_iss,
     };
     Ok((ProviderSettings::Oauth2(settings), secrets))
 }
@@ -146,6 +177,17 @@ impl Provider for OAuth2Settings {
 
     fn missing_exchange_secret(&self, _secrets: &AccountSecrets) -> Option<&'static str> {
         None
+    }
+
+    fn uses_pkce(&self) -> bool {
+        self.pkce
+    }
+
+    fn issuer_check(&self) -> IssuerCheck {
+        IssuerCheck::Checked {
+            issuer: self.issuer.clone().filter(|i| !i.trim().is_empty()),
+            required: self.require_iss,
+        }
     }
 
     fn authorize(&self, state: &State) -> Result<Authorization, Error> {
@@ -291,6 +333,8 @@ mod tests {
             scopes: vec!["read".into(), "write".into()],
             pkce: true,
             grant: Grant::AuthorizationCode,
+            issuer: None,
+            require_iss: false,
         }
     }
 

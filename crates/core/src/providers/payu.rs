@@ -26,6 +26,7 @@ use crate::http::Answer;
 use crate::model::{
     AccountSecrets, Grant, PayuEnvironment, PayuSettings, ProviderKind, ProviderSettings, TokenSet, UnixTime,
 };
+use crate::pkce::Pkce;
 use crate::secret::State;
 use serde_json::Value;
 use url::Url;
@@ -137,11 +138,14 @@ impl Provider for PayuSettings {
         secrets.client_secret.is_none().then_some("the client secret")
     }
 
-    /// No PKCE: the consent page takes `reseller_id` and `state` only.
+    /// S256 PKCE, though the documents name only `reseller_id` and `state`:
+    /// a server that does not know PKCE ignores the challenge, and one that
+    /// does binds the code to this sign-in.
     fn authorize(&self, state: &State) -> Result<Authorization, Error> {
+        let pkce = Pkce::new_s256()?;
         Ok(Authorization {
-            url: authorize_url(self, state)?,
-            verifier: None,
+            url: authorize_url(self, state, &pkce)?,
+            verifier: Some(pkce.verifier),
         })
     }
 
@@ -177,8 +181,9 @@ pub fn onboarding_url(settings: &PayuSettings) -> &str {
     }
 }
 
-/// The merchant's consent page: `/app/account/signup?reseller_id=…&state=…`.
-pub fn authorize_url(settings: &PayuSettings, state: &State) -> Result<Url, Error> {
+/// The merchant's consent page:
+/// `/app/account/signup?reseller_id=…&state=…&code_challenge=…&code_challenge_method=S256`.
+pub fn authorize_url(settings: &PayuSettings, state: &State, pkce: &Pkce) -> Result<Url, Error> {
     let reseller_id = settings
         .reseller_id
         .as_deref()
@@ -191,7 +196,9 @@ pub fn authorize_url(settings: &PayuSettings, state: &State) -> Result<Url, Erro
     let mut url = endpoint(onboarding_url(settings), "/app/account/signup")?;
     url.query_pairs_mut()
         .append_pair("reseller_id", reseller_id)
-        .append_pair("state", state.secret());
+        .append_pair("state", state.secret())
+        .append_pair("code_challenge", &pkce.challenge)
+        .append_pair("code_challenge_method", pkce.method.as_str());
     Ok(url)
 }
 
@@ -206,11 +213,18 @@ pub fn token_call(settings: &PayuSettings, secrets: &AccountSecrets, grant: &Gra
     let url = endpoint(accounts_url(settings), "/oauth/token")?;
     let mut form: Vec<(&'static str, String)> = vec![("client_id", settings.client_id.clone())];
     match grant {
-        GrantRequest::AuthorizationCode { code, redirect_uri, .. } => {
+        GrantRequest::AuthorizationCode {
+            code,
+            redirect_uri,
+            verifier,
+        } => {
             form.push(("client_secret", client_secret(secrets)?.into()));
             form.push(("grant_type", "authorization_code".into()));
             form.push(("code", code.secret().into()));
             form.push(("redirect_uri", (*redirect_uri).into()));
+            if let Some(verifier) = verifier {
+                form.push(("code_verifier", verifier.secret().into()));
+            }
         }
         GrantRequest::Refresh { refresh_token } => {
             if let Some(secret) = &secrets.client_secret {
@@ -328,12 +342,17 @@ mod tests {
 
     #[test]
     fn environments_pick_their_hosts() {
-        let url = authorize_url(&settings(PayuEnvironment::Production), &State::new("s1")).unwrap();
+        let pkce = Pkce::from_verifier(
+            crate::secret::PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            crate::pkce::ChallengeMethod::S256,
+        );
+        let url = authorize_url(&settings(PayuEnvironment::Production), &State::new("s1"), &pkce).unwrap();
         assert_eq!(
             url.as_str(),
-            "https://onboarding.payu.in/app/account/signup?reseller_id=R42&state=s1"
+            "https://onboarding.payu.in/app/account/signup?reseller_id=R42&state=s1\
+             &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
         );
-        let url = authorize_url(&settings(PayuEnvironment::Uat), &State::new("s1")).unwrap();
+        let url = authorize_url(&settings(PayuEnvironment::Uat), &State::new("s1"), &pkce).unwrap();
         assert!(
             url.as_str()
                 .starts_with("https://uat-onboarding.payu.in/app/account/signup?")

@@ -29,7 +29,7 @@
 use super::{Call, GrantRequest, Step, rfc6749};
 use crate::error::Error;
 use crate::http::Answer;
-use crate::model::{AccountSecrets, Grant, ProviderKind, TokenSet, UnixTime};
+use crate::model::{AccountSecrets, Grant, IssuerCheck, ProviderKind, TokenSet, UnixTime};
 use crate::secret::{AccessToken, PkceVerifier, State};
 use url::Url;
 
@@ -115,8 +115,22 @@ pub trait Provider: Send + Sync {
     /// so nobody approves access only to fail afterwards.
     fn missing_exchange_secret(&self, secrets: &AccountSecrets) -> Option<&'static str>;
 
-    /// The authorization request (RFC 6749 §4.1.1) for `state`.
+    /// The authorization request (RFC 6749 §4.1.1) for `state`, with an
+    /// S256 PKCE challenge when [`Provider::uses_pkce`] (RFC 7636).
     fn authorize(&self, state: &State) -> Result<Authorization, Error>;
+
+    /// Whether the authorization request carries a PKCE challenge. Every
+    /// provider sends one (a server that does not know PKCE ignores it);
+    /// only an Other OAuth 2.0 account can turn it off.
+    fn uses_pkce(&self) -> bool {
+        true
+    }
+
+    /// What the authorization response's `iss` is checked against
+    /// (RFC 9207): nothing, for a provider with no issuer to record.
+    fn issuer_check(&self) -> IssuerCheck {
+        IssuerCheck::NotChecked
+    }
 
     /// An `error` on the redirect back, in the provider's words.
     fn authorize_error(&self, error: &str, description: Option<&str>) -> Error {

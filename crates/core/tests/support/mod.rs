@@ -34,6 +34,8 @@ pub fn account(id_: &str) -> Account {
             scopes: vec!["read".into()],
             pkce: true,
             grant: Grant::AuthorizationCode,
+            issuer: None,
+            require_iss: false,
         }),
         status: AccountStatus::NotConnected,
         token: None,

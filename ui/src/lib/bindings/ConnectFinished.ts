@@ -6,7 +6,8 @@ import type { ErrorReport } from "./ErrorReport";
  */
 export type ConnectFinished = { 
 /**
- * Empty when the callback named no sign-in in progress.
+ * The account whose sign-in ended (a callback that names none is not
+ * announced).
  */
 account: string, ok: boolean, 
 /**

@@ -2,4 +2,15 @@
 import type { ClientAuth } from "./ClientAuth";
 import type { Grant } from "./Grant";
 
-export type OAuth2Settings = { authorize_url: string, token_url: string, revoke_url?: string | null, client_id: string, client_auth: ClientAuth, redirect_uri: string, scopes: Array<string>, pkce: boolean, grant: Grant, };
+export type OAuth2Settings = { authorize_url: string, token_url: string, revoke_url?: string | null, client_id: string, client_auth: ClientAuth, redirect_uri: string, scopes: Array<string>, pkce: boolean, grant: Grant, 
+/**
+ * The server's `issuer` (from its metadata, RFC 8414): an authorization
+ * response whose `iss` names another server is refused (RFC 9207).
+ */
+issuer?: string | null, 
+/**
+ * The server always sends `iss` (its metadata says
+ * `authorization_response_iss_parameter_supported`): a response without
+ * one is refused.
+ */
+require_iss?: boolean, };

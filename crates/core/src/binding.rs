@@ -128,6 +128,8 @@ mod tests {
                 scopes: vec![],
                 pkce: true,
                 grant: Grant::AuthorizationCode,
+                issuer: None,
+                require_iss: false,
             }),
             status: AccountStatus::NotConnected,
             token: None,

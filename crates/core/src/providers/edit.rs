@@ -54,8 +54,15 @@ pub fn edited(account: &Account, changes: &[(String, String)]) -> Result<Account
         if !value.is_empty() && !field.rule.accepts(value, field.options) {
             return Err(Error::InvalidInput(format!("{}: {}", field.label, field.problem)));
         }
+        // A form field the settings do not keep (Wazzup's login e-mail lives
+        // with its password in the keyring) would be dropped without a word.
+        if settings.get(name.as_str()).is_none() && !keeps(&settings, name, field.kind) {
+            return Err(Error::InvalidInput(format!(
+                "`{name}` is kept in the keyring with the account's secret; remove the account and add it again to change it."
+            )));
+        }
         let object = settings.as_object_mut().expect("settings are an object");
-        let typed = typed(object.get(name), value);
+        let typed = typed(object.get(name), field.kind, value);
         object.insert(name.clone(), typed);
         let read: ProviderSettings = serde_json::from_value(settings.clone()).map_err(|_| {
             Error::InvalidInput(format!(
@@ -63,18 +70,6 @@ pub fn edited(account: &Account, changes: &[(String, String)]) -> Result<Account
                 field.label
             ))
         })?;
-        // A form field the settings do not keep (Wazzup's login e-mail lives
-        // with its password in the keyring) would be dropped without a word.
-        if serde_json::to_value(&read)
-            .expect("settings serialize")
-            .get(name.as_str())
-            .is_none()
-            && !value.is_empty()
-        {
-            return Err(Error::InvalidInput(format!(
-                "`{name}` is kept in the keyring with the account's secret; remove the account and add it again to change it."
-            )));
-        }
         settings = serde_json::to_value(&read).expect("settings serialize");
     }
     edited.settings = serde_json::from_value(settings).expect("settings read back");
@@ -101,16 +96,19 @@ pub fn editable(account: &Account) -> Vec<(String, String)> {
             Some(value) => values.push((field.name.to_owned(), shown(value))),
             // An optional setting that is not set: the settings keep it if
             // a value put there survives a round trip.
-            None if keeps(&settings, field.name) => values.push((field.name.to_owned(), String::new())),
+            None if keeps(&settings, field.name, field.kind) => {
+                let unset = if field.kind == FieldKind::Checkbox { "false" } else { "" };
+                values.push((field.name.to_owned(), unset.to_owned()));
+            }
             None => {}
         }
     }
     values
 }
 
-fn keeps(settings: &Value, name: &str) -> bool {
+fn keeps(settings: &Value, name: &str, kind: FieldKind) -> bool {
     let mut probe = settings.clone();
-    probe[name] = Value::String("x".into());
+    probe[name] = typed(None, kind, "true");
     serde_json::from_value::<ProviderSettings>(probe)
         .ok()
         .and_then(|read| serde_json::to_value(read).ok())
@@ -128,13 +126,18 @@ fn shown(value: &Value) -> String {
 
 /// The value in the type the setting has now: a list is comma-separated, a
 /// flag `true`/`false`, a number digits; an empty value clears it.
-fn typed(current: Option<&Value>, value: &str) -> Value {
+fn typed(current: Option<&Value>, kind: FieldKind, value: &str) -> Value {
     if value.is_empty() {
         return match current {
             Some(Value::Array(_)) => Value::Array(Vec::new()),
             _ => Value::Null,
         };
     }
+    // An unset checkbox (left out of the settings when false) is still a flag.
+    let current = match (current, kind) {
+        (None, FieldKind::Checkbox) => Some(&Value::Bool(false)),
+        (current, _) => current,
+    };
     match current {
         Some(Value::Array(_)) => Value::Array(
             value
@@ -219,6 +222,20 @@ mod tests {
             "optional and unset: {values:?}"
         );
         assert!(values.contains(&("pkce".into(), "true".into())));
+        assert!(
+            values.contains(&("require_iss".into(), "false".into())),
+            "a flag left out when false: {values:?}"
+        );
+        let strict = edited(
+            &a,
+            &set(&[("issuer", "https://login.acme.example"), ("require_iss", "true")]),
+        )
+        .unwrap();
+        let ProviderSettings::Oauth2(s) = &strict.settings else {
+            panic!()
+        };
+        assert!(s.require_iss);
+        assert_eq!(s.issuer.as_deref(), Some("https://login.acme.example"));
         assert!(!names(&a).contains(&"secret".to_owned()));
         // Every editable field takes its own value back unchanged.
         assert_eq!(edited(&a, &values).unwrap(), a);
@@ -231,6 +248,8 @@ mod tests {
         draft.secret = Some(DraftSecret::new("pw"));
         let w = draft.build(AccountId::parse("w").unwrap(), 0).unwrap().0;
         assert!(!names(&w).contains(&"email".to_owned()), "{:?}", names(&w));
+        let e = edited(&w, &set(&[("email", "q@example.com")])).unwrap_err();
+        assert!(e.to_string().contains("is kept in the keyring"), "{e}");
         assert!(names(&w).contains(&"base_url".to_owned()));
         assert_eq!(edited(&w, &editable(&w)).unwrap(), w);
     }

@@ -65,6 +65,7 @@ pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params:
     let account = latch.find(flow.account_id.as_str())?;
     let result = latch.complete_authorization(&account, flow, params).await;
     latch.forget_kept_flow(&account);
+    crate::commands::forget_page(app, &account.id);
     accounts_changed(app);
     match result {
         Ok(tokens) => {

@@ -433,6 +433,48 @@ impl Connected {
     }
 }
 
+/// Issue 15, item 4 (another local user answers a loopback sign-in): the
+/// browser is opened on a private page, not with the address in an
+/// opener's command line, so what another user can read of the sign-in
+/// (the opener's argv: the page's path) tells them neither the `state` nor
+/// the PKCE challenge; the page is this user's alone, leads to the
+/// address, and is gone when the sign-in ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_callback_of_another_user_learns_nothing_from_the_openers_argv() {
+    use std::os::unix::fs::PermissionsExt;
+    let c = loopback_case().await;
+    let page = c.latch.sign_in_page(&c.sign_in.url).unwrap();
+    let argv = page.path().to_string_lossy().into_owned();
+    let url = c.sign_in.url.clone();
+    let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).unwrap().1.into_owned();
+    for secret in [param("state"), param("code_challenge"), c.port.to_string()] {
+        assert!(!argv.contains(&secret), "the opener's argv {argv:?} holds {secret:?}");
+    }
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(page.path()), 0o600, "only this user reads the page");
+    assert_eq!(
+        mode(page.path().parent().unwrap()),
+        0o700,
+        "only this user lists its directory"
+    );
+    assert_eq!(latch_sandbox::harness::page_target(page.path()), url.as_str());
+    // Another user guessing from what argv shows is refused; the real callback completes.
+    let name = page.path().file_stem().unwrap().to_string_lossy().into_owned();
+    let ((forged, real), done) = c
+        .serve_while(move |port, real| {
+            let forged = send(port, navigation(port, &format!("/callback?code=theirs&state={name}")));
+            let ok = send(port, navigation(port, &real));
+            (forged, ok)
+        })
+        .await;
+    assert!(forged.starts_with("HTTP/1.1 400 "), "{forged}");
+    assert!(real.starts_with("HTTP/1.1 200 OK\r\n"), "{real}");
+    done.connected_once();
+    let path = page.path().to_owned();
+    drop(page);
+    assert!(!path.exists(), "no page with a state in it is left behind");
+}
+
 /// Issue 15, item 7: sockets that connect and say nothing do not hold back
 /// the browser's callback. By order, not by a clock: the callback is
 /// answered and the sign-in completes while every idle socket is still

@@ -51,6 +51,7 @@ pub async fn handle(app: &AppHandle, url: &str) -> Result<(), Error> {
     let latch = state.latch()?;
     match latch.complete_deep_link(&state.flows, url).await {
         Ok((account, tokens)) => {
+            crate::commands::forget_page(app, &account.id);
             accounts_changed(app);
             connected(app, &account, &tokens);
             Ok(())
@@ -75,6 +76,7 @@ pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params:
     let account = latch.find(flow.account_id.as_str())?;
     latch.forget_kept_flow(&account);
     let result = latch.complete_authorization(&account, flow, params).await;
+    crate::commands::forget_page(app, &account.id);
     accounts_changed(app);
     match result {
         Ok(tokens) => {

@@ -19,6 +19,9 @@ pub struct AppState {
     /// Loopback listeners waiting for a browser, by account: sending (or
     /// dropping) the sender closes the listener.
     pub listeners: Mutex<HashMap<AccountId, oneshot::Sender<()>>>,
+    /// The sign-in pages of flows that come back by deep link or paste, by
+    /// account: removing one deletes its file.
+    pub pages: Mutex<HashMap<AccountId, latch_core::redirect::page::SignInPage>>,
     /// GREEN-API: the link code on screen and its watcher, by account.
     pub link_codes: Mutex<HashMap<AccountId, String>>,
     pub link_watchers: Mutex<HashMap<AccountId, tauri::async_runtime::JoinHandle<()>>>,
@@ -35,6 +38,7 @@ impl AppState {
             latch: Latch::open(None),
             flows: PendingFlows::new(),
             listeners: Mutex::new(HashMap::new()),
+            pages: Mutex::new(HashMap::new()),
             link_codes: Mutex::new(HashMap::new()),
             link_watchers: Mutex::new(HashMap::new()),
             wake: tokio::sync::Notify::new(),

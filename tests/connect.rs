@@ -172,3 +172,103 @@ async fn wait_for_line(log: &std::path::Path, words: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Issue 15, item 4, in the window: Connect used to hand the opener the
+/// authorize URL, so its `state`, PKCE challenge and loopback port were in
+/// a command line every local user can read. Now the opener is given a
+/// private page (0600) that leads there; the browser's way back through
+/// the loopback listener still connects the account, and the page is gone
+/// once the sign-in has ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_connect_hands_the_opener_a_private_page_never_the_address() {
+    use latch_sandbox::harness;
+    let loopback = harness::loopback_redirect();
+    let sandbox = harness::sandbox_with_redirects(&[SCHEME_REDIRECT, &loopback]).await;
+    let opener = harness::FakeOpener::new();
+    let window = Window::start(Launch {
+        opener: Some(&opener),
+        ..Launch::default()
+    })
+    .await;
+    let demo = latch_sandbox::DemoCredentials::default();
+    window.click("[data-testid=connect-account]").await;
+    window.click("button[data-provider=wazzup]").await;
+    window.fill("#f-label", "Wazzup main").await;
+    window.fill("#f-client_id", &demo.wazzup_client_id).await;
+    window.fill("#f-email", &demo.wazzup_email).await;
+    window.fill("#f-secret", &demo.wazzup_password).await;
+    window.fill("#f-base_url", &sandbox.wazzup().base_url()).await;
+    window.fill("#f-redirect_uri", &loopback).await;
+    window.click("[data-testid=connect-submit]").await;
+    let waiting = window.wait_for("[data-testid=waiting]").await;
+    assert_eq!(waiting.attr("data-via").await.unwrap().as_deref(), Some("loopback"));
+    let shown = window
+        .wait_for("[data-testid=authorize-url]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+
+    let opened = tokio::task::spawn_blocking(move || opener.wait()).await.unwrap();
+    let argv = opened.args.join(" ");
+    let url = url::Url::parse(&shown).unwrap();
+    let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).unwrap().1.into_owned();
+    let port = url::Url::parse(&loopback).unwrap().port().unwrap().to_string();
+    for (what, secret) in [
+        ("state", param("state")),
+        ("code_challenge", param("code_challenge")),
+        ("port", port),
+    ] {
+        assert!(
+            !argv.contains(&secret),
+            "the opener's command line `{argv}` holds the {what}"
+        );
+    }
+    let page = opened.file();
+    assert_eq!(opened.mode, "600", "the page {page:?} is readable by others");
+    assert_eq!(
+        harness::page_target_in(&opened.page),
+        shown,
+        "the page leads to the sign-in"
+    );
+
+    let back = harness::follow_consent(&shown).await;
+    assert!(back.starts_with(&loopback), "{back}");
+    assert_eq!(harness::browser().get(&back).send().await.unwrap().status(), 200);
+    window
+        .wait_text("[data-account=wazzup-main] [data-testid=status]", |t| t == "Valid")
+        .await;
+    assert_eq!(sandbox.wazzup().count("wazzup.token"), 1);
+    assert!(!page.exists(), "the sign-in page outlived its sign-in");
+    let _ = window.close().await;
+}
+
+/// Issue 15, item 4: a sign-in that comes back by deep link keeps its page
+/// (0600, leading to the address the dialog shows) while it waits, and the
+/// page is deleted once the deep link has completed it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_link_connect_keeps_its_sign_in_page_only_until_the_sign_in_ends() {
+    let sandbox = sandbox().await;
+    let opener = latch_sandbox::harness::FakeOpener::new();
+    let window = Window::start(Launch {
+        opener: Some(&opener),
+        ..Launch::default()
+    })
+    .await;
+    let url = start_wazzup_connect(&window, &sandbox).await;
+    let opened = tokio::task::spawn_blocking(move || opener.wait()).await.unwrap();
+    assert!(!opened.args.join(" ").contains("state="), "{:?}", opened.args);
+    let page = opened.file();
+    assert_eq!(opened.mode, "600");
+    assert_eq!(latch_sandbox::harness::page_target_in(&opened.page), url);
+    assert!(page.exists(), "the page waits with its sign-in");
+
+    let callback = sign_in(&url).await;
+    assert!(launch_again_with(window.home.path(), &callback).success());
+    window
+        .wait_text("[data-account=wazzup-main] [data-testid=status]", |t| t == "Valid")
+        .await;
+    assert!(!page.exists(), "the sign-in page outlived its sign-in");
+    let _ = window.close().await;
+}

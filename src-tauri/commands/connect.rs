@@ -1,6 +1,9 @@
 //! Commands that connect an account: create it, start its flow, take a
-//! pasted callback, cancel. The browser is opened from Rust; tokens never
-//! come back through here.
+//! pasted callback, cancel. The browser is opened from Rust, on the core's
+//! private sign-in page rather than the address (an opener's command line
+//! is readable by every local user); the page is kept until the sign-in
+//! ends, is cancelled or reaches its deadline. Tokens never come back
+//! through here.
 
 use super::account::{Target, changing};
 use crate::callback;
@@ -9,6 +12,7 @@ use latch_core::Error;
 use latch_core::model::{Account, Grant};
 use latch_core::providers::AccountDraft;
 use latch_core::providers::catalogue::FieldProblem;
+use latch_core::redirect::page::SignInPage;
 use latch_core::secret::Password;
 use latch_core::signin::{Return, accept_pasted};
 use serde::Serialize;
@@ -156,6 +160,7 @@ async fn start_browser_flow(target: &Target<'_>) -> Result<ConnectStarted, Error
         Return::Loopback(redirect) => {
             let sign_in = latch.start_loopback_sign_in(account, &redirect, &state.flows).await?;
             let url = sign_in.url.clone();
+            let page = open_browser(app, latch, &url);
             let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
             state.listeners.lock().unwrap().insert(account.id.clone(), cancel);
             let app = (*app).clone();
@@ -165,24 +170,70 @@ async fn start_browser_flow(target: &Target<'_>) -> Result<ConnectStarted, Error
                     let _ = cancelled.await;
                 };
                 let served = sign_in.callback(&state.flows, LOOPBACK_WAIT, cancelled).await;
+                // The listener has ended: so has the page's use.
+                drop(page);
                 if let (Ok((flow, params)), Ok(latch)) = (served, state.latch()) {
                     let _ = callback::complete(&app, latch, flow, params).await;
                 }
             });
             url
         }
-        Return::DeepLink | Return::Paste => latch.start_kept_sign_in(account, &state.flows)?,
+        Return::DeepLink | Return::Paste => {
+            let url = latch.start_kept_sign_in(account, &state.flows)?;
+            if let Some(page) = open_browser(app, latch, &url) {
+                keep_page(app, latch, account, page);
+            }
+            url
+        }
     };
-    // LATCH_NO_BROWSER: show the address only (tests, and machines without a browser).
-    if std::env::var_os("LATCH_NO_BROWSER").is_none()
-        && let Err(e) = app.opener().open_url(url.as_str(), None::<&str>)
-    {
-        eprintln!("latch-desktop: could not open the browser: {e}");
-    }
     Ok(ConnectStarted::Waiting {
         url: url.to_string(),
         via,
     })
+}
+
+/// Opens the browser on the sign-in page that leads to `url`; the page is
+/// returned to be kept while the sign-in runs. `None` when there is no
+/// browser to open (the dialog shows the address either way).
+fn open_browser(app: &AppHandle, latch: &latch_core::Latch, url: &tauri::Url) -> Option<SignInPage> {
+    // LATCH_NO_BROWSER: show the address only (tests, and machines without a browser).
+    if std::env::var_os("LATCH_NO_BROWSER").is_some() {
+        return None;
+    }
+    let page = latch
+        .sign_in_page(url)
+        .map_err(|e| eprintln!("latch-desktop: {e}"))
+        .ok()?;
+    match app.opener().open_path(page.path().to_string_lossy(), None::<&str>) {
+        Ok(()) => Some(page),
+        Err(e) => {
+            eprintln!("latch-desktop: could not open the browser: {e}");
+            None
+        }
+    }
+}
+
+/// Keeps the page of a sign-in that comes back by deep link or paste until
+/// that sign-in ends ([`forget_page`]) or its deadline passes.
+fn keep_page(app: &AppHandle, latch: &latch_core::Latch, account: &Account, page: SignInPage) {
+    let state = app.state::<AppState>();
+    let path = page.path().to_owned();
+    state.pages.lock().unwrap().insert(account.id.clone(), page);
+    let (app, id) = (app.clone(), account.id.clone());
+    let ttl = latch.engine().config().pending_ttl;
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(ttl).await;
+        let state = app.state::<AppState>();
+        let mut pages = state.pages.lock().unwrap();
+        if pages.get(&id).is_some_and(|page| page.path() == path) {
+            pages.remove(&id);
+        }
+    });
+}
+
+/// Deletes the sign-in page kept for `account`, if any: its sign-in ended.
+pub fn forget_page(app: &AppHandle, account: &latch_core::AccountId) {
+    app.state::<AppState>().pages.lock().unwrap().remove(account);
 }
 
 /// The address the browser landed on, or just the code, pasted by the
@@ -199,6 +250,7 @@ pub async fn submit_callback(app: AppHandle, id: String, pasted: String) -> Resu
 pub fn cancel_connect(app: AppHandle, id: String) -> Result<(), Error> {
     let target = Target::find(&app, &id)?;
     cancel_listener(target.state, &target.account);
+    forget_page(&app, &target.account.id);
     target.state.flows.take_for_account(&target.account.id);
     target.latch.forget_kept_flow(&target.account);
     Ok(())

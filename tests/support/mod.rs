@@ -36,6 +36,9 @@ pub struct Launch<'a> {
     pub home: Option<tempfile::TempDir>,
     /// Where the window's stderr (its only log) goes; the test's own stderr if `None`.
     pub stderr: Option<std::fs::File>,
+    /// The opener the window's browser goes through; without one the
+    /// window opens no browser (`LATCH_NO_BROWSER`).
+    pub opener: Option<&'a harness::FakeOpener>,
 }
 
 /// Runs latch-desktop once more, as the desktop does to hand it a URL, and
@@ -138,11 +141,15 @@ impl Window {
         let port = free_port();
         let native_port = free_port();
         let home_path = home.path().to_owned();
-        let driver = Driver(Command::new(tauri_driver())
+        let mut command = Command::new(tauri_driver());
+        match launch.opener {
+            Some(opener) => command.env("PATH", opener.path_var()),
+            None => command.env("LATCH_NO_BROWSER", "1"),
+        };
+        let driver = Driver(command
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("LATCH_HOME", home.path())
             .env("LATCH_NO_SCHEME_REGISTRATION", "1")
-            .env("LATCH_NO_BROWSER", "1")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(launch.stderr.map_or_else(Stdio::inherit, Stdio::from))

@@ -8,6 +8,7 @@ use crate::exit::Failure;
 use latch_core::Latch;
 use serde::Serialize;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
 
 pub struct Env<'a> {
     pub latch: &'a Latch,
@@ -23,8 +24,8 @@ pub struct Env<'a> {
     pub browser: Browser<'a>,
 }
 
-/// Opens a URL in the person's browser; `Err` when there is none.
-pub type Browser<'a> = Box<dyn Fn(&str) -> std::io::Result<()> + 'a>;
+/// Opens a page (a file) in the person's browser; `Err` when there is none.
+pub type Browser<'a> = Box<dyn Fn(&Path) -> std::io::Result<()> + 'a>;
 
 impl<'a> Env<'a> {
     /// The process's own streams and the system browser.
@@ -69,8 +70,9 @@ impl<'a> Env<'a> {
     }
 }
 
-/// The desktop's opener (`xdg-open`, `open`, `explorer`).
-fn system_browser(url: &str) -> std::io::Result<()> {
+/// The desktop's opener (`xdg-open`, `open`, `explorer`), found on the PATH,
+/// given the page's path.
+fn system_browser(page: &Path) -> std::io::Result<()> {
     let program = if cfg!(target_os = "macos") {
         "open"
     } else if cfg!(windows) {
@@ -79,7 +81,7 @@ fn system_browser(url: &str) -> std::io::Result<()> {
         "xdg-open"
     };
     let status = std::process::Command::new(program)
-        .arg(url)
+        .arg(page)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -203,6 +203,97 @@ async fn wazzup_connect_through_the_loopback_listener_closes_the_port() {
     );
 }
 
+/// Adds a Wazzup account that comes back to the loopback listener.
+fn add_wazzup_on_loopback(env: &Env) -> String {
+    let id = unique("wazzup");
+    let base = env.sandbox.wazzup().base_url();
+    let add = env
+        .cmd(&[
+            "add",
+            "wazzup",
+            "--label",
+            "Wazzup",
+            "--id",
+            &id,
+            "--client-id",
+            "demo-wazzup-client",
+            "--email",
+            "partner@demo.latch",
+            "--redirect-uri",
+            &env.loopback_redirect,
+            "--base-url",
+            &base,
+            "--secret-env",
+            "WAZZUP_PARTNER_PASSWORD",
+        ])
+        .env("WAZZUP_PARTNER_PASSWORD", "demo-partner-password")
+        .output()
+        .unwrap();
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    id
+}
+
+/// Issue 15, item 4: `latch connect` used to run `xdg-open <authorize URL>`,
+/// so the `state`, the PKCE challenge and the loopback port were in a
+/// command line every local user can read, and another user could answer
+/// the sign-in. Now the opener is handed a private page (0600, in the
+/// user's 0700 runtime directory) that leads to the address; the sign-in
+/// still completes, and the page is deleted when it ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_hands_the_opener_a_private_page_never_the_address() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = env().await;
+    let id = add_wazzup_on_loopback(&env);
+    let opener = harness::FakeOpener::new();
+    let runtime = tempfile::tempdir().unwrap();
+    let child = env
+        .cmd(&["connect", &id])
+        .env("PATH", opener.path_var())
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let opened = opener.wait();
+    let argv = opened.args.join(" ");
+    for name in ["state=", "code_challenge="] {
+        assert!(!argv.contains(name), "the opener's command line `{argv}` holds {name}");
+    }
+    let url = harness::page_target_in(&opened.page);
+    let parsed = url::Url::parse(&url).unwrap();
+    let param = |name: &str| parsed.query_pairs().find(|(k, _)| k == name).unwrap().1.into_owned();
+    let port = url::Url::parse(&env.loopback_redirect).unwrap().port().unwrap();
+    for (what, secret) in [
+        ("state", param("state")),
+        ("code_challenge", param("code_challenge")),
+        ("loopback port", port.to_string()),
+    ] {
+        assert!(
+            !argv.contains(&secret),
+            "the opener's command line `{argv}` holds the {what}"
+        );
+    }
+    let page = opened.file();
+    assert_eq!(opened.mode, "600", "the page {page:?} is readable by others");
+    assert_eq!(page.parent().unwrap(), runtime.path().join("latch"));
+    let dir_mode = std::fs::metadata(page.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(dir_mode, 0o700);
+    assert!(url.contains("/v2/oauth/authorize?"), "{url}");
+
+    let back = harness::follow_consent(&url).await;
+    let answer = reqwest::get(&back).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let out = wait(child);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("Opened the sign-in page in your browser."),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!page.exists(), "the sign-in page outlived its sign-in");
+    assert!(env.ok(&["token", &id], "").starts_with("eyJ"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payu_connect_by_pasting_the_redirect_url_and_rejecting_a_forged_one() {
     let env = env().await;

@@ -9,6 +9,7 @@ use latch_core::flows::PendingFlows;
 use latch_core::model::{Account, AccountId, AccountSecrets, Grant};
 use latch_core::{Engine, ErrorKind};
 use latch_sandbox::Sandbox;
+use std::time::Duration;
 
 struct Case {
     sb: Sandbox,
@@ -734,4 +735,231 @@ async fn forged_answer_without_iss_is_refused_where_the_server_always_sends_it()
     let (flow, params) = flows.accept(&real).unwrap();
     engine.complete(&account, &secrets, flow, params).await.unwrap();
     assert_eq!(sb.oauth2().count("oauth2.token"), 1);
+}
+
+// The loopback way back, as both front ends run it: a Latch, the listener
+// through the one gate, and the sign-in page the browser is opened on.
+
+/// A loopback sign-in started through [`Latch`], its listener not yet
+/// serving, and the address the fake's consent redirected to.
+struct LoopbackCase {
+    sb: Sandbox,
+    latch: latch_core::Latch,
+    _home: tempfile::TempDir,
+    account: Account,
+    flows: PendingFlows,
+    sign_in: latch_core::signin::LoopbackSignIn,
+    port: u16,
+    /// The real callback's request target (`/callback?code=…&state=…`).
+    real: String,
+}
+
+async fn loopback_case() -> LoopbackCase {
+    let redirect = latch_sandbox::harness::loopback_redirect();
+    let sb = latch_sandbox::harness::sandbox_with_redirects(&[&redirect]).await;
+    let home = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(latch_core::store::MemoryStore::new());
+    let latch = latch_core::Latch::with_secrets(Some(home.path().to_owned()), store, Default::default()).unwrap();
+    let draft = latch_sandbox::demo::wazzup(&sb.base_urls(), &demo(), &redirect, Grant::AuthorizationCode);
+    let (account, secrets) = latch_sandbox::harness::account(draft, "wazzup-loopback");
+    let account = latch.add(account, secrets).unwrap();
+    let latch_core::signin::Return::Loopback(way_back) = latch_core::signin::Return::of(&account).unwrap() else {
+        panic!("{redirect} is a loopback redirect");
+    };
+    let flows = PendingFlows::new();
+    let sign_in = latch.start_loopback_sign_in(&account, &way_back, &flows).await.unwrap();
+    let back = browse(&sign_in.url).await;
+    let back = url::Url::parse(&back).unwrap();
+    LoopbackCase {
+        port: back.port().unwrap(),
+        real: format!("{}?{}", back.path(), back.query().unwrap()),
+        sb,
+        latch,
+        _home: home,
+        account,
+        flows,
+        sign_in,
+    }
+}
+
+/// One raw request to the listener, as anything on this machine may send
+/// it; the whole answer (or why there is none: a listener that took an
+/// earlier request as the callback has closed).
+fn send(port: u16, head: String) -> String {
+    use std::io::{Read, Write};
+    let mut stream = match std::net::TcpStream::connect(("127.0.0.1", port)) {
+        Ok(stream) => stream,
+        Err(e) => return format!("(no listener: {e})"),
+    };
+    let mut answer = String::new();
+    if let Err(e) = stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.read_to_string(&mut answer))
+    {
+        answer.push_str(&format!("(cut off: {e})"));
+    }
+    answer
+}
+
+/// What a browser sends for the real callback.
+fn navigation(port: u16, target: &str) -> String {
+    format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nSec-Fetch-Mode: navigate\r\n\r\n")
+}
+
+impl LoopbackCase {
+    /// Serves the listener while `browser` (blocking socket work) runs;
+    /// then completes the accepted flow. Returns what `browser` returned.
+    async fn serve_while<R: Send + 'static>(
+        self,
+        browser: impl FnOnce(u16, String) -> R + Send + 'static,
+    ) -> (R, Connected) {
+        let (port, real) = (self.port, self.real.clone());
+        let LoopbackCase {
+            sb,
+            latch,
+            _home,
+            account,
+            flows,
+            sign_in,
+            ..
+        } = self;
+        let browsing = tokio::task::spawn_blocking(move || browser(port, real));
+        let served = sign_in
+            .callback(&flows, Duration::from_secs(60), std::future::pending())
+            .await;
+        let seen = browsing.await.expect("the browser's part panicked");
+        let (flow, params) = served.expect("the real callback is accepted");
+        latch
+            .complete_authorization(&account, flow, params)
+            .await
+            .expect("the sign-in completes");
+        (
+            seen,
+            Connected {
+                sb,
+                latch,
+                _home,
+                account,
+            },
+        )
+    }
+}
+
+/// What is left after a loopback sign-in: the fake and the store, to look at.
+struct Connected {
+    sb: Sandbox,
+    latch: latch_core::Latch,
+    _home: tempfile::TempDir,
+    account: Account,
+}
+
+impl Connected {
+    fn connected_once(&self) {
+        assert_eq!(
+            self.sb.wazzup().count("wazzup.token"),
+            1,
+            "one exchange of the real code"
+        );
+        let secrets = self.latch.secrets(&self.account).unwrap();
+        assert!(secrets.tokens.is_some(), "the account is connected");
+    }
+}
+
+/// Issue 15, item 4 (another local user answers a loopback sign-in): the
+/// browser is opened on a private page, not with the address in an
+/// opener's command line, so what another user can read of the sign-in
+/// (the opener's argv: the page's path) tells them neither the `state` nor
+/// the PKCE challenge; the page is this user's alone, leads to the
+/// address, and is gone when the sign-in ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_callback_of_another_user_learns_nothing_from_the_openers_argv() {
+    use std::os::unix::fs::PermissionsExt;
+    let c = loopback_case().await;
+    let page = c.latch.sign_in_page(&c.sign_in.url).unwrap();
+    let argv = page.path().to_string_lossy().into_owned();
+    let url = c.sign_in.url.clone();
+    let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).unwrap().1.into_owned();
+    for secret in [param("state"), param("code_challenge"), c.port.to_string()] {
+        assert!(!argv.contains(&secret), "the opener's argv {argv:?} holds {secret:?}");
+    }
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(page.path()), 0o600, "only this user reads the page");
+    assert_eq!(
+        mode(page.path().parent().unwrap()),
+        0o700,
+        "only this user lists its directory"
+    );
+    assert_eq!(latch_sandbox::harness::page_target(page.path()), url.as_str());
+    // Another user guessing from what argv shows is refused; the real callback completes.
+    let name = page.path().file_stem().unwrap().to_string_lossy().into_owned();
+    let ((forged, real), done) = c
+        .serve_while(move |port, real| {
+            let forged = send(port, navigation(port, &format!("/callback?code=theirs&state={name}")));
+            let ok = send(port, navigation(port, &real));
+            (forged, ok)
+        })
+        .await;
+    assert!(forged.starts_with("HTTP/1.1 400 "), "{forged}");
+    assert!(real.starts_with("HTTP/1.1 200 OK\r\n"), "{real}");
+    done.connected_once();
+    let path = page.path().to_owned();
+    drop(page);
+    assert!(!path.exists(), "no page with a state in it is left behind");
+}
+
+/// Issue 15, item 7: sockets that connect and say nothing do not hold back
+/// the browser's callback. By order, not by a clock: the callback is
+/// answered and the sign-in completes while every idle socket is still
+/// unanswered (each reads only the listener's close). Served one at a time,
+/// each idle socket would get its refusal first. (The one assumption: the
+/// few milliseconds between the idle sockets' connect and the callback stay
+/// under the listener's 2 s head timeout.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_idle_sockets_do_not_hold_back_the_real_callback() {
+    let c = loopback_case().await;
+    let ((idle, answer), done) = c
+        .serve_while(|port, real| {
+            let idle: Vec<_> = (0..4)
+                .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
+                .collect();
+            (idle, send(port, navigation(port, &real)))
+        })
+        .await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    done.connected_once();
+    for (n, mut socket) in idle.into_iter().enumerate() {
+        let mut got = Vec::new();
+        std::io::Read::read_to_end(&mut socket, &mut got).unwrap();
+        assert_eq!(String::from_utf8_lossy(&got), "", "idle socket {n} was answered first");
+    }
+}
+
+/// Issue 15, item 12: a DNS-rebinding page (its own name in `Host`) and a
+/// web page's `fetch` (`Sec-Fetch-Mode: cors`) are refused before the gate,
+/// even carrying the real callback, with the one generic page; the
+/// browser's own navigation then completes the sign-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_rebinding_host_and_cross_site_fetch_are_refused_and_the_sign_in_completes() {
+    let c = loopback_case().await;
+    let ((rebound, fetched, real), done) = c
+        .serve_while(|port, real| {
+            let rebound = send(
+                port,
+                format!("GET {real} HTTP/1.1\r\nHost: evil.example:{port}\r\nSec-Fetch-Mode: navigate\r\n\r\n"),
+            );
+            let fetched = send(
+                port,
+                format!("GET {real} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nSec-Fetch-Mode: cors\r\n\r\n"),
+            );
+            (rebound, fetched, send(port, navigation(port, &real)))
+        })
+        .await;
+    assert!(rebound.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{rebound}");
+    assert_eq!(fetched, rebound, "one page for every refusal");
+    assert!(
+        rebound.contains("Latch did not accept this request.") && !rebound.contains("state"),
+        "{rebound}"
+    );
+    assert!(real.starts_with("HTTP/1.1 200 OK\r\n"), "{real}");
+    done.connected_once();
 }

@@ -5,6 +5,11 @@
 //! the address the browser landed on — or just the code — from stdin. Both go
 //! through the same validation as the window's deep link. Password grant:
 //! the password is read from the terminal (or stdin) and used once.
+//!
+//! The browser is opened on the core's private sign-in page, which leads to
+//! the provider: the address, with its `state` and PKCE challenge, is never
+//! in the opener's command line, where other local users could read it. The
+//! page is kept until the sign-in ends and deleted then.
 
 use crate::cli::ConnectArgs;
 use crate::env::Env;
@@ -13,10 +18,12 @@ use crate::output::expires_in;
 use latch_core::Latch;
 use latch_core::flows::PendingFlows;
 use latch_core::model::{Account, Grant, TokenSet};
+use latch_core::redirect::page::SignInPage;
 use latch_core::secret::Password;
 use latch_core::signin::{Return, accept_pasted, without_pkce};
 use std::io::Write;
 use std::time::Duration;
+use url::Url;
 
 pub async fn run(env: &mut Env<'_>, args: ConnectArgs) -> Result<(), Failure> {
     let latch = env.latch;
@@ -60,9 +67,9 @@ async fn authorization_code(env: &mut Env<'_>, account: &Account, args: &Connect
     let (flow, callback) = match Return::of(account)? {
         Return::Loopback(redirect) => {
             let sign_in = latch.start_loopback_sign_in(account, &redirect, &flows).await?;
-            show_url(
+            let _page = show_url(
                 env,
-                sign_in.url.as_str(),
+                &sign_in.url,
                 args.no_browser,
                 "Waiting for the browser to come back…",
             )?;
@@ -71,9 +78,9 @@ async fn authorization_code(env: &mut Env<'_>, account: &Account, args: &Connect
         Return::DeepLink | Return::Paste => {
             let (url, pending) = latch.start_authorization(account, None)?;
             flows.insert(pending);
-            show_url(
+            let _page = show_url(
                 env,
-                url.as_str(),
+                &url,
                 args.no_browser,
                 "After signing in, paste the address your browser landed on (or just the code) and press Enter:",
             )?;
@@ -84,8 +91,11 @@ async fn authorization_code(env: &mut Env<'_>, account: &Account, args: &Connect
     Ok(latch.complete_authorization(account, flow, callback).await?)
 }
 
-fn show_url(env: &mut Env, url: &str, no_browser: bool, then: &str) -> Result<(), Failure> {
-    if no_browser || (env.browser)(url).is_err() {
+/// Opens the sign-in in the browser (or shows the address to open); the
+/// page returned must be kept until the sign-in ends.
+fn show_url(env: &mut Env, url: &Url, no_browser: bool, then: &str) -> Result<Option<SignInPage>, Failure> {
+    let page = if no_browser { None } else { open_page(env, url)? };
+    if page.is_none() {
         writeln!(env.stderr, "Open this address in a browser to sign in:")?;
         writeln!(env.stdout, "{url}")?;
     } else {
@@ -95,7 +105,20 @@ fn show_url(env: &mut Env, url: &str, no_browser: bool, then: &str) -> Result<()
         )?;
     }
     writeln!(env.stderr, "{then}")?;
-    Ok(())
+    Ok(page)
+}
+
+/// Writes the private page that leads to `url` and hands its path to the
+/// browser; `None` when either fails (the address is shown instead).
+fn open_page(env: &mut Env, url: &Url) -> Result<Option<SignInPage>, Failure> {
+    let page = match env.latch.sign_in_page(url) {
+        Ok(page) => page,
+        Err(e) => {
+            writeln!(env.stderr, "{e}")?;
+            return Ok(None);
+        }
+    };
+    Ok((env.browser)(page.path()).is_ok().then_some(page))
 }
 
 fn read_password(env: &mut Env, account: &Account) -> Result<Password, Failure> {
@@ -177,13 +200,13 @@ mod tests {
             home.latch.add(account, secrets).unwrap();
             let (reader, writer) = std::io::pipe().unwrap();
             let (mut env, out) = with_stdin(&home.latch, false, Box::new(std::io::BufReader::new(reader)), false);
-            let opened = std::sync::Arc::new(Mutex::new(None::<String>));
+            let opened = std::sync::Arc::new(Mutex::new(None::<(std::path::PathBuf, String)>));
             let writer = Mutex::new(Some(writer));
             let seen = opened.clone();
-            env.browser = Box::new(move |url: &str| {
-                *seen.lock().unwrap() = Some(url.to_owned());
+            env.browser = Box::new(move |page: &std::path::Path| {
+                let url = harness::page_target(page);
+                *seen.lock().unwrap() = Some((page.to_owned(), url.clone()));
                 let mut writer = writer.lock().unwrap().take().expect("the browser opens once");
-                let url = url.to_owned();
                 tokio::spawn(async move {
                     let landed = harness::follow_consent(&url).await;
                     writeln!(writer, "{}", paste(&landed)).unwrap();
@@ -192,7 +215,19 @@ mod tests {
             });
             let result = run(&mut env, parsed!(Connect, &["connect", "wazzup-main"])).await;
             drop(env);
-            let url = opened.lock().unwrap().clone().expect("the browser was opened");
+            let (page, url) = opened.lock().unwrap().clone().expect("the browser was opened");
+            let state = url::Url::parse(&url)
+                .unwrap()
+                .query_pairs()
+                .find(|(k, _)| k == "state")
+                .unwrap()
+                .1
+                .into_owned();
+            assert!(
+                !page.to_string_lossy().contains(&state),
+                "{what}: the browser was handed {page:?}"
+            );
+            assert!(!page.exists(), "{what}: the sign-in page outlived its sign-in");
             let stderr = out.stderr.text();
             let asked = format!(
                 "Opened the sign-in page in your browser. If it did not open, visit:\n{url}\n\

@@ -14,8 +14,29 @@
 //! that ends the flow for good (`error=access_denied`), closes it. The socket
 //! is also closed on timeout and on cancel, because the listener is consumed
 //! by [`LoopbackListener::serve`] and dropped when it returns.
+//!
+//! Connections are served side by side, up to [`MAX_CONNECTIONS`] at once
+//! (more wait in the OS's queue), and each has [`HEAD_TIMEOUT`] to send its
+//! request head: a few idle sockets cannot hold the browser's callback back.
+//!
+//! Only a browser's navigation to this very address reaches the judge. A
+//! request whose `Host` is not `127.0.0.1:PORT` (a DNS-rebinding page: the
+//! browser sends the attacker's name) or whose `Sec-Fetch-Mode` is present
+//! and not `navigate` (a web page's `fetch`, image or script) is refused
+//! first. Every refusal gets the same answer, byte for byte, so a page that
+//! probes the listener learns nothing from it; the reason stays in Latch.
+//!
+//! What the listener cannot tell is *who* sends the callback: any local user
+//! can connect to 127.0.0.1. What keeps another user out is that the `state`
+//! never leaves this user: the browser is opened through a private page
+//! ([`super::page`]), not with the address in a command line. Where the
+//! provider allows a custom scheme, the deep link is the stronger way back:
+//! the desktop delivers it into this user's session only.
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use std::future::Future;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -23,8 +44,12 @@ use tokio::net::{TcpListener, TcpStream};
 /// The largest request head we read: a callback URL over 8 KiB is refused
 /// by the validation path anyway.
 pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
-/// How long one connection may take to send its request head.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many connections are served at once; further ones wait to be
+/// accepted until one of these ends.
+pub const MAX_CONNECTIONS: usize = 16;
+/// How long one connection may take to send its request head. A browser
+/// sends it at once; a socket left idle is closed after this.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What the judge says of one callback request.
 pub enum Verdict<T, E> {
@@ -32,8 +57,9 @@ pub enum Verdict<T, E> {
     Accept(T),
     /// The callback ends the flow with an error (the person denied access).
     Fail(E),
-    /// Not ours (forged state, wrong path, malformed): answer with `message`
-    /// and keep waiting for the real one.
+    /// Not ours (forged state, wrong path, malformed): refuse it with the
+    /// generic page and keep waiting for the real one. The reason is for
+    /// Latch's own reporting; it is never sent to the requester.
     Reject(String),
 }
 
@@ -100,6 +126,7 @@ impl LoopbackRedirect {
 pub struct LoopbackListener {
     listener: TcpListener,
     path: String,
+    head_timeout: Duration,
 }
 
 impl LoopbackListener {
@@ -109,7 +136,15 @@ impl LoopbackListener {
         Ok(Self {
             listener,
             path: redirect.path.clone(),
+            head_timeout: HEAD_TIMEOUT,
         })
+    }
+
+    /// Gives each connection `timeout` instead of [`HEAD_TIMEOUT`] to send
+    /// its request head (a test that must not depend on the machine's speed).
+    pub fn with_head_timeout(mut self, timeout: Duration) -> Self {
+        self.head_timeout = timeout;
+        self
     }
 
     pub fn port(&self) -> u16 {
@@ -128,15 +163,25 @@ impl LoopbackListener {
         self,
         timeout: Duration,
         cancel: impl Future<Output = ()>,
-        mut judge: impl FnMut(&str) -> Verdict<T, E>,
+        judge: impl FnMut(&str) -> Verdict<T, E>,
     ) -> Result<T, LoopbackError<E>> {
+        // Every connection runs in this one task and takes the judge only
+        // to call it, never across an await (a Mutex, not a RefCell, so
+        // that the serving future can move between threads).
+        let judge = Mutex::new(judge);
         let serving = async {
+            let mut connections = FuturesUnordered::new();
             loop {
-                let (stream, _) = self.listener.accept().await?;
-                match self.answer(stream, &mut judge).await {
-                    Some(Ok(value)) => return Ok(value),
-                    Some(Err(e)) => return Err(LoopbackError::Failed(e)),
-                    None => continue,
+                tokio::select! {
+                    accepted = self.listener.accept(), if connections.len() < MAX_CONNECTIONS => {
+                        let (stream, _) = accepted?;
+                        connections.push(self.answer(stream, &judge));
+                    }
+                    Some(outcome) = connections.next() => match outcome {
+                        Some(Ok(value)) => return Ok(value),
+                        Some(Err(e)) => return Err(LoopbackError::Failed(e)),
+                        None => continue,
+                    },
                 }
             }
         };
@@ -151,45 +196,56 @@ impl LoopbackListener {
     async fn answer<T, E>(
         &self,
         mut stream: TcpStream,
-        judge: &mut impl FnMut(&str) -> Verdict<T, E>,
+        judge: &Mutex<impl FnMut(&str) -> Verdict<T, E>>,
     ) -> Option<Result<T, E>> {
-        let target = match tokio::time::timeout(READ_TIMEOUT, read_request_target(&mut stream)).await {
-            Ok(Ok(target)) => target,
-            Ok(Err(RequestError::TooLarge)) => {
-                respond(
-                    &mut stream,
-                    414,
-                    PAGE_REJECTED,
-                    "That address is too long to be a callback.",
-                )
-                .await;
-                return None;
-            }
-            _ => {
-                respond(&mut stream, 400, PAGE_REJECTED, "That was not a browser's request.").await;
-                return None;
-            }
-        };
-        let Some(url) = callback_url(self.port(), &self.path, &target) else {
-            // Browsers also ask for /favicon.ico; it is not the callback.
-            respond(&mut stream, 404, PAGE_REJECTED, "Nothing here.").await;
+        let head = tokio::time::timeout(self.head_timeout, read_request_head(&mut stream)).await;
+        let Some(url) = head.ok().and_then(Result::ok).and_then(|head| self.callback_of(&head)) else {
+            self.respond(&mut stream, Answer::Refused).await;
             return None;
         };
-        match judge(&url) {
+        let verdict = (judge.lock().unwrap_or_else(PoisonError::into_inner))(&url);
+        match verdict {
             Verdict::Accept(value) => {
-                respond(&mut stream, 200, PAGE_DONE, "").await;
+                self.respond(&mut stream, Answer::Done).await;
                 Some(Ok(value))
             }
             Verdict::Fail(error) => {
-                respond(&mut stream, 200, PAGE_FAILED, "").await;
+                self.respond(&mut stream, Answer::Failed).await;
                 Some(Err(error))
             }
-            Verdict::Reject(message) => {
-                respond(&mut stream, 400, PAGE_REJECTED, &message).await;
+            Verdict::Reject(_) => {
+                self.respond(&mut stream, Answer::Refused).await;
                 None
             }
         }
     }
+
+    /// The callback URL of a browser's navigation to this listener's own
+    /// address and path; `None` for anything else (another `Host`, a
+    /// fetch, another path such as /favicon.ico).
+    fn callback_of(&self, head: &RequestHead) -> Option<String> {
+        let port = self.port();
+        let navigation = head.fetch_mode.as_deref().is_none_or(|mode| mode == "navigate");
+        (host_is_ours(head.host.as_deref(), port) && navigation)
+            .then(|| callback_url(port, &self.path, &head.target))
+            .flatten()
+    }
+
+    /// Writes the answer; a client that does not take it within the head
+    /// timeout is left.
+    async fn respond(&self, stream: &mut TcpStream, answer: Answer) {
+        let _ = tokio::time::timeout(self.head_timeout, write_answer(stream, answer)).await;
+    }
+}
+
+/// What a request carries that the listener looks at.
+pub(crate) struct RequestHead {
+    /// The request target of a `GET` (`/path?query`).
+    pub target: String,
+    /// `Host`, when exactly one was sent.
+    pub host: Option<String>,
+    /// `Sec-Fetch-Mode`, when sent (the last one, if several).
+    pub fetch_mode: Option<String>,
 }
 
 pub(crate) enum RequestError {
@@ -197,8 +253,8 @@ pub(crate) enum RequestError {
     Malformed,
 }
 
-/// Reads the request head and returns the request target of a `GET`.
-async fn read_request_target(stream: &mut TcpStream) -> Result<String, RequestError> {
+/// Reads the request head of a `GET`.
+async fn read_request_head(stream: &mut TcpStream) -> Result<RequestHead, RequestError> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     loop {
@@ -207,25 +263,59 @@ async fn read_request_target(stream: &mut TcpStream) -> Result<String, RequestEr
             return Err(RequestError::Malformed);
         }
         buf.extend_from_slice(&chunk[..n]);
-        if let Some(target) = request_target(&buf)? {
-            return Ok(target);
+        if let Some(head) = request_head(&buf)? {
+            return Ok(head);
         }
     }
 }
 
-/// The request target of a `GET` whose head is all in `head`; `None` while
-/// the head is incomplete and shorter than [`MAX_REQUEST_HEAD`].
-pub(crate) fn request_target(head: &[u8]) -> Result<Option<String>, RequestError> {
+/// The head of a `GET` whose head is all in `head`; `None` while the head
+/// is incomplete and shorter than [`MAX_REQUEST_HEAD`].
+pub(crate) fn request_head(head: &[u8]) -> Result<Option<RequestHead>, RequestError> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut request = httparse::Request::new(&mut headers);
     match request.parse(head) {
         Ok(httparse::Status::Complete(_)) => match (request.method, request.path) {
-            (Some("GET"), Some(path)) => Ok(Some(path.to_owned())),
+            (Some("GET"), Some(path)) => Ok(Some(RequestHead {
+                target: path.to_owned(),
+                host: single_header(request.headers, "host"),
+                fetch_mode: request
+                    .headers
+                    .iter()
+                    .rev()
+                    .find(|h| h.name.eq_ignore_ascii_case("sec-fetch-mode"))
+                    .map(|h| String::from_utf8_lossy(h.value).trim().to_ascii_lowercase()),
+            })),
             _ => Err(RequestError::Malformed),
         },
         Ok(httparse::Status::Partial) if head.len() < MAX_REQUEST_HEAD => Ok(None),
         Ok(httparse::Status::Partial) => Err(RequestError::TooLarge),
         Err(_) => Err(RequestError::Malformed),
+    }
+}
+
+/// The request target of a `GET` whose head is all in `head` (see
+/// [`request_head`]).
+pub(crate) fn request_target(head: &[u8]) -> Result<Option<String>, RequestError> {
+    Ok(request_head(head)?.map(|head| head.target))
+}
+
+/// The value of a header sent exactly once; `None` when missing or doubled
+/// (two `Host`s are a request smuggler's, not a browser's).
+fn single_header(headers: &[httparse::Header], name: &str) -> Option<String> {
+    let mut found = headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name));
+    match (found.next(), found.next()) {
+        (Some(one), None) => std::str::from_utf8(one.value).ok().map(|v| v.trim().to_owned()),
+        _ => None,
+    }
+}
+
+/// A browser that navigates to `http://127.0.0.1:PORT/…` sends exactly
+/// `Host: 127.0.0.1:PORT` (without the port only for port 80).
+pub(crate) fn host_is_ours(host: Option<&str>, port: u16) -> bool {
+    match host {
+        Some(host) => host == format!("127.0.0.1:{port}") || (port == 80 && host == "127.0.0.1"),
+        None => false,
     }
 }
 
@@ -236,26 +326,32 @@ pub(crate) fn callback_url(port: u16, path: &str, target: &str) -> Option<String
     (target_path == path).then(|| format!("http://127.0.0.1:{port}{target}"))
 }
 
+/// The three answers the listener gives.
+#[derive(Clone, Copy)]
+enum Answer {
+    Done,
+    Failed,
+    /// Every refusal, whatever its reason: one status, one page.
+    Refused,
+}
+
 const PAGE_DONE: &str = "Latch has the answer. You can close this tab and return to Latch.";
 const PAGE_FAILED: &str = "The provider did not grant access. Return to Latch to see why.";
-const PAGE_REJECTED: &str = "Latch did not accept this request.";
+const PAGE_REFUSED: &str = "Latch did not accept this request. If you are signing in, return to Latch.";
 
-async fn respond(stream: &mut TcpStream, status: u16, title: &str, detail: &str) {
-    let reason = match status {
-        200 => "OK",
-        404 => "Not Found",
-        414 => "URI Too Long",
-        _ => "Bad Request",
+async fn write_answer(stream: &mut TcpStream, answer: Answer) {
+    let (status, text) = match answer {
+        Answer::Done => ("200 OK", PAGE_DONE),
+        Answer::Failed => ("200 OK", PAGE_FAILED),
+        Answer::Refused => ("400 Bad Request", PAGE_REFUSED),
     };
     let body = format!(
         "<!doctype html><meta charset=utf-8><title>Latch</title>\
          <body style=\"font:16px system-ui,sans-serif;max-width:32rem;margin:20vh auto;text-align:center\">\
-         <h1 style=\"font-size:1.3rem\">{}</h1><p>{}</p></body>",
-        escape_html(title),
-        escape_html(detail)
+         <h1 style=\"font-size:1.3rem\">{text}</h1></body>"
     );
     let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
          Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\
          Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\nConnection: close\r\n\r\n",
         body.len()
@@ -263,13 +359,6 @@ async fn respond(stream: &mut TcpStream, status: u16, title: &str, detail: &str)
     let _ = stream.write_all(head.as_bytes()).await;
     let _ = stream.write_all(body.as_bytes()).await;
     let _ = stream.shutdown().await;
-}
-
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
@@ -311,6 +400,41 @@ mod tests {
         ] {
             assert_eq!(LoopbackRedirect::parse(uri), Ok(None), "{uri}");
         }
+    }
+
+    #[test]
+    fn only_the_listeners_own_address_is_its_host() {
+        assert!(host_is_ours(Some("127.0.0.1:8976"), 8976));
+        for other in [
+            "127.0.0.1:8977",
+            "127.0.0.1",
+            "localhost:8976",
+            "evil.example:8976",
+            "[::1]:8976",
+            "",
+        ] {
+            assert!(!host_is_ours(Some(other), 8976), "{other}");
+        }
+        assert!(!host_is_ours(None, 8976));
+        // A browser leaves out the default port.
+        assert!(host_is_ours(Some("127.0.0.1"), 80));
+        assert!(host_is_ours(Some("127.0.0.1:80"), 80));
+    }
+
+    #[test]
+    fn a_head_with_two_hosts_has_none_and_the_fetch_mode_is_read() {
+        let read = |head: &str| match request_head(head.as_bytes()) {
+            Ok(Some(head)) => (head.host, head.fetch_mode),
+            _ => panic!("{head:?} is a complete GET"),
+        };
+        assert_eq!(
+            read("GET /cb HTTP/1.1\r\nHost: 127.0.0.1:9\r\nSec-Fetch-Mode: Navigate\r\n\r\n"),
+            (Some("127.0.0.1:9".into()), Some("navigate".into()))
+        );
+        assert_eq!(
+            read("GET /cb HTTP/1.1\r\nHost: 127.0.0.1:9\r\nhost: evil.example\r\n\r\n"),
+            (None, None)
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //!   ports ([`free_port`], [`loopback_redirect`]);
 //! - the browser's part of a sign-in ([`follow_consent`]): the fakes consent
 //!   at once and redirect, and what a person's browser would land on is the
-//!   redirect's `Location`;
+//!   redirect's `Location`; and what it does with Latch's sign-in page, the
+//!   file an opener is handed ([`page_target`]), and an opener that records
+//!   how it was run ([`FakeOpener`]);
 //! - the demo accounts as the sandbox, `latch sandbox --add-accounts` and the
 //!   window's "Try the sandbox" create them: a [`crate::demo`] draft, built
 //!   through the core's rules under an id the test chooses ([`account`]);
@@ -15,8 +17,10 @@
 //! - a real, unlocked keyring for the tests that need one ([`keyring_bus`]).
 
 mod keyring;
+mod opener;
 
 pub use keyring::keyring_bus;
+pub use opener::{FakeOpener, Opened};
 
 use crate::{DemoCredentials, Sandbox, SandboxConfig};
 use latch_core::model::{Account, AccountId, AccountSecrets, UnixTime};
@@ -92,6 +96,35 @@ pub async fn follow_consent(url: &str) -> String {
         .to_str()
         .expect("an ASCII Location")
         .to_owned()
+}
+
+/// What a browser does with Latch's sign-in page (the file an opener is
+/// handed): the address its refresh and its link lead to. Panics when the
+/// file is not such a page or the two disagree.
+pub fn page_target(page: &std::path::Path) -> String {
+    let html = std::fs::read_to_string(page).unwrap_or_else(|e| panic!("the sign-in page {page:?}: {e}"));
+    page_target_in(&html)
+}
+
+/// The same, of the page's HTML.
+pub fn page_target_in(html: &str) -> String {
+    let between = |start: &str, end: char| {
+        let from = html.find(start).unwrap_or_else(|| panic!("no `{start}` in {html}")) + start.len();
+        let value = &html[from..from + html[from..].find(end).expect("a closed attribute")];
+        value
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    let refresh = between("http-equiv=refresh content=\"0;url=", '"');
+    assert_eq!(
+        refresh,
+        between("<a href=\"", '"'),
+        "the refresh and the link lead apart"
+    );
+    refresh
 }
 
 /// A demo account built from its draft through the core's rules (the

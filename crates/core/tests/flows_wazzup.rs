@@ -383,6 +383,92 @@ async fn wazzup_refresh_rotated_by_another_process_rereads_the_store() {
     );
 }
 
+/// The re-read after a refused refresh compares the whole pair: another
+/// process that renewed only the access token (the refresh token stayed)
+/// has still renewed the set, and its set is used. (A mutant that compared
+/// either token alone declared the account lost.)
+#[tokio::test]
+async fn a_set_renewed_meanwhile_with_the_same_refresh_token_is_used() {
+    let sb = sandbox().await;
+    let engine = engine();
+    let (account, secrets) = wazzup(&sb, Grant::AuthorizationCode);
+    let old = connect(&engine, &account, &secrets).await;
+    let other = store_with(&account, &secrets, old.clone());
+    let mut theirs = latch_core::Engine::new(Default::default())
+        .unwrap()
+        .refresh(&account, &other)
+        .await
+        .unwrap();
+    theirs.refresh_token = old.refresh_token.clone();
+    let mut kept = other.get(&account.id).unwrap().unwrap();
+    kept.tokens = Some(theirs.clone());
+    other.put(&account.id, &kept).unwrap();
+    let store = RotatedMeanwhile {
+        inner: other,
+        stale: std::sync::Mutex::new(Some(latch_core::AccountSecrets {
+            tokens: Some(old.clone()),
+            ..secrets.clone()
+        })),
+    };
+    let got = engine
+        .refresh(&account, &store)
+        .await
+        .expect("the set renewed meanwhile is used");
+    assert_eq!(got, theirs);
+}
+
+/// Only a refusal of the refresh token sends Latch back to the store: a
+/// passing failure (here a 503) is reported as what it was, for the
+/// scheduler's backoff, even when the store changed meanwhile.
+#[tokio::test]
+async fn a_passing_failure_is_reported_as_such_even_if_the_store_changed() {
+    let sb = sandbox().await;
+    let engine = engine();
+    let (account, secrets) = wazzup(&sb, Grant::AuthorizationCode);
+    let old = connect(&engine, &account, &secrets).await;
+    let other = store_with(&account, &secrets, old.clone());
+    latch_core::Engine::new(Default::default())
+        .unwrap()
+        .refresh(&account, &other)
+        .await
+        .unwrap();
+    let store = RotatedMeanwhile {
+        inner: other,
+        stale: std::sync::Mutex::new(Some(latch_core::AccountSecrets {
+            tokens: Some(old.clone()),
+            ..secrets.clone()
+        })),
+    };
+    sb.wazzup().inject(
+        "wazzup.token",
+        latch_sandbox::Fault::once(latch_sandbox::FaultKind::json_status(
+            503,
+            json!({"error": "unavailable"}),
+        )),
+    );
+    let e = engine.refresh(&account, &store).await.unwrap_err();
+    assert_ne!(e.kind(), ErrorKind::NeedsReconnect, "{e}");
+    assert!(e.to_string().contains("Wazzup"), "{e}");
+}
+
+/// An account on the code grant whose set has no refresh token cannot be
+/// renewed: it needs a person, and nothing is sent (the client credentials
+/// grant is only for accounts that use it).
+#[tokio::test]
+async fn a_code_grant_set_without_a_refresh_token_needs_reconnect_and_sends_nothing() {
+    let sb = sandbox().await;
+    let engine = engine();
+    let (account, secrets) = wazzup(&sb, Grant::AuthorizationCode);
+    let mut set = connect(&engine, &account, &secrets).await;
+    set.refresh_token = None;
+    let store = store_with(&account, &secrets, set);
+    let calls = sb.wazzup().count("wazzup.token");
+    let e = engine.refresh(&account, &store).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NeedsReconnect);
+    assert!(e.to_string().contains("the provider gave no refresh token"), "{e}");
+    assert_eq!(sb.wazzup().count("wazzup.token"), calls, "nothing was sent");
+}
+
 #[tokio::test]
 async fn wazzup_valid_token_refreshes_only_when_expiring() {
     let sb = sandbox().await;

@@ -193,6 +193,7 @@ fn removing_an_account_deletes_its_secrets_too() {
     store.upsert_account(&support::account("wordapp")).unwrap();
     store.put_secrets(&id, &support::secrets("tok", 1, 1000)).unwrap();
     assert_eq!(secrets.len(), 1);
+    assert!(!secrets.is_empty(), "the secrets are in the store");
 
     assert!(store.remove_account(&id).unwrap());
 

@@ -179,3 +179,39 @@ fn write(
     store.put(&account.id, &secrets)?;
     Ok(renewed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::AccessToken;
+    use std::collections::BTreeMap;
+
+    fn expiring_at(expires_at: Option<UnixTime>) -> TokenSet {
+        TokenSet {
+            access_token: AccessToken::new("a"),
+            refresh_token: None,
+            token_type: "Bearer".into(),
+            scope: None,
+            obtained_at: 0,
+            expires_at,
+            extras: BTreeMap::new(),
+        }
+    }
+
+    /// "Valid for another minute" means more than a minute left: a token
+    /// with exactly a minute left is renewed, one with a second more is not.
+    #[test]
+    fn fresh_means_more_than_the_validity_asked_for() {
+        let minute = Duration::from_secs(60);
+        assert!(
+            !is_fresh(&expiring_at(Some(1_060)), 1_000, minute),
+            "exactly a minute left"
+        );
+        assert!(is_fresh(&expiring_at(Some(1_061)), 1_000, minute));
+        assert!(
+            !is_fresh(&expiring_at(Some(1_000)), 1_000, Duration::ZERO),
+            "expiring now"
+        );
+        assert!(is_fresh(&expiring_at(None), 1_000, minute), "no known expiry");
+    }
+}

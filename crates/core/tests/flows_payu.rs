@@ -68,22 +68,9 @@ async fn payu_consent_sends_s256_pkce_and_the_exchange_needs_the_verifier() {
     let engine = engine();
     let (account, secrets) = payu(&sb);
     let (mut pending, callback) = consented(&engine, &account, &secrets).await;
-    let signup = last(&sb.payu().requests(), "payu.signup");
-    assert_eq!(signup.query_param("code_challenge_method"), Some("S256"));
     let verifier = pending.verifier.take().expect("the flow keeps a verifier");
-    assert_eq!(
-        signup.query_param("code_challenge"),
-        Some(latch_core::pkce::challenge(&verifier, latch_core::pkce::ChallengeMethod::S256).as_str())
-    );
-    let e = engine
-        .complete(
-            &account,
-            &secrets,
-            pending,
-            CallbackParams::from_url(&callback).unwrap(),
-        )
-        .await
-        .unwrap_err();
+    assert_s256(&last(&sb.payu().requests(), "payu.signup"), &verifier);
+    let e = refused_exchange(&engine, &account, &secrets, pending, &callback).await;
     assert_eq!(e.kind(), ErrorKind::ProviderRefused, "{e}");
     assert_eq!(e.provider_code(), Some("invalid_grant"), "{e}");
 }

@@ -168,22 +168,9 @@ async fn wordapp_authorization_code_sends_s256_pkce_and_needs_the_verifier() {
     let engine = engine();
     let (account, secrets) = wordapp(&sb, Grant::AuthorizationCode);
     let (mut pending, callback) = consented(&engine, &account, &secrets).await;
-    let authorize = last(&sb.wordapp().requests(), "wordapp.authorize");
-    assert_eq!(authorize.query_param("code_challenge_method"), Some("S256"));
     let verifier = pending.verifier.take().expect("the flow keeps a verifier");
-    assert_eq!(
-        authorize.query_param("code_challenge"),
-        Some(latch_core::pkce::challenge(&verifier, latch_core::pkce::ChallengeMethod::S256).as_str())
-    );
-    let e = engine
-        .complete(
-            &account,
-            &secrets,
-            pending,
-            CallbackParams::from_url(&callback).unwrap(),
-        )
-        .await
-        .unwrap_err();
+    assert_s256(&last(&sb.wordapp().requests(), "wordapp.authorize"), &verifier);
+    let e = refused_exchange(&engine, &account, &secrets, pending, &callback).await;
     assert_eq!(e.kind(), latch_core::ErrorKind::ProviderRefused, "{e}");
     assert_eq!(e.provider_code(), Some("invalid_grant"), "{e}");
 }

@@ -132,3 +132,27 @@ pub fn last(requests: &[RecordedRequest], route: &str) -> RecordedRequest {
 }
 
 pub use harness::now;
+
+/// The authorization request carried `verifier`'s S256 challenge (RFC 7636 §4.3).
+pub fn assert_s256(authorize: &RecordedRequest, verifier: &latch_core::secret::PkceVerifier) {
+    assert_eq!(authorize.query_param("code_challenge_method"), Some("S256"));
+    assert_eq!(
+        authorize.query_param("code_challenge"),
+        Some(latch_core::pkce::challenge(verifier, latch_core::pkce::ChallengeMethod::S256).as_str())
+    );
+}
+
+/// Exchanges a consented flow's code that the provider must refuse, and
+/// gives the refusal.
+pub async fn refused_exchange(
+    engine: &Engine,
+    account: &Account,
+    secrets: &AccountSecrets,
+    pending: PendingFlow,
+    callback: &str,
+) -> latch_core::Error {
+    engine
+        .complete(account, secrets, pending, CallbackParams::from_url(callback).unwrap())
+        .await
+        .unwrap_err()
+}

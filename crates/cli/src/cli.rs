@@ -31,9 +31,22 @@ pub enum Command {
     /// GREEN-API: link a WhatsApp number to the instance with a code typed on the phone.
     Link(LinkArgs),
     /// Print a valid access token, refreshing it first if it expires within a minute.
-    Token(AccountArg),
-    /// Print `Authorization: Bearer <token>`, refreshing first like `token`.
-    Header(AccountArg),
+    Token(TokenArgs),
+    /// Print the headers an API request needs (`Authorization: Bearer <token>`; Wordapp adds
+    /// X-Api-Version), refreshing first like `token`: `latch header ID | curl -H @- URL`.
+    Header(TokenArgs),
+    /// Call the account's API, authenticated the way the provider wants it: `latch api ID
+    /// /v2/channels`, `latch api ID POST /path --data @body.json`, `latch api GREEN
+    /// getStateInstance`. A 401 makes Latch refresh once and retry once.
+    Api(ApiArgs),
+    /// Run a command with the accounts' credentials in its environment (e.g. WAZZUP_MAIN_TOKEN),
+    /// and a local endpoint that hands it the current token for as long as it runs.
+    Exec(ExecArgs),
+    /// Print the variables `exec` sets, for `eval` or a file (they are secrets).
+    Env(EnvArgs),
+    /// Every account with its state, time left, last refresh and last use; `--check` asks
+    /// each provider whether the token still works. Exit 4 when an account needs a person.
+    Status(StatusArgs),
     /// Refresh the account's token now.
     Refresh(AccountArg),
     /// Revoke the tokens at the provider (where it can) and delete them locally.
@@ -57,6 +70,107 @@ pub enum Command {
 pub struct AccountArg {
     /// The account's id (or its label).
     pub account: String,
+}
+
+/// How long a token must stay valid: `90s`, `5m`, `1h`, or seconds.
+pub fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (digits, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: write 90s, 5m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(format!("`{text}` is not a duration: write 90s, 5m or 1h")),
+    };
+    if seconds > 24 * 3600 {
+        return Err(format!("`{text}` is longer than a day; no token Latch knows lives that long"));
+    }
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    /// The account's id (or its label).
+    pub account: String,
+    /// Refresh first unless the token stays valid this long (90s, 5m, 1h).
+    #[arg(long, value_parser = duration, default_value = "60s", value_name = "DURATION")]
+    pub min_valid: std::time::Duration,
+    /// Refresh now, whatever the token's time left.
+    #[arg(long, conflicts_with = "min_valid")]
+    pub force_refresh: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ApiArgs {
+    /// The account's id (or its label).
+    pub account: String,
+    /// `[METHOD] PATH_OR_URL`: a path on the account's API (joined to its API base), a whole
+    /// URL on one of the account's servers, or GREEN-API's method name. METHOD defaults to GET
+    /// (POST with --data).
+    #[arg(required = true, num_args = 1..=2, value_name = "[METHOD] PATH")]
+    pub request: Vec<String>,
+    /// The request body: text, `@FILE`, or `@-` for stdin. Sent as JSON unless -H sets a
+    /// Content-Type.
+    #[arg(long, short = 'd', value_name = "DATA")]
+    pub data: Option<String>,
+    /// An extra header, `Name: value` (repeatable). Latch sets the credential itself.
+    #[arg(long = "header", short = 'H', value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// Print the status line and the answer's headers before its body.
+    #[arg(long, short = 'i')]
+    pub include: bool,
+    /// Refresh first unless the token stays valid this long.
+    #[arg(long, value_parser = duration, default_value = "60s", value_name = "DURATION")]
+    pub min_valid: std::time::Duration,
+}
+
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// `ACCOUNT` or `ACCOUNT=VAR` (VAR names the token's variable), one or more.
+    #[arg(required = true, value_name = "ACCOUNT[=VAR]")]
+    pub accounts: Vec<String>,
+    /// Each token stays valid at least this long when the command starts.
+    #[arg(long, value_parser = duration, default_value = "5m", value_name = "DURATION")]
+    pub min_valid: std::time::Duration,
+    /// Run even inside another `latch exec` (its variables are replaced).
+    #[arg(long)]
+    pub nested: bool,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EnvFormat {
+    Sh,
+    Dotenv,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct EnvArgs {
+    /// `ACCOUNT` or `ACCOUNT=VAR`, one or more.
+    #[arg(required = true, value_name = "ACCOUNT[=VAR]")]
+    pub accounts: Vec<String>,
+    /// `sh` (export lines for eval), `dotenv`, or `json`.
+    #[arg(long, value_enum, default_value = "sh")]
+    pub format: EnvFormat,
+    /// Each token stays valid at least this long.
+    #[arg(long, value_parser = duration, default_value = "5m", value_name = "DURATION")]
+    pub min_valid: std::time::Duration,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// Only these accounts (ids or labels); all by default.
+    pub accounts: Vec<String>,
+    /// Ask each provider whether the token works (one test call per account); a dead token
+    /// turns the account to "needs reconnect".
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Args, Debug)]

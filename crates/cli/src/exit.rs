@@ -19,6 +19,9 @@ pub const NETWORK: u8 = 6;
 pub const STORAGE: u8 = 7;
 /// The sign-in callback was rejected, expired or cancelled.
 pub const CALLBACK: u8 = 8;
+/// `latch api`: the API answered with an HTTP error (4xx or 5xx); its body
+/// is printed all the same, as curl's `--fail-with-body` does.
+pub const HTTP_ERROR: u8 = 9;
 /// `latch link`: the link code expired before it was typed (same number as
 /// CALLBACK: a sign-in that did not complete in time).
 pub const LINK_EXPIRED: u8 = CALLBACK;
@@ -50,8 +53,12 @@ impl Failure {
         }
     }
 
+    /// An empty message says nothing (`latch exec` passing its command's
+    /// status on).
     pub fn exit(&self) -> ExitCode {
-        eprintln!("latch: {}", self.message);
+        if !self.message.is_empty() {
+            eprintln!("latch: {}", self.message);
+        }
         ExitCode::from(self.status)
     }
 }

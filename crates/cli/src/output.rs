@@ -65,6 +65,34 @@ pub fn status(account: &Account, now: UnixTime) -> &'static str {
     }
 }
 
+/// Rows under a header, each column as wide as its widest cell.
+pub fn write_table<const N: usize>(
+    out: &mut dyn std::io::Write,
+    header: &[&str; N],
+    rows: &[[String; N]],
+) -> std::io::Result<()> {
+    let header = header.map(String::from);
+    let mut widths = [0usize; N];
+    for row in std::iter::once(&header).chain(rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(rows) {
+        let line: Vec<String> = row.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        writeln!(out, "{}", line.join("  ").trim_end())?;
+    }
+    Ok(())
+}
+
+/// `3 m ago`, `2 h 5 m ago`, `just now`.
+pub fn ago(at: UnixTime, now: UnixTime) -> String {
+    match now - at {
+        s if s < 5 => "just now".into(),
+        s => format!("{} ago", span(s)),
+    }
+}
+
 /// `1 h 12 m`, `23 h 59 m`, `45 s`, `expired 3 m ago`.
 pub fn expires_in(expires_at: Option<UnixTime>, now: UnixTime) -> String {
     let Some(at) = expires_at else {

@@ -95,6 +95,8 @@ async fn main() {
         grant: Grant::Password,
         issuer: None,
         require_iss: false,
+        api_base: None,
+        probe_url: None,
     };
 
     // Real token sets from the fake, 16 grants at a time.

@@ -105,7 +105,7 @@ impl ServerChange {
 }
 
 /// `https://host[:port]`, the port only when it is not the scheme's default.
-fn origin(url: &Url) -> String {
+pub fn origin(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
 
@@ -130,6 +130,8 @@ mod tests {
                 grant: Grant::AuthorizationCode,
                 issuer: None,
                 require_iss: false,
+                api_base: None,
+                probe_url: None,
             }),
             status: AccountStatus::NotConnected,
             token: None,

@@ -305,29 +305,85 @@ impl Http {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let cap = self.config.max_answer_bytes;
-        let too_big = || {
-            Error::invalid_answer(
-                provider,
-                format!("an answer larger than {}, with HTTP status {status}", size(cap)),
-            )
-        };
-        if response.content_length().is_some_and(|len| len > cap as u64) {
-            return Err(too_big());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-            if body.len() + chunk.len() > cap {
-                return Err(too_big());
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_body(&mut response, provider, self.config.max_answer_bytes, seconds).await?;
         Ok(Answer {
             status,
             content_type,
             body,
         })
     }
+
+    /// Sends an API request and reads the whole answer (at most `cap`
+    /// bytes) within the timeout, taking every status as an answer: a
+    /// redirect (never followed: the credentials would go with it) and a
+    /// 429 are the caller's to show, with their headers.
+    pub async fn exchange(
+        &self,
+        provider: &str,
+        request: reqwest::RequestBuilder,
+        cap: usize,
+    ) -> Result<RawAnswer, Error> {
+        let seconds = self.config.timeout.as_secs().max(1);
+        let call = async {
+            let request = request.build().map_err(|e| transport_error(provider, e, seconds))?;
+            check_transport(request.url())?;
+            let mut response = self
+                .client
+                .execute(request)
+                .await
+                .map_err(|e| transport_error(provider, e, seconds))?;
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(name, value)| (name.to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+                .collect();
+            let body = read_body(&mut response, provider, cap, seconds).await?;
+            Ok(RawAnswer { status, headers, body })
+        };
+        match tokio::time::timeout(self.config.timeout, call).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout {
+                provider: provider.to_owned(),
+                seconds,
+            }),
+        }
+    }
+}
+
+/// An answer as the server sent it, for a caller that shows it whole.
+pub struct RawAnswer {
+    pub status: u16,
+    /// In the order received; names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Reads a body up to `cap` bytes; past it, an invalid answer.
+async fn read_body(
+    response: &mut reqwest::Response,
+    provider: &str,
+    cap: usize,
+    seconds: u64,
+) -> Result<Vec<u8>, Error> {
+    let status = response.status().as_u16();
+    let too_big = || {
+        Error::invalid_answer(
+            provider,
+            format!("an answer larger than {}, with HTTP status {status}", size(cap)),
+        )
+    };
+    if response.content_length().is_some_and(|len| len > cap as u64) {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(provider, e, seconds))? {
+        if body.len() + chunk.len() > cap {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// `1 MiB`, `64 KiB`, `100 bytes`.

@@ -6,6 +6,7 @@
 //! refresh turns the account to "needs reconnect"; a revoke deletes the local
 //! secrets only when the provider's answer allows it.
 
+use crate::api::{ApiRequest, ApiResponse};
 use crate::binding::ServerChange;
 use crate::error::Error;
 use crate::flows::{
@@ -270,6 +271,118 @@ impl Latch {
         self.record(account, result)
     }
 
+    /// A token that is valid for at least `min_validity`, refreshed first
+    /// if needed (`latch token --min-valid`, `latch exec`).
+    pub async fn valid_token_for(&self, account: &Account, min_validity: Duration) -> Result<TokenSet, Error> {
+        let result = self
+            .engine
+            .valid_token(account, self.secrets.as_ref(), min_validity)
+            .await;
+        self.record(account, result)
+    }
+
+    /// An authenticated request to the account's API (see [`crate::api`]):
+    /// the token refreshed first unless it lives `min_validity` longer; on
+    /// a 401 one refresh and one retry; a refused refresh or a second 401
+    /// turns the account to "needs reconnect" and is that error.
+    pub async fn api(&self, account: &Account, request: &ApiRequest) -> Result<ApiResponse, Error> {
+        let secrets = self.secrets(account)?;
+        let provider = account.settings.provider();
+        let oauth = provider.grant().is_some();
+        let token = match oauth {
+            true => Some(self.valid_token_for(account, request.min_validity).await?.access_token),
+            false => None,
+        };
+        let (answer, shown_url) = self.engine.api(account, &secrets, token.as_ref(), request).await?;
+        if answer.status != 401 {
+            return Ok(response(answer, shown_url, false));
+        }
+        if !oauth {
+            return Err(self.needs_reconnect(
+                account,
+                "it refused the apiTokenInstance (HTTP 401): it was changed or deleted in the GREEN-API console",
+            ));
+        }
+        let renewed = self.refresh(account).await?;
+        let (answer, shown_url) = self
+            .engine
+            .api(account, &secrets, Some(&renewed.access_token), request)
+            .await?;
+        if answer.status == 401 {
+            return Err(self.needs_reconnect(
+                account,
+                "it refused the access token with HTTP 401, and again right after a refresh",
+            ));
+        }
+        Ok(response(answer, shown_url, true))
+    }
+
+    /// Does the provider take the account's credential? Its test call
+    /// ([`crate::providers::Provider::probe_target`]) sent as [`Latch::api`]
+    /// sends any request: a 401 is refreshed once and retried once, and a
+    /// credential still refused turns the account to "needs reconnect".
+    pub async fn check(&self, account: &Account) -> Result<(), Error> {
+        let provider = account.settings.provider();
+        let Some(target) = provider.probe_target() else {
+            return Err(Error::InvalidInput(format!(
+                "Latch knows no test call for this {} account; add one in its settings (`latch edit {} --set probe_url=…`).",
+                provider.name(),
+                account.id
+            )));
+        };
+        let request = ApiRequest {
+            method: "GET".into(),
+            target,
+            headers: Vec::new(),
+            body: None,
+            min_validity: TOKEN_MIN_VALIDITY,
+        };
+        let answer = self.api(account, &request).await?;
+        if (200..300).contains(&answer.status) {
+            return Ok(());
+        }
+        Err(provider.probe_refusal(&crate::http::Answer {
+            status: answer.status,
+            content_type: answer
+                .headers
+                .iter()
+                .find(|(n, _)| n == "content-type")
+                .map(|(_, v)| v.clone()),
+            body: answer.body,
+        }))
+    }
+
+    /// The variables a program is handed for the account (`latch exec`,
+    /// `latch env`): name suffixes and values, the credential first, with
+    /// a token valid for `min_validity`.
+    pub async fn credential_vars(
+        &self,
+        account: &Account,
+        min_validity: Duration,
+    ) -> Result<Vec<(&'static str, String)>, Error> {
+        let secrets = self.secrets(account)?;
+        let provider = account.settings.provider();
+        let token = match provider.grant() {
+            Some(_) => Some(self.valid_token_for(account, min_validity).await?.access_token),
+            None => None,
+        };
+        provider.credential_vars(&secrets, token.as_ref())
+    }
+
+    /// Turns the account to "needs reconnect" with `reason` and returns
+    /// that error (the row is written first: the window follows the index).
+    fn needs_reconnect(&self, account: &Account, reason: &str) -> Error {
+        let error = Error::NeedsReconnect {
+            provider: provider_name(account).to_owned(),
+            code: Some("401".into()),
+            reason: reason.to_owned(),
+        };
+        match self.record(account, Err(error)) {
+            Err(e) => e,
+            Ok(_) => unreachable!("recording an error returns it"),
+        }
+    }
+
     /// Refreshes now.
     pub async fn refresh(&self, account: &Account) -> Result<TokenSet, Error> {
         let result = self.engine.refresh(account, self.secrets.as_ref()).await;
@@ -452,6 +565,13 @@ fn apply(account: &mut Account, result: &Result<TokenSet, Error>) -> bool {
             account.status = AccountStatus::Connected;
             changed
         }
+        // An account never connected (or revoked) stays so: there was
+        // nothing to reconnect.
+        Err(Error::NeedsReconnect { .. })
+            if matches!(account.status, AccountStatus::NotConnected | AccountStatus::Revoked) =>
+        {
+            false
+        }
         Err(Error::NeedsReconnect { reason, .. }) => {
             account.status = AccountStatus::NeedsReconnect { reason: reason.clone() };
             true
@@ -467,6 +587,16 @@ fn apply(account: &mut Account, result: &Result<TokenSet, Error>) -> bool {
             true
         }
         Err(_) => false,
+    }
+}
+
+fn response(answer: crate::http::RawAnswer, shown_url: String, retried: bool) -> ApiResponse {
+    ApiResponse {
+        status: answer.status,
+        headers: answer.headers,
+        body: answer.body,
+        shown_url,
+        retried,
     }
 }
 

@@ -4,11 +4,13 @@
 //! that the `latch` command line and the tests use them without a webview, and
 //! the Tauri layer (`src-tauri/`) stays a thin shell of commands and events.
 
+pub mod api;
 pub mod binding;
 pub mod error;
 pub mod flows;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod handoff;
 pub mod http;
 pub mod jwt;
 pub mod latch;

@@ -254,6 +254,9 @@ pub struct PayuSettings {
     /// The partner's reseller id, sent on the consent page URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reseller_id: Option<String>,
+    /// The API server `latch api` calls, instead of the accounts server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -317,6 +320,14 @@ pub struct OAuth2Settings {
     /// one is refused.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_iss: bool,
+    /// Where the API is, which `latch api` joins paths to (default: the
+    /// token endpoint's server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_base: Option<String>,
+    /// An authenticated URL (or a path on the API) that answers 2xx while
+    /// the token works: `latch status --check` calls it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_url: Option<String>,
 }
 
 /// A token set as the provider issued it, with expiry computed once, when the

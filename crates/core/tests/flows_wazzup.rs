@@ -519,7 +519,7 @@ async fn wazzup_probe_tells_expired_from_revoked() {
     let (account, secrets) = wazzup(&sb, Grant::AuthorizationCode);
     let tokens = connect(&engine, &account, &secrets).await;
     engine
-        .probe(&account, &Default::default(), &tokens.access_token)
+        .probe(&account, &Default::default(), Some(&tokens.access_token))
         .await
         .unwrap();
     assert!(
@@ -531,7 +531,7 @@ async fn wazzup_probe_tells_expired_from_revoked() {
 
     sb.wazzup().advance(Duration::from_secs(86400 + 1));
     let e = engine
-        .probe(&account, &Default::default(), &tokens.access_token)
+        .probe(&account, &Default::default(), Some(&tokens.access_token))
         .await
         .unwrap_err();
     assert!(
@@ -543,7 +543,7 @@ async fn wazzup_probe_tells_expired_from_revoked() {
     let fresh = connect(&engine, &account, &secrets).await;
     assert!(sb.wazzup().revoke_token(fresh.access_token.secret()));
     let e = engine
-        .probe(&account, &Default::default(), &fresh.access_token)
+        .probe(&account, &Default::default(), Some(&fresh.access_token))
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NeedsReconnect);

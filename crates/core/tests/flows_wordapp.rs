@@ -154,7 +154,7 @@ async fn wordapp_authorization_code_connects() {
         ]
     );
     engine
-        .probe(&account, &Default::default(), &tokens.access_token)
+        .probe(&account, &Default::default(), Some(&tokens.access_token))
         .await
         .unwrap();
 }
@@ -234,11 +234,11 @@ async fn wordapp_refresh_kills_the_old_access_token() {
     );
     assert_ne!(renewed.refresh_token, first.refresh_token);
     engine
-        .probe(&account, &Default::default(), &renewed.access_token)
+        .probe(&account, &Default::default(), Some(&renewed.access_token))
         .await
         .unwrap();
     let e = engine
-        .probe(&account, &Default::default(), &first.access_token)
+        .probe(&account, &Default::default(), Some(&first.access_token))
         .await
         .unwrap_err();
     assert_eq!(
@@ -256,12 +256,12 @@ async fn wordapp_a_new_sign_in_invalidates_the_previous_token() {
     let first = connect(&engine, &account, &secrets).await;
     let second = connect(&engine, &account, &secrets).await;
     engine
-        .probe(&account, &Default::default(), &second.access_token)
+        .probe(&account, &Default::default(), Some(&second.access_token))
         .await
         .unwrap();
     assert_eq!(
         engine
-            .probe(&account, &Default::default(), &first.access_token)
+            .probe(&account, &Default::default(), Some(&first.access_token))
             .await
             .unwrap_err()
             .kind(),
@@ -284,7 +284,7 @@ async fn wordapp_scope_change_means_reconnect() {
         .change_app_scopes(&demo().wordapp_client_id, "public write");
     assert_eq!(
         engine
-            .probe(&account, &Default::default(), &tokens.access_token)
+            .probe(&account, &Default::default(), Some(&tokens.access_token))
             .await
             .unwrap_err()
             .kind(),
@@ -314,7 +314,7 @@ async fn wordapp_revoke_sends_token_and_authorization_header() {
     );
     assert_eq!(
         engine
-            .probe(&account, &Default::default(), &tokens.access_token)
+            .probe(&account, &Default::default(), Some(&tokens.access_token))
             .await
             .unwrap_err()
             .kind(),
@@ -338,7 +338,7 @@ async fn wordapp_probe_sends_the_configured_api_version() {
         .await
         .unwrap();
     let e = engine
-        .probe(&account, &Default::default(), &tokens.access_token)
+        .probe(&account, &Default::default(), Some(&tokens.access_token))
         .await
         .unwrap_err();
     assert!(e.to_string().contains("invalid_api_version"), "{e}");
@@ -350,7 +350,7 @@ async fn wordapp_probe_sends_the_configured_api_version() {
         s.api_version = Some("2".into());
     }
     engine
-        .probe(&account, &Default::default(), &tokens.access_token)
+        .probe(&account, &Default::default(), Some(&tokens.access_token))
         .await
         .unwrap();
 }

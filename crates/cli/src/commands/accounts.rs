@@ -2,7 +2,7 @@
 
 use crate::env::Env;
 use crate::exit::Failure;
-use crate::output::{account_json, expires_in, provider_name, status};
+use crate::output::{account_json, expires_in, provider_name, status, write_table};
 use std::io::Write;
 
 pub fn run(env: &mut Env) -> Result<(), Failure> {
@@ -35,17 +35,8 @@ pub fn run(env: &mut Env) -> Result<(), Failure> {
             ]
         })
         .collect();
-    let header = ["ID", "LABEL", "PROVIDER", "STATUS", "EXPIRES IN"].map(String::from);
-    let mut widths = [0usize; 5];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    for row in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = row.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        writeln!(env.stdout, "{}", line.join("  ").trim_end())?;
-    }
+    let header = ["ID", "LABEL", "PROVIDER", "STATUS", "EXPIRES IN"];
+    write_table(&mut env.stdout, &header, &rows)?;
     Ok(())
 }
 

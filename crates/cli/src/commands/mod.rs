@@ -5,12 +5,16 @@
 
 pub mod accounts;
 pub mod add;
+pub mod api;
 pub mod completions;
 pub mod connect;
 pub mod edit;
+pub mod environment;
+pub mod exec;
 pub mod link;
 pub mod remove;
 pub mod revoke;
 pub mod sandbox;
+pub mod status;
 pub mod token;
 pub mod window;

@@ -1,15 +1,30 @@
 //! `latch token`, `latch header`, `latch refresh`.
 //!
-//! The token goes to stdout and nowhere else: no log line, no stderr.
+//! The token goes to stdout and nowhere else: no log line, no stderr, no
+//! argv. `header` prints what the provider's requests carry, one header a
+//! line, so that `latch header ID | curl -H @- URL` keeps the token out of
+//! curl's argv (which every local user can read in `ps`).
 
+use crate::cli::TokenArgs;
 use crate::env::Env;
 use crate::exit::Failure;
 use crate::output::{expires_in, token_json};
+use latch_core::model::{Account, TokenSet};
 use std::io::Write;
 
-pub async fn token(env: &mut Env<'_>, name: &str) -> Result<(), Failure> {
-    let account = env.latch.find(name)?;
-    let tokens = env.latch.valid_token(&account).await?;
+/// The account's token, refreshed first as the flags ask.
+async fn obtain(env: &Env<'_>, args: &TokenArgs) -> Result<(Account, TokenSet), Failure> {
+    let account = env.latch.find(&args.account)?;
+    let tokens = if args.force_refresh {
+        env.latch.refresh(&account).await?
+    } else {
+        env.latch.valid_token_for(&account, args.min_valid).await?
+    };
+    Ok((account, tokens))
+}
+
+pub async fn token(env: &mut Env<'_>, args: &TokenArgs) -> Result<(), Failure> {
+    let (account, tokens) = obtain(env, args).await?;
     if env.json {
         env.print_json(&token_json(&account, &tokens))?;
     } else {
@@ -18,16 +33,45 @@ pub async fn token(env: &mut Env<'_>, name: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-pub async fn header(env: &mut Env<'_>, name: &str) -> Result<(), Failure> {
-    let account = env.latch.find(name)?;
-    let tokens = env.latch.valid_token(&account).await?;
-    let header = format!("Authorization: Bearer {}", tokens.access_token.secret());
+pub async fn header(env: &mut Env<'_>, args: &TokenArgs) -> Result<(), Failure> {
+    let account = env.latch.find(&args.account)?;
+    // GREEN-API has no header to give: say so before anything is refreshed.
+    let provider = account.settings.provider();
+    if provider.grant().is_none() {
+        provider.api_headers(&latch_core::secret::AccessToken::new(""))?;
+    }
+    let (account, tokens) = obtain(env, args).await?;
+    let lines: Vec<String> = provider
+        .api_headers(&tokens.access_token)?
+        .into_iter()
+        .map(|(name, value)| format!("{}: {value}", header_case(name)))
+        .collect();
     if env.json {
-        env.print_json(&serde_json::json!({ "account": account.id, "header": header }))?;
+        env.print_json(&serde_json::json!({
+            "account": account.id,
+            "header": lines[0],
+            "headers": lines,
+        }))?;
     } else {
-        writeln!(env.stdout, "{header}")?;
+        for line in &lines {
+            writeln!(env.stdout, "{line}")?;
+        }
     }
     Ok(())
+}
+
+/// `x-api-version` → `X-Api-Version`, as people write headers.
+fn header_case(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 pub async fn refresh(env: &mut Env<'_>, name: &str) -> Result<(), Failure> {
@@ -56,6 +100,14 @@ mod tests {
     use latch_core::model::{AccountStatus, TokenSet};
     use latch_core::secret::AccessToken;
     use latch_sandbox::harness;
+
+    fn args(account: &str) -> crate::cli::TokenArgs {
+        crate::cli::TokenArgs {
+            account: account.into(),
+            min_valid: std::time::Duration::from_secs(60),
+            force_refresh: false,
+        }
+    }
 
     /// A connected account whose token is good for another hour: no call
     /// reaches a provider.
@@ -86,23 +138,23 @@ mod tests {
         let token_json = format!(
             "{{\n  \"account\": \"robot\",\n  \"access_token\": \"in-process-access-token\",\n  \"token_type\": \"Bearer\",\n  \"expires_at\": {expires},\n  \"scope\": \"read\"\n}}\n"
         );
-        let header_json =
-            "{\n  \"account\": \"robot\",\n  \"header\": \"Authorization: Bearer in-process-access-token\"\n}\n";
+        let header_json = "{\n  \"account\": \"robot\",\n  \"header\": \"Authorization: Bearer in-process-access-token\",\n  \"headers\": [\n    \"Authorization: Bearer in-process-access-token\",\n    \"X-Api-Version: 1\"\n  ]\n}\n";
         let rows = [
             ("token", false, "in-process-access-token\n".to_owned()),
             ("token", true, token_json),
             (
                 "header",
                 false,
-                "Authorization: Bearer in-process-access-token\n".to_owned(),
+                "Authorization: Bearer in-process-access-token\nX-Api-Version: 1\n".to_owned(),
             ),
             ("header", true, header_json.to_owned()),
         ];
         for (verb, json, stdout) in rows {
             let (mut env, out) = env(&home.latch, json, "", false);
+            let args = args("robot");
             match verb {
-                "token" => super::token(&mut env, "robot").await,
-                _ => super::header(&mut env, "robot").await,
+                "token" => super::token(&mut env, &args).await,
+                _ => super::header(&mut env, &args).await,
             }
             .unwrap_or_else(|f| panic!("{verb}: {}", f.message));
             assert_eq!(out.stdout.text(), stdout, "{verb} --json {json}");
@@ -114,7 +166,7 @@ mod tests {
     async fn an_unknown_account_is_not_found() {
         let home = Home::new();
         let (mut env, out) = env(&home.latch, false, "", false);
-        let failure = super::token(&mut env, "nobody").await.unwrap_err();
+        let failure = super::token(&mut env, &args("nobody")).await.unwrap_err();
         assert_eq!(failure.status, crate::exit::NOT_FOUND);
         assert_eq!(out.stdout.text(), "");
     }

@@ -17,6 +17,7 @@ mod authorize;
 mod client_credentials;
 mod link;
 mod password_grant;
+mod api;
 mod probe;
 mod refresh;
 mod revoke;
@@ -28,7 +29,7 @@ pub use revoke::RevokeOutcome;
 use crate::error::Error;
 use crate::http::{Answer, Http, HttpConfig};
 use crate::model::{Account, AccountId, AccountSecrets, TokenSet};
-use crate::providers::{Call, GrantRequest, green_api, wordapp};
+use crate::providers::{Call, GrantRequest, green_api};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -43,8 +44,6 @@ pub struct EngineConfig {
     pub http: HttpConfig,
     /// Lifetime of a [`PendingFlow`]; 10 minutes.
     pub pending_ttl: Duration,
-    /// Path of Wordapp's authenticated test call (not documented).
-    pub wordapp_probe_path: String,
     /// How long GREEN-API's getAuthorizationCode may take
     /// ([`green_api::LINK_CODE_ANSWER_TIMEOUT`], 45 s): it is documented to
     /// answer in up to 30 s. A longer whole-call timeout in `http` wins.
@@ -56,7 +55,6 @@ impl Default for EngineConfig {
         Self {
             http: HttpConfig::default(),
             pending_ttl: PENDING_FLOW_TTL,
-            wordapp_probe_path: wordapp::DEFAULT_PROBE_PATH.into(),
             link_code_timeout: green_api::LINK_CODE_ANSWER_TIMEOUT,
         }
     }

@@ -1,8 +1,11 @@
 //! An authenticated test call: does the provider accept this token?
 //!
-//! Wordapp asks for `Authorization` and `X-Api-Version` on every API call and
-//! answers 401 whenever a token is no longer valid (document 004). Wazzup
-//! takes `Authorization: Bearer` on end-customer calls (`GET /v2/channels`).
+//! The call is the provider's ([`crate::providers::Provider::probe_call`]),
+//! authenticated like every API request: Wordapp asks for `Authorization`
+//! and `X-Api-Version` and answers 401 whenever a token is no longer valid
+//! (document 004); Wazzup takes `Authorization: Bearer` on end-customer
+//! calls (`GET /v2/channels`); GREEN-API's `getStateInstance` carries the
+//! instance token in its path.
 
 use super::Engine;
 use crate::error::Error;
@@ -16,10 +19,10 @@ impl Engine {
         &self,
         account: &Account,
         secrets: &AccountSecrets,
-        access_token: &AccessToken,
+        access_token: Option<&AccessToken>,
     ) -> Result<(), Error> {
         let provider = account.settings.provider();
-        let Some(call) = provider.probe_call(access_token, &self.config.wordapp_probe_path)? else {
+        let Some(call) = provider.probe_call(secrets, access_token)? else {
             return Err(Error::InvalidInput(format!(
                 "Latch knows no test call for {}; use the token in a request of your own.",
                 provider.name()
@@ -29,6 +32,16 @@ impl Engine {
         if answer.is_success() {
             return Ok(());
         }
-        Err(provider.probe_refusal(&answer))
+        // A 401 on an authenticated call means the credential is dead,
+        // whatever code the body gives.
+        match provider.probe_refusal(&answer) {
+            e @ Error::NeedsReconnect { .. } => Err(e),
+            _ if answer.status == 401 => Err(Error::reconnect(
+                provider.name(),
+                Some("HTTP 401"),
+                "its test call was refused with HTTP 401: the token no longer works",
+            )),
+            e => Err(e),
+        }
     }
 }

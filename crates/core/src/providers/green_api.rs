@@ -13,13 +13,13 @@
 //! documented (§2.5), so they are matched on substrings and never echoed.
 
 use super::catalogue::{Draft, Field, FieldKind, LABEL, ProviderInfo, Rule, URL_PROBLEM, When};
-use super::provider::{Authorization, Provider, RevokePlan, Revoked, not_oauth};
+use super::provider::{ApiUrl, Authorization, Provider, RevokePlan, Revoked, not_oauth};
 use super::{Body, Call, GrantRequest, Step, parse_url};
 use crate::error::Error;
 use crate::http::Answer;
 use crate::model::{AccountSecrets, Grant, GreenApiSettings, ProviderKind, ProviderSettings, TokenSet, UnixTime};
 use crate::phone::PhoneNumber;
-use crate::secret::{ApiToken, State};
+use crate::secret::{AccessToken, ApiToken, State};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
@@ -121,6 +121,42 @@ impl Provider for GreenApiSettings {
 
     fn missing_exchange_secret(&self, _secrets: &AccountSecrets) -> Option<&'static str> {
         None
+    }
+
+    fn api_base(&self) -> Result<Url, Error> {
+        parse_url(&self.api_url)
+    }
+
+    /// A method by its name, as GREEN-API's documents write it
+    /// (`getStateInstance`, `sendMessage`, `deleteNotification/42`, with a
+    /// query if it takes one): `{apiUrl}/waInstance{id}/{method}/{token}[/…]`.
+    fn api_url(&self, secrets: &AccountSecrets, target: &str) -> Result<ApiUrl, Error> {
+        api_url(self, secrets, target)
+    }
+
+    /// The token is in the path: there is no header to hand out.
+    fn api_headers(&self, _access_token: &AccessToken) -> Result<Vec<(&'static str, String)>, Error> {
+        Err(Error::InvalidInput(format!(
+            "{NAME} takes its apiTokenInstance in the URL path, not in a header: use `latch api ACCOUNT getStateInstance`, or `latch exec` for the instance and token."
+        )))
+    }
+
+    /// `getStateInstance`: answers 401 when the apiTokenInstance is wrong.
+    fn probe_target(&self) -> Option<String> {
+        Some(Method::GetStateInstance.name().into())
+    }
+
+    /// The instance, its token and its server, as GREEN-API's SDKs name them.
+    fn credential_vars(
+        &self,
+        secrets: &AccountSecrets,
+        _access_token: Option<&AccessToken>,
+    ) -> Result<Vec<(&'static str, String)>, Error> {
+        Ok(vec![
+            ("API_TOKEN", api_token(secrets)?.secret().to_owned()),
+            ("ID_INSTANCE", self.id_instance.to_string()),
+            ("API_URL", self.api_url.trim().to_owned()),
+        ])
     }
 
     fn authorize(&self, _state: &State) -> Result<Authorization, Error> {
@@ -280,8 +316,8 @@ impl LinkCode {
     }
 }
 
-/// The URL of a method. It holds the token: build it only to send it.
-fn method_url(settings: &GreenApiSettings, secrets: &AccountSecrets, method: Method) -> Result<Url, Error> {
+/// The instance's token, or what to do when the keyring holds none.
+fn api_token(secrets: &AccountSecrets) -> Result<&ApiToken, Error> {
     let token = secrets.api_token.as_ref().ok_or_else(|| {
         Error::InvalidInput(
             "This GREEN-API account has no apiTokenInstance in the keyring; add the account again with its apiTokenInstance from the GREEN-API console.".into(),
@@ -292,18 +328,66 @@ fn method_url(settings: &GreenApiSettings, secrets: &AccountSecrets, method: Met
             "This GREEN-API account's apiTokenInstance is empty; add the account again with its apiTokenInstance from the GREEN-API console.".into(),
         ));
     }
-    // The base is a setting (no secret): parse_url may quote it. The token is
-    // pushed as a path segment, percent-encoded, and never quoted.
+    Ok(token)
+}
+
+/// The URL of a method. It holds the token: build it only to send it.
+fn method_url(settings: &GreenApiSettings, secrets: &AccountSecrets, method: Method) -> Result<Url, Error> {
+    Ok(named_method_url(settings, secrets, method.name(), &[], None)?.url)
+}
+
+/// `{apiUrl}/waInstance{id}/{method}/{token}[/{extra}…][?query]`, and the same
+/// with the token shown as `***`. The base is a setting (no secret):
+/// parse_url may quote it. The token is pushed as a path segment,
+/// percent-encoded, and never quoted.
+fn named_method_url(
+    settings: &GreenApiSettings,
+    secrets: &AccountSecrets,
+    method: &str,
+    extra: &[&str],
+    query: Option<&str>,
+) -> Result<ApiUrl, Error> {
+    let token = api_token(secrets)?;
     let mut url = parse_url(&settings.api_url)?;
     url.set_query(None);
     url.set_fragment(None);
-    url.path_segments_mut()
-        .map_err(|_| Error::InvalidInput("The apiUrl cannot carry a path; fix it in the account settings.".into()))?
-        .pop_if_empty()
-        .push(&format!("waInstance{}", settings.id_instance))
-        .push(method.name())
-        .push(token.secret());
-    Ok(url)
+    let mut shown = url.clone();
+    for (url, token) in [(&mut url, token.secret()), (&mut shown, "***")] {
+        let mut segments = url.path_segments_mut().map_err(|_| {
+            Error::InvalidInput("The apiUrl cannot carry a path; fix it in the account settings.".into())
+        })?;
+        segments
+            .pop_if_empty()
+            .push(&format!("waInstance{}", settings.id_instance))
+            .push(method)
+            .push(token)
+            .extend(extra);
+        drop(segments);
+        url.set_query(query);
+    }
+    Ok(ApiUrl {
+        url,
+        shown: shown.to_string(),
+    })
+}
+
+/// `latch api ACCOUNT getStateInstance`: a method by its name.
+fn api_url(settings: &GreenApiSettings, secrets: &AccountSecrets, target: &str) -> Result<ApiUrl, Error> {
+    let target = target.trim().trim_start_matches('/');
+    let (path, query) = match target.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (target, None),
+    };
+    let mut parts = path.split('/').filter(|p| !p.is_empty());
+    let method = parts.next().unwrap_or_default();
+    let named = !method.is_empty() && method.chars().all(|c| c.is_ascii_alphanumeric());
+    if target.contains("://") || !named {
+        return Err(Error::InvalidInput(format!(
+            "{NAME} methods are called by name, and Latch puts the instance and the token into the address: `latch api ACCOUNT getStateInstance`, `latch api ACCOUNT POST sendMessage --data '{{…}}'`."
+        )));
+    }
+    let extra: Vec<&str> = parts.collect();
+    named_method_url(settings, secrets, method, &extra, query)
 }
 
 pub fn state_call(settings: &GreenApiSettings, secrets: &AccountSecrets) -> Result<Call, Error> {

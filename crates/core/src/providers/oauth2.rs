@@ -111,6 +111,19 @@ pub static INFO: ProviderInfo = ProviderInfo {
             ),
             ..Field::text("require_iss", "The server always names itself (iss)")
         },
+        Field {
+            kind: FieldKind::Url,
+            help: Some("Where `latch api` sends a path; by default the token endpoint's server."),
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            ..Field::text("api_base", "API base (optional)")
+        },
+        Field {
+            help: Some(
+                "A URL (or a path on the API) that answers 2xx while the token works, such as the userinfo endpoint: `latch status --check` calls it.",
+            ),
+            ..Field::text("probe_url", "Test call (optional)")
+        },
     ],
     build,
 };
@@ -143,6 +156,8 @@ fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
         grant,
         issuer,
         require_iss,
+        api_base: draft.opt("api_base"),
+        probe_url: draft.opt("probe_url"),
     };
     Ok((ProviderSettings::Oauth2(settings), secrets))
 }
@@ -167,12 +182,34 @@ impl Provider for OAuth2Settings {
     /// A public client has no secret; nothing to check.
     /// The token endpoint and the revocation endpoint; the authorization
     /// endpoint is a page for the browser and gets no secret.
+    /// So are the API base and the test call, when set.
     fn secret_endpoints(&self) -> Result<Vec<Url>, Error> {
         let mut endpoints = vec![parse_url(&self.token_url)?];
-        if let Some(revoke_url) = self.revoke_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        if let Some(revoke_url) = set(&self.revoke_url) {
             endpoints.push(parse_url(revoke_url)?);
         }
+        if set(&self.api_base).is_some() {
+            endpoints.push(self.api_base()?);
+        }
+        if let Some(probe) = set(&self.probe_url) {
+            endpoints.push(super::provider::join_api(&self.api_base()?, probe)?);
+        }
         Ok(endpoints)
+    }
+
+    /// The account's API base, else the token endpoint's server.
+    fn api_base(&self) -> Result<Url, Error> {
+        match set(&self.api_base) {
+            Some(base) => parse_url(base),
+            None => {
+                let token = parse_url(&self.token_url)?;
+                parse_url(&crate::binding::origin(&token))
+            }
+        }
+    }
+
+    fn probe_target(&self) -> Option<String> {
+        set(&self.probe_url).map(str::to_owned)
     }
 
     fn missing_exchange_secret(&self, _secrets: &AccountSecrets) -> Option<&'static str> {
@@ -220,6 +257,11 @@ impl Provider for OAuth2Settings {
     fn revoke_plan(&self, secrets: &AccountSecrets, _now: UnixTime) -> Result<RevokePlan, Error> {
         rfc6749::revocation(NAME, secrets, |token, hint| revoke_call(self, secrets, token, hint))
     }
+}
+
+/// An optional setting's value, unless it is blank.
+fn set(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// The authorization request URL (§4.1.1, RFC 7636 §4.3).
@@ -335,6 +377,8 @@ mod tests {
             grant: Grant::AuthorizationCode,
             issuer: None,
             require_iss: false,
+            api_base: None,
+            probe_url: None,
         }
     }
 

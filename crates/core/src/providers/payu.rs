@@ -20,7 +20,7 @@
 
 use super::catalogue::{Choice, Draft, Field, FieldKind, LABEL, ProviderInfo, Rule, URL_PROBLEM, When, redirect_field};
 use super::provider::{Authorization, Provider, RevokePlan};
-use super::{Body, Call, GrantRequest, Step, answer_object, endpoint, read_token_fields, rfc6749};
+use super::{Body, Call, GrantRequest, Step, answer_object, endpoint, parse_url, read_token_fields, rfc6749};
 use crate::error::Error;
 use crate::http::Answer;
 use crate::model::{
@@ -91,6 +91,13 @@ pub static INFO: ProviderInfo = ProviderInfo {
             problem: URL_PROBLEM,
             ..Field::text("onboarding_url", "Consent server (optional)")
         },
+        Field {
+            kind: FieldKind::Url,
+            help: Some("Where `latch api` sends requests, instead of the accounts server."),
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            ..Field::text("api_url", "API server (optional)")
+        },
     ],
     build,
 };
@@ -107,6 +114,7 @@ fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
         client_id: draft.get("client_id").to_owned(),
         redirect_uri: draft.get("redirect_uri").to_owned(),
         reseller_id: draft.opt("reseller_id"),
+        api_url: draft.opt("api_url"),
     };
     Ok((ProviderSettings::Payu(settings), secrets))
 }
@@ -128,10 +136,30 @@ impl Provider for PayuSettings {
         self.redirect_uri = uri.to_owned();
     }
 
-    /// The accounts host (token and revoke); the onboarding host is the
-    /// merchant's consent page and gets no secret.
+    /// The accounts host (token and revoke) and the API server; the
+    /// onboarding host is the merchant's consent page and gets no secret.
     fn secret_endpoints(&self) -> Result<Vec<Url>, Error> {
-        Ok(vec![endpoint(accounts_url(self), "/oauth/token")?])
+        let mut endpoints = vec![endpoint(accounts_url(self), "/oauth/token")?];
+        if self.api_url.as_deref().is_some_and(|u| !u.trim().is_empty()) {
+            endpoints.push(self.api_base()?);
+        }
+        Ok(endpoints)
+    }
+
+    /// The account's API server, else the accounts server (the documents
+    /// name no API base for the integration's tokens).
+    fn api_base(&self) -> Result<Url, Error> {
+        match self.api_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            Some(url) => parse_url(url),
+            None => parse_url(accounts_url(self)),
+        }
+    }
+
+    /// `GET /api/me` with the Bearer token. Not in the copies of PayU's
+    /// documents (an assumption, like the fake's probe, providers.md §6.3):
+    /// `latch status --check` says which call it made.
+    fn probe_target(&self) -> Option<String> {
+        Some("/api/me".into())
     }
 
     fn missing_exchange_secret(&self, secrets: &AccountSecrets) -> Option<&'static str> {
@@ -329,6 +357,7 @@ mod tests {
             client_id: "6f7afb".into(),
             redirect_uri: "https://abc.in".into(),
             reseller_id: Some("R42".into()),
+            api_url: None,
         }
     }
 

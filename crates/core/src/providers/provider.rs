@@ -21,12 +21,15 @@
 //! records their origins in the keyring entry and checks every call against
 //! that record.
 //!
-//! What comes next slots in as one more method with a default: *how an API
-//! request is authenticated* (a Bearer header by default; Wordapp adds
-//! `X-Api-Version`, GREEN-API puts its token in the URL path — today's
-//! [`Provider::probe_call`] already builds each of these).
+//! How an API request is authenticated is the provider's too, so that
+//! `latch api`, `latch header`, `latch exec`, the probe and the window build
+//! it the same way: [`Provider::api_url`] (the API base joined with a path;
+//! GREEN-API puts its instance and token in the path instead),
+//! [`Provider::api_headers`] (a Bearer header by default; Wordapp adds
+//! `X-Api-Version`) and [`Provider::credential_vars`] (what a program is
+//! handed in its environment).
 
-use super::{Call, GrantRequest, Step, rfc6749};
+use super::{Auth, Call, GrantRequest, Step, parse_url, rfc6749};
 use crate::error::Error;
 use crate::http::Answer;
 use crate::model::{AccountSecrets, Grant, IssuerCheck, ProviderKind, TokenSet, UnixTime};
@@ -38,6 +41,22 @@ use url::Url;
 pub struct Authorization {
     pub url: Url,
     pub verifier: Option<PkceVerifier>,
+}
+
+/// Where an API request goes. The URL may hold a secret (GREEN-API's token
+/// is in its path): `shown` is the same address with the secret masked, the
+/// only form a message, an error or verbose output may print. No `Debug`.
+pub struct ApiUrl {
+    pub url: Url,
+    pub shown: String,
+}
+
+impl ApiUrl {
+    /// An address that holds no secret: shown as it is.
+    pub fn plain(url: Url) -> Self {
+        let shown = url.to_string();
+        Self { url, shown }
+    }
 }
 
 /// What revoking an account means at its provider.
@@ -167,17 +186,96 @@ pub trait Provider: Send + Sync {
         }
     }
 
-    /// An authenticated API call that checks a token works; `None` when
-    /// Latch knows none for this provider. `probe_path` is the engine's
-    /// setting for a provider whose test call is not documented.
-    fn probe_call(&self, _access_token: &AccessToken, _probe_path: &str) -> Result<Option<Call>, Error> {
-        Ok(None)
+    /// The base of the provider's API, which a path in `latch api ACCOUNT
+    /// PATH` is joined to: from the account's settings, with the
+    /// provider's documented default.
+    fn api_base(&self) -> Result<Url, Error>;
+
+    /// Where an API request for `target` goes: a path joined to
+    /// [`Provider::api_base`], or a whole URL on one of the servers the
+    /// account's secrets may reach (nowhere else: the token would follow).
+    fn api_url(&self, _secrets: &AccountSecrets, target: &str) -> Result<ApiUrl, Error> {
+        let url = join_api(&self.api_base()?, target)?;
+        let allowed = self.secret_endpoints()?;
+        let origin = crate::binding::origin(&url);
+        if !allowed.iter().any(|e| crate::binding::origin(e) == origin) {
+            let servers: Vec<String> = allowed.iter().map(crate::binding::origin).collect();
+            return Err(Error::InvalidInput(format!(
+                "{origin} is not one of this account's servers ({}), and Latch sends its token nowhere else; give a path instead, or change the account's API base with `latch edit`.",
+                servers.join(", ")
+            )));
+        }
+        Ok(ApiUrl::plain(url))
+    }
+
+    /// The headers that authenticate an API request with `access_token`:
+    /// `Authorization: Bearer` by default.
+    fn api_headers(&self, access_token: &AccessToken) -> Result<Vec<(&'static str, String)>, Error> {
+        Ok(vec![("authorization", format!("Bearer {}", access_token.secret()))])
+    }
+
+    /// What a program is handed in its environment (`latch exec`, `latch
+    /// env`): variable-name suffixes and values, the credential first. The
+    /// access token by default; `access_token` is `None` for a provider
+    /// without OAuth tokens.
+    fn credential_vars(
+        &self,
+        _secrets: &AccountSecrets,
+        access_token: Option<&AccessToken>,
+    ) -> Result<Vec<(&'static str, String)>, Error> {
+        let token = access_token.ok_or_else(|| Error::InvalidInput(format!("{} has no access token here.", self.name())))?;
+        Ok(vec![("TOKEN", token.secret().to_owned())])
+    }
+
+    /// The API path (joined to [`Provider::api_base`]) or URL of a cheap
+    /// authenticated call that shows whether a token works; `None` when
+    /// Latch knows none for this provider.
+    fn probe_target(&self) -> Option<String> {
+        None
+    }
+
+    /// The test call of [`Provider::probe_target`], authenticated like any
+    /// API request (`access_token` is `None` for a provider without OAuth
+    /// tokens, whose credential is in `secrets`).
+    fn probe_call(&self, secrets: &AccountSecrets, access_token: Option<&AccessToken>) -> Result<Option<Call>, Error> {
+        let Some(target) = self.probe_target() else {
+            return Ok(None);
+        };
+        let mut call = Call::get(self.api_url(secrets, &target)?.url, Auth::None);
+        if let Some(token) = access_token {
+            call.headers = self.api_headers(token)?;
+        }
+        Ok(Some(call))
     }
 
     /// What a failed test call means.
     fn probe_refusal(&self, answer: &Answer) -> Error {
         rfc6749::refusal(self.name(), answer, Step::Probe)
     }
+}
+
+/// `target` on `base`: a whole `http(s)` URL as it is, or a path (with its
+/// query) appended to the base's path. Either way it goes through
+/// [`parse_url`], so plain `http` reaches only loopback.
+pub fn join_api(base: &Url, target: &str) -> Result<Url, Error> {
+    let target = target.trim();
+    if target.is_empty() {
+        return Err(Error::InvalidInput(
+            "Give the API path to call, such as /v2/channels, or a whole URL on the account's server.".into(),
+        ));
+    }
+    if target.contains("://") {
+        return parse_url(target);
+    }
+    if target.starts_with("//") {
+        return Err(Error::InvalidInput(format!(
+            "`{}` names no server Latch can check; give a path on the account's API (one leading /) or a whole https:// URL.",
+            target.chars().take(80).collect::<String>()
+        )));
+    }
+    let base = base.as_str().trim_end_matches('/');
+    let base = base.split(['?', '#']).next().unwrap_or(base);
+    parse_url(&format!("{base}/{}", target.trim_start_matches('/')))
 }
 
 /// The error of every OAuth step on a provider that has no OAuth tokens.

@@ -27,7 +27,7 @@ use crate::model::{
     AccountSecrets, Grant, PartnerLogin, ProviderKind, ProviderSettings, TokenSet, UnixTime, WazzupSettings,
 };
 use crate::pkce::Pkce;
-use crate::secret::{AccessToken, Password, State};
+use crate::secret::{Password, State};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -168,12 +168,15 @@ impl Provider for WazzupSettings {
             .into()
     }
 
-    /// End-customer calls take `Authorization: Bearer`: `GET /v2/channels`.
-    fn probe_call(&self, access_token: &AccessToken, _probe_path: &str) -> Result<Option<Call>, Error> {
-        Ok(Some(Call::get(
-            v2(self, "/channels")?,
-            Auth::Bearer(access_token.secret().to_owned()),
-        )))
+    /// The tech API, `{base_url}/v2`: end-customer calls take
+    /// `Authorization: Bearer` (the default headers).
+    fn api_base(&self) -> Result<Url, Error> {
+        v2(self, "")
+    }
+
+    /// `GET /v2/channels`, the end customer's channels.
+    fn probe_target(&self) -> Option<String> {
+        Some("/channels".into())
     }
 
     fn probe_refusal(&self, answer: &Answer) -> Error {

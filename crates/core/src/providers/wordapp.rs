@@ -21,7 +21,7 @@ use super::catalogue::{
     grant_field, redirect_field, server_field,
 };
 use super::provider::{Authorization, Provider, RevokePlan, Revoked};
-use super::{Auth, Body, Call, GrantRequest, Step, endpoint, rfc6749};
+use super::{Auth, Body, Call, GrantRequest, Step, endpoint, parse_url, rfc6749};
 use crate::error::Error;
 use crate::http::Answer;
 use crate::model::{AccountSecrets, Grant, ProviderKind, ProviderSettings, TokenSet, UnixTime, WordappSettings};
@@ -176,8 +176,34 @@ impl Provider for WordappSettings {
         }
     }
 
-    fn probe_call(&self, access_token: &AccessToken, probe_path: &str) -> Result<Option<Call>, Error> {
-        probe_call(self, probe_path, access_token.secret()).map(Some)
+    /// The API is on the account's server (document 004 names no base path).
+    fn api_base(&self) -> Result<Url, Error> {
+        parse_url(&self.base_url)
+    }
+
+    /// Document 004: every API call carries `Authorization` and `X-Api-Version`.
+    fn api_headers(&self, access_token: &AccessToken) -> Result<Vec<(&'static str, String)>, Error> {
+        Ok(vec![
+            ("authorization", format!("Bearer {}", access_token.secret())),
+            ("x-api-version", api_version(self).to_owned()),
+        ])
+    }
+
+    /// The token and the API version the requests need.
+    fn credential_vars(
+        &self,
+        _secrets: &AccountSecrets,
+        access_token: Option<&AccessToken>,
+    ) -> Result<Vec<(&'static str, String)>, Error> {
+        let token = access_token.ok_or_else(|| Error::InvalidInput("Wordapp has no access token here.".into()))?;
+        Ok(vec![
+            ("TOKEN", token.secret().to_owned()),
+            ("API_VERSION", api_version(self).to_owned()),
+        ])
+    }
+
+    fn probe_target(&self) -> Option<String> {
+        Some(DEFAULT_PROBE_PATH.into())
     }
 
     fn probe_refusal(&self, answer: &Answer) -> Error {
@@ -296,19 +322,14 @@ pub fn revoke_call(
     Ok(Call::post(url, Body::Form(form), auth))
 }
 
-/// The authenticated test call with `Authorization` and `X-Api-Version`.
-pub fn probe_call(settings: &WordappSettings, path: &str, access_token: &str) -> Result<Call, Error> {
-    let mut call = Call::get(
-        endpoint(&settings.base_url, path)?,
-        Auth::Bearer(access_token.to_owned()),
-    );
-    let version = settings
+/// The `X-Api-Version` the account's requests carry.
+pub fn api_version(settings: &WordappSettings) -> &str {
+    settings
         .api_version
         .as_deref()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or(DEFAULT_API_VERSION);
-    call.headers.push(("x-api-version", version.to_owned()));
-    Ok(call)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .unwrap_or(DEFAULT_API_VERSION)
 }
 
 /// Reads a token answer. On a refresh, any 401 means reconnect.
@@ -418,8 +439,17 @@ mod tests {
 
     #[test]
     fn probe_carries_the_api_version() {
-        let call = probe_call(&settings(), DEFAULT_PROBE_PATH, "tok").unwrap();
+        let call = settings()
+            .probe_call(&Default::default(), Some(&AccessToken::new("tok")))
+            .unwrap()
+            .unwrap();
         assert_eq!(call.url.as_str(), "https://app.wordapp.com/api/me");
-        assert_eq!(call.headers, vec![("x-api-version", "1".to_owned())]);
+        assert_eq!(
+            call.headers,
+            vec![
+                ("authorization", "Bearer tok".to_owned()),
+                ("x-api-version", "1".to_owned())
+            ]
+        );
     }
 }

@@ -36,6 +36,8 @@ pub fn account(id_: &str) -> Account {
             grant: Grant::AuthorizationCode,
             issuer: None,
             require_iss: false,
+            api_base: None,
+            probe_url: None,
         }),
         status: AccountStatus::NotConnected,
         token: None,

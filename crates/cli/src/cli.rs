@@ -86,7 +86,9 @@ pub fn duration(text: &str) -> Result<std::time::Duration, String> {
         _ => return Err(format!("`{text}` is not a duration: write 90s, 5m or 1h")),
     };
     if seconds > 24 * 3600 {
-        return Err(format!("`{text}` is longer than a day; no token Latch knows lives that long"));
+        return Err(format!(
+            "`{text}` is longer than a day; no token Latch knows lives that long"
+        ));
     }
     Ok(std::time::Duration::from_secs(seconds))
 }

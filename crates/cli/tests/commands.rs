@@ -36,7 +36,8 @@ async fn wordapp_password_grant_add_connect_token_header_with_json_shapes() {
     assert_eq!(token["token_type"], "bearer");
     assert_eq!(
         env.ok(&["header", &id], ""),
-        format!("Authorization: Bearer {}\n", plain.trim_end())
+        format!("Authorization: Bearer {}\nX-Api-Version: 1\n", plain.trim_end()),
+        "Wordapp's requests carry X-Api-Version (document 004)"
     );
     assert_eq!(
         env.sandbox.wordapp().count("wordapp.token"),

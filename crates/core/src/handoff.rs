@@ -155,11 +155,12 @@ impl TokenEndpoint {
         if !authorized {
             return Err("401 Unauthorized");
         }
-        let id = request.path.unwrap_or_default().strip_prefix("/token/").unwrap_or_default();
-        accounts
-            .iter()
-            .find(|a| a.id.as_str() == id)
-            .ok_or("404 Not Found")
+        let id = request
+            .path
+            .unwrap_or_default()
+            .strip_prefix("/token/")
+            .unwrap_or_default();
+        accounts.iter().find(|a| a.id.as_str() == id).ok_or("404 Not Found")
     }
 }
 
@@ -232,6 +233,10 @@ mod tests {
         // 0x9C41 = 40001 (the endpoint), 0xD431 = 54321 (the client).
         assert_eq!(uid_in_table(TABLE, 54321, 40001), Some(1001));
         assert_eq!(uid_in_table(TABLE, 54322, 40001), None);
-        assert_eq!(uid_in_table(TABLE, 40001, 54321), Some(0), "the other direction is the server's end");
+        assert_eq!(
+            uid_in_table(TABLE, 40001, 54321),
+            Some(0),
+            "the other direction is the server's end"
+        );
     }
 }

@@ -377,7 +377,11 @@ async fn read_body(
         return Err(too_big());
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(provider, e, seconds))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(provider, e, seconds))?
+    {
         if body.len() + chunk.len() > cap {
             return Err(too_big());
         }

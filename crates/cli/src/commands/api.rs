@@ -56,7 +56,11 @@ fn request(env: &mut Env<'_>, args: &ApiArgs) -> Result<ApiRequest, Failure> {
                 "`{method}` is not an HTTP method: write `latch api ACCOUNT [GET|POST|PUT|PATCH|DELETE] PATH`."
             )));
         }
-        _ => return Err(Failure::usage("Give the path to call: `latch api ACCOUNT [METHOD] PATH`.")),
+        _ => {
+            return Err(Failure::usage(
+                "Give the path to call: `latch api ACCOUNT [METHOD] PATH`.",
+            ));
+        }
     };
     let body = match args.data.as_deref() {
         None => None,

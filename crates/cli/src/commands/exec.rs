@@ -90,14 +90,26 @@ pub async fn run(latch: &Latch, args: ExecArgs) -> Result<(), Failure> {
     let specs = specs(latch, &args.accounts)?;
     let vars = variables(latch, &specs, args.min_valid).await?;
     let endpoint = TokenEndpoint::bind().await?;
+    // Before the command starts: a signal that arrives in between must not
+    // end `latch` and leave the command running alone.
+    let signals = Signals::install()?;
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = tokio::process::Command::new(program);
-    command.args(rest).envs(vars).env(URL_VAR, endpoint.url()).env(KEY_VAR, endpoint.key());
+    command
+        .args(rest)
+        .envs(vars)
+        .env(URL_VAR, endpoint.url())
+        .env(KEY_VAR, endpoint.key());
     let mut child = command.spawn().map_err(|e| cannot_run(program, &e))?;
     let accounts: Vec<Account> = specs.into_iter().map(|s| s.account).collect();
     let pid = child.id();
     let status = endpoint
-        .serve_until(latch, &accounts, args.min_valid, forward_signals_until(pid, child.wait()))
+        .serve_until(
+            latch,
+            &accounts,
+            args.min_valid,
+            signals.forward_until(pid, child.wait()),
+        )
         .await?;
     match exit_code(status) {
         0 => Ok(()),
@@ -128,52 +140,72 @@ fn exit_code(status: std::process::ExitStatus) -> u8 {
     status.code().map_or(1, |c| c.clamp(0, 255) as u8)
 }
 
-/// Waits for `wait`, passing the signals `latch` receives to `pid`.
-#[cfg(unix)]
-async fn forward_signals_until<F: std::future::Future<Output = std::io::Result<std::process::ExitStatus>>>(
-    pid: Option<u32>,
-    wait: F,
-) -> std::io::Result<std::process::ExitStatus> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let kinds = [
-        SignalKind::interrupt(),
-        SignalKind::terminate(),
-        SignalKind::hangup(),
-        SignalKind::quit(),
-        SignalKind::user_defined1(),
-        SignalKind::user_defined2(),
-    ];
-    let mut streams = Vec::new();
-    for kind in kinds {
-        streams.push((kind, signal(kind)?));
+/// The signals `latch` passes on to its command.
+struct Signals {
+    #[cfg(unix)]
+    streams: Vec<(tokio::signal::unix::SignalKind, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let kinds = [
+            SignalKind::interrupt(),
+            SignalKind::terminate(),
+            SignalKind::hangup(),
+            SignalKind::quit(),
+            SignalKind::user_defined1(),
+            SignalKind::user_defined2(),
+        ];
+        let mut streams = Vec::new();
+        for kind in kinds {
+            streams.push((kind, signal(kind)?));
+        }
+        Ok(Self { streams })
     }
-    let mut wait = std::pin::pin!(wait);
-    loop {
-        let received = futures_util::future::select_all(streams.iter_mut().map(|(kind, s)| {
-            let kind = *kind;
-            Box::pin(async move {
-                s.recv().await;
-                kind
-            })
-        }));
-        tokio::select! {
-            status = &mut wait => return status,
-            (kind, _, _) = received => {
-                if let Some(pid) = pid.filter(|_| !from_the_terminal(kind)) {
-                    // SAFETY: kill has no memory preconditions; a stale pid at worst gets ESRCH.
-                    unsafe { libc::kill(pid as libc::pid_t, kind.as_raw_value()) };
+
+    #[cfg(not(unix))]
+    fn install() -> std::io::Result<Self> {
+        Ok(Self {})
+    }
+
+    /// Waits for `wait`, passing the signals `latch` receives to `pid`.
+    #[cfg(unix)]
+    async fn forward_until<F: std::future::Future<Output = std::io::Result<std::process::ExitStatus>>>(
+        mut self,
+        pid: Option<u32>,
+        wait: F,
+    ) -> std::io::Result<std::process::ExitStatus> {
+        let mut wait = std::pin::pin!(wait);
+        loop {
+            let received = futures_util::future::select_all(self.streams.iter_mut().map(|(kind, s)| {
+                let kind = *kind;
+                Box::pin(async move {
+                    s.recv().await;
+                    kind
+                })
+            }));
+            tokio::select! {
+                status = &mut wait => return status,
+                (kind, _, _) = received => {
+                    if let Some(pid) = pid.filter(|_| !from_the_terminal(kind)) {
+                        // SAFETY: kill has no memory preconditions; a stale pid at worst gets ESRCH.
+                        unsafe { libc::kill(pid as libc::pid_t, kind.as_raw_value()) };
+                    }
                 }
             }
         }
     }
-}
 
-#[cfg(not(unix))]
-async fn forward_signals_until<F: std::future::Future<Output = std::io::Result<std::process::ExitStatus>>>(
-    _pid: Option<u32>,
-    wait: F,
-) -> std::io::Result<std::process::ExitStatus> {
-    wait.await
+    #[cfg(not(unix))]
+    async fn forward_until<F: std::future::Future<Output = std::io::Result<std::process::ExitStatus>>>(
+        self,
+        _pid: Option<u32>,
+        wait: F,
+    ) -> std::io::Result<std::process::ExitStatus> {
+        wait.await
+    }
 }
 
 /// An interrupt or quit while `latch` is in the terminal's foreground

@@ -171,3 +171,118 @@ pub fn read_line_starting(reader: &mut impl BufRead, prefix: &str) -> String {
 pub fn stdout_reader(child: &mut Child) -> BufReader<std::process::ChildStdout> {
     BufReader::new(child.stdout.take().unwrap())
 }
+
+impl Env {
+    /// Adds a Wazzup account that comes back to the loopback listener, and
+    /// connects it through the fake's consent page.
+    pub async fn connected_wazzup(&self) -> String {
+        let id = unique("wazzup");
+        let base = self.sandbox.wazzup().base_url();
+        let add = self
+            .cmd(&[
+                "add",
+                "wazzup",
+                "--label",
+                "Wazzup",
+                "--id",
+                &id,
+                "--client-id",
+                "demo-wazzup-client",
+                "--email",
+                "partner@demo.latch",
+                "--redirect-uri",
+                &self.loopback_redirect,
+                "--base-url",
+                &base,
+                "--secret-env",
+                "WAZZUP_PARTNER_PASSWORD",
+            ])
+            .env("WAZZUP_PARTNER_PASSWORD", "demo-partner-password")
+            .output()
+            .unwrap();
+        assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+        let mut child = self
+            .cmd(&["connect", &id, "--no-browser"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let url = read_line_starting(&mut stdout_reader(&mut child), "http");
+        let back = harness::follow_consent(&url).await;
+        reqwest::get(&back).await.unwrap();
+        let out = wait(child);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        id
+    }
+
+    /// Adds a PayU account and connects it by pasting the redirect back.
+    pub async fn connected_payu(&self) -> String {
+        let id = unique("payu");
+        let payu = self.sandbox.payu().base_url();
+        self.ok(
+            &[
+                "add",
+                "payu",
+                "--label",
+                "PayU",
+                "--id",
+                &id,
+                "--accounts-url",
+                &payu,
+                "--onboarding-url",
+                &payu,
+                "--client-id",
+                "demo-payu-client",
+                "--redirect-uri",
+                SCHEME_REDIRECT,
+                "--reseller-id",
+                "demo-reseller",
+                "--secret-stdin",
+            ],
+            "demo-payu-secret\n",
+        );
+        let mut child = self
+            .cmd(&["connect", &id, "--no-browser"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let url = read_line_starting(&mut stdout_reader(&mut child), "http");
+        let back = harness::follow_consent(&url).await;
+        writeln!(child.stdin.take().unwrap(), "{back}").unwrap();
+        let out = wait(child);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        id
+    }
+
+    /// Adds an Other OAuth 2.0 account on the client-credentials grant,
+    /// with the fake's userinfo as its test call, and connects it.
+    pub fn connected_oauth2(&self) -> String {
+        let id = unique("oauth2");
+        let base = self.sandbox.oauth2().base_url();
+        let demo = DemoCredentials::default();
+        self.ok(
+            &[
+                "add",
+                "oauth2",
+                "--label",
+                "OAuth",
+                "--id",
+                &id,
+                "--grant",
+                "client-credentials",
+                "--token-url",
+                &format!("{base}/token"),
+                "--client-id",
+                &demo.oauth2_client_id,
+                "--set",
+                "probe_url=/userinfo",
+                "--secret-stdin",
+            ],
+            &format!("{}\n", demo.oauth2_client_secret),
+        );
+        self.ok(&["connect", &id], "");
+        id
+    }
+}

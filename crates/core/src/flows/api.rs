@@ -42,7 +42,10 @@ impl Engine {
             }
             builder = builder.body(body.clone());
         }
-        let answer = self.http.exchange(provider.name(), builder, MAX_API_ANSWER_BYTES).await?;
+        let answer = self
+            .http
+            .exchange(provider.name(), builder, MAX_API_ANSWER_BYTES)
+            .await?;
         Ok((answer, target.shown))
     }
 }

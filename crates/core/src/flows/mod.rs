@@ -13,11 +13,11 @@
 //! store; the engine calls it through the [`CrossProcessLock`] hook, which
 //! [`crate::store::Store`] implements with its per-account file lock.
 
+mod api;
 mod authorize;
 mod client_credentials;
 mod link;
 mod password_grant;
-mod api;
 mod probe;
 mod refresh;
 mod revoke;

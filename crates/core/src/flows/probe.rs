@@ -32,16 +32,6 @@ impl Engine {
         if answer.is_success() {
             return Ok(());
         }
-        // A 401 on an authenticated call means the credential is dead,
-        // whatever code the body gives.
-        match provider.probe_refusal(&answer) {
-            e @ Error::NeedsReconnect { .. } => Err(e),
-            _ if answer.status == 401 => Err(Error::reconnect(
-                provider.name(),
-                Some("HTTP 401"),
-                "its test call was refused with HTTP 401: the token no longer works",
-            )),
-            e => Err(e),
-        }
+        Err(provider.probe_refusal(&answer))
     }
 }

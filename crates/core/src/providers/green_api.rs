@@ -621,6 +621,44 @@ mod tests {
         PhoneNumber::parse("+441234567890").unwrap()
     }
 
+    /// `latch api ID deleteNotification/42?x=1`: the method by name, the
+    /// extra segment and the query after the token; shown with `***`.
+    #[test]
+    fn api_requests_name_the_method_and_show_the_token_masked() {
+        let s = settings("https://7105.api.greenapi.com");
+        let api = s.api_url(&secrets("tok/en"), "/deleteNotification/42?x=1").unwrap();
+        assert_eq!(
+            api.url.as_str(),
+            "https://7105.api.greenapi.com/waInstance1101000001/deleteNotification/tok%2Fen/42?x=1"
+        );
+        assert_eq!(
+            api.shown,
+            "https://7105.api.greenapi.com/waInstance1101000001/deleteNotification/***/42?x=1"
+        );
+        for bad in [
+            "https://7105.api.greenapi.com/waInstance1/getStateInstance/x",
+            "",
+            "get-state",
+            "../x",
+        ] {
+            let e = s.api_url(&secrets("tok"), bad).unwrap_err().to_string();
+            assert!(e.contains("called by name"), "{bad}: {e}");
+        }
+        assert!(
+            s.api_headers(&AccessToken::new("t")).is_err(),
+            "no header carries its token"
+        );
+        let vars = s.credential_vars(&secrets("tok"), None).unwrap();
+        assert_eq!(
+            vars,
+            vec![
+                ("API_TOKEN", "tok".to_owned()),
+                ("ID_INSTANCE", "1101000001".to_owned()),
+                ("API_URL", "https://7105.api.greenapi.com".to_owned())
+            ]
+        );
+    }
+
     #[test]
     fn calls_follow_the_api_url_wa_instance_method_token_pattern() {
         let url = method_url(

@@ -382,6 +382,50 @@ mod tests {
         }
     }
 
+    /// A path joins the API base (the token endpoint's server by
+    /// default); a whole URL must be on one of the account's servers; the
+    /// API base and the test call are servers the secrets may reach.
+    #[test]
+    fn api_paths_join_the_base_and_urls_stay_on_the_accounts_servers() {
+        let mut s = settings(ClientAuth::Basic);
+        let none = AccountSecrets::default();
+        assert_eq!(
+            s.api_url(&none, "/v1/me?x=1").unwrap().url.as_str(),
+            "https://auth.example/v1/me?x=1"
+        );
+        assert_eq!(
+            s.api_url(&none, "https://auth.example/other").unwrap().shown,
+            "https://auth.example/other"
+        );
+        let e = s.api_url(&none, "https://evil.example/steal").unwrap_err().to_string();
+        assert!(e.contains("not one of this account's servers"), "{e}");
+        assert!(s.api_url(&none, "//evil.example/x").is_err());
+        assert!(
+            s.api_url(&none, "http://api.example/x").is_err(),
+            "plain http only to loopback"
+        );
+        s.api_base = Some("https://api.example/v2/".into());
+        s.probe_url = Some("me".into());
+        assert_eq!(
+            s.api_url(&none, "users").unwrap().url.as_str(),
+            "https://api.example/v2/users"
+        );
+        assert_eq!(s.probe_target().as_deref(), Some("me"));
+        let origins: Vec<String> = s
+            .secret_endpoints()
+            .unwrap()
+            .iter()
+            .map(crate::binding::origin)
+            .collect();
+        assert!(origins.contains(&"https://api.example".to_owned()), "{origins:?}");
+        let call = s
+            .probe_call(&none, Some(&crate::secret::AccessToken::new("t")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(call.url.as_str(), "https://api.example/v2/me");
+        assert_eq!(call.headers, vec![("authorization", "Bearer t".to_owned())]);
+    }
+
     #[test]
     fn authorize_url_carries_space_joined_scopes_and_pkce() {
         let pkce = Pkce::new_s256().unwrap();

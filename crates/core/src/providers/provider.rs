@@ -45,10 +45,17 @@ pub struct Authorization {
 
 /// Where an API request goes. The URL may hold a secret (GREEN-API's token
 /// is in its path): `shown` is the same address with the secret masked, the
-/// only form a message, an error or verbose output may print. No `Debug`.
+/// only form a message, an error or verbose output may print (and `Debug`).
 pub struct ApiUrl {
     pub url: Url,
     pub shown: String,
+}
+
+/// Shows the masked address only.
+impl std::fmt::Debug for ApiUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ApiUrl").field(&self.shown).finish()
+    }
 }
 
 impl ApiUrl {
@@ -223,7 +230,8 @@ pub trait Provider: Send + Sync {
         _secrets: &AccountSecrets,
         access_token: Option<&AccessToken>,
     ) -> Result<Vec<(&'static str, String)>, Error> {
-        let token = access_token.ok_or_else(|| Error::InvalidInput(format!("{} has no access token here.", self.name())))?;
+        let token =
+            access_token.ok_or_else(|| Error::InvalidInput(format!("{} has no access token here.", self.name())))?;
         Ok(vec![("TOKEN", token.secret().to_owned())])
     }
 

@@ -165,6 +165,36 @@ pub(super) fn wa_settings(st: &GreenState, id: u64) -> Response {
     }
 }
 
+/// `POST sendMessage` `{chatId, message}`: an authorized instance answers
+/// `{idMessage}` (https://green-api.com/en/docs/api/sending/SendMessage/).
+pub(super) fn send_message(st: &GreenState, id: u64, body: &[u8]) -> Response {
+    let Some(state) = with_instance(st, id, |r| r.config.state) else {
+        return gone();
+    };
+    if state != Some(InstanceState::Authorized) {
+        return text(StatusCode::BAD_REQUEST, NOT_AUTHORIZED);
+    }
+    let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let valid = body
+        .get("chatId")
+        .and_then(Value::as_str)
+        .is_some_and(|c| c.ends_with("@c.us") || c.ends_with("@g.us"))
+        && body
+            .get("message")
+            .and_then(Value::as_str)
+            .is_some_and(|m| !m.is_empty());
+    if !valid {
+        return json(
+            StatusCode::BAD_REQUEST,
+            json!({ "message": "Validation failed. Details: 'chatId' and 'message' are required" }),
+        );
+    }
+    json(
+        StatusCode::OK,
+        json!({ "idMessage": format!("BAE5{:012X}", st.core.clock.unix()) }),
+    )
+}
+
 pub(super) async fn receive(st: &GreenState, s: &GreenApiSettings, id: u64, uri: &Uri) -> Response {
     let timeout = query_map(uri)
         .get("receiveTimeout")

@@ -251,6 +251,7 @@ fn method_route(method: &str) -> &'static str {
         "receivenotification" => "green_api.receiveNotification",
         "deletenotification" => "green_api.deleteNotification",
         "getwasettings" => "green_api.getWaSettings",
+        "sendmessage" => "green_api.sendMessage",
         _ => "green_api.unknown",
     }
 }
@@ -295,7 +296,7 @@ async fn dispatch(State(st): State<Arc<GreenState>>, method: Method, uri: Uri, b
     }
     let route = method_route(call.method);
     let allowed = match route {
-        "green_api.getAuthorizationCode" => method == Method::POST,
+        "green_api.getAuthorizationCode" | "green_api.sendMessage" => method == Method::POST,
         "green_api.deleteNotification" => method == Method::DELETE,
         "green_api.unknown" => return text(StatusCode::NOT_FOUND, "Not Found"),
         _ => method == Method::GET,
@@ -313,6 +314,7 @@ async fn dispatch(State(st): State<Arc<GreenState>>, method: Method, uri: Uri, b
         "green_api.reboot" => methods::reboot(&st, &s, id),
         "green_api.qr" => methods::qr(&st, &s, id),
         "green_api.getWaSettings" => methods::wa_settings(&st, id),
+        "green_api.sendMessage" => methods::send_message(&st, id, &body),
         "green_api.receiveNotification" => methods::receive(&st, &s, id, &uri).await,
         _ => methods::delete_notification(&st, id, call.extra),
     }

@@ -111,6 +111,57 @@ def bench_token(latch, account, runs):
     return median_ms(ours), median_ms(floor), size
 
 
+def bench_api(latch, account, base_url, runs):
+    """Row 6: `latch api ACCOUNT /api/me` vs what a script does without Latch:
+    `secret-tool lookup` of the entry, then curl with the header built from
+    it (the JSON read in between, here, at no cost to the floor)."""
+    user = keyring_user(account)
+    lookup = ["secret-tool", "lookup", "service", "latch", "username", user]
+    url = f"{base_url}/api/me"
+    latch_argv = [latch.binary, "api", account, "/api/me"]
+
+    def floor_once():
+        started = time.perf_counter()
+        entry = subprocess.run(lookup, env=latch.env, capture_output=True, check=True).stdout
+        token = json.loads(entry)["tokens"]["access_token"]
+        out = subprocess.run(
+            ["curl", "-sS", "-f", "-H", f"Authorization: Bearer {token}", "-H", "X-Api-Version: 1", url],
+            capture_output=True, check=True,
+        )
+        assert out.stdout, "curl got an empty answer"
+        return time.perf_counter() - started
+
+    for _ in range(10):
+        floor_once()
+        time_command(latch_argv, latch.env)
+    floor, ours = [], []
+    for _ in range(runs):
+        floor.append(floor_once())
+        ours.append(time_command(latch_argv, latch.env)[0])
+    return median_ms(ours), median_ms(floor)
+
+
+def bench_exec(latch, account, runs):
+    """Row 7: `latch exec ACCOUNT -- true` vs `secret-tool lookup` of the entry."""
+    user = keyring_user(account)
+    floor_argv = ["secret-tool", "lookup", "service", "latch", "username", user]
+    latch_argv = [latch.binary, "exec", account, "--", "true"]
+
+    def run(argv):
+        started = time.perf_counter()
+        subprocess.run(argv, env=latch.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        return time.perf_counter() - started
+
+    for _ in range(10):
+        run(floor_argv)
+        run(latch_argv)
+    floor, ours = [], []
+    for _ in range(runs):
+        floor.append(run(floor_argv))
+        ours.append(run(latch_argv))
+    return median_ms(ours), median_ms(floor)
+
+
 def descendants(pid):
     children = {}
     for entry in Path("/proc").iterdir():
@@ -220,7 +271,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--release-dir", required=True, type=Path)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions: a smoke run")
-    parser.add_argument("--rows", default="1,2,3,4,5", help="which rows to measure, e.g. 2,3")
+    parser.add_argument("--rows", default="1,2,3,4,5,6,7", help="which rows to measure, e.g. 2,3")
     args = parser.parse_args()
     want = set(args.rows.split(","))
     release = args.release_dir
@@ -237,6 +288,18 @@ def main():
             note("1. token to a script")
             ours, floor, size = bench_token(latch, accounts[0], 20 if args.quick else 200)
             rows.append(("1", f"`latch token` (median), vs `secret-tool lookup` of the same {size}-byte entry",
+                         f"{ours:.1f} ms", f"{floor:.1f} ms", ours / floor, 1.3))
+
+        if "6" in want:
+            note("6. an API call through Latch")
+            ours, floor = bench_api(latch, accounts[1], fakes["wordapp"], 20 if args.quick else 200)
+            rows.append(("6", "`latch api ACCOUNT /api/me` (median), vs `secret-tool lookup` + `curl -H` the same endpoint",
+                         f"{ours:.1f} ms", f"{floor:.1f} ms", ours / floor, 1.2))
+
+        if "7" in want:
+            note("7. a command run with the token")
+            ours, floor = bench_exec(latch, accounts[2], 20 if args.quick else 200)
+            rows.append(("7", "`latch exec ACCOUNT -- true` (median), vs `secret-tool lookup` of the same entry",
                          f"{ours:.1f} ms", f"{floor:.1f} ms", ours / floor, 1.3))
 
         if "2" in want or "3" in want:

@@ -21,6 +21,7 @@ fn main() {
         "link_cancel",
         "copy_token",
         "refresh_account",
+        "check_account",
         "revoke_account",
         "remove_account",
         "account_details",

@@ -35,6 +35,7 @@ pub fn run() {
             register_scheme_for_development(app);
             catch_deep_links(app);
             start_scheduler(app.handle().clone());
+            start_checker(app.handle().clone());
             if let Ok(latch) = app.state::<state::AppState>().latch()
                 && let Err(e) = watch::watch_index(app.handle().clone(), latch.store().home())
             {
@@ -61,6 +62,7 @@ pub fn run() {
             commands::link_cancel,
             commands::copy_token,
             commands::refresh_account,
+            commands::check_account,
             commands::revoke_account,
             commands::remove_account,
             commands::account_details,
@@ -144,6 +146,26 @@ fn start_scheduler(app: tauri::AppHandle) {
                 notify_needs_reconnect(&app, latch, id, reason);
             }
             let _ = app.emit(callback::ACCOUNTS_CHANGED, ());
+        })
+        .await;
+    });
+}
+
+/// Asks each provider now and then whether the tokens still work
+/// (`latch_core::checker`: every 30 minutes, at most one test call a second
+/// to one server); a token found dead turns its account to "needs
+/// reconnect", and the person hears of it as of a refused refresh.
+fn start_checker(app: tauri::AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        use tauri::Emitter;
+        let state = app.state::<state::AppState>();
+        let Ok(latch) = state.latch() else { return };
+        let every = test_hooks::check_every().unwrap_or(latch_core::checker::CHECK_EVERY);
+        latch_core::checker::run(latch, every, |id, result| {
+            if let Err(latch_core::Error::NeedsReconnect { reason, .. }) = result {
+                notify_needs_reconnect(&app, latch, id, reason);
+                let _ = app.emit(callback::ACCOUNTS_CHANGED, ());
+            }
         })
         .await;
     });

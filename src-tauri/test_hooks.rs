@@ -38,6 +38,14 @@ pub fn no_scheme_registration() -> bool {
     read("LATCH_NO_SCHEME_REGISTRATION").is_some()
 }
 
+/// `LATCH_CHECK_EVERY_SECS`: how often the window asks the providers
+/// whether the tokens work, instead of every 30 minutes.
+pub fn check_every() -> Option<Duration> {
+    read("LATCH_CHECK_EVERY_SECS")
+        .and_then(|s| s.parse().ok())
+        .map(Duration::from_secs)
+}
+
 #[cfg(feature = "test-hooks")]
 fn read(name: &str) -> Option<String> {
     std::env::var(name).ok()

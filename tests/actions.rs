@@ -472,3 +472,58 @@ async fn editing_the_server_asks_before_the_secrets_go_there() {
     );
     let _ = window.close().await;
 }
+
+/// Issue 16, item 5: "Check" asks the provider whether the token works. A
+/// working one says so; once the provider killed the token and its refresh
+/// token, the same click turns the account to "needs reconnect".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_asks_the_provider_and_a_dead_token_asks_to_reconnect() {
+    let sandbox = sandbox().await;
+    let window = Window::launch().await;
+    connected_wazzup(&window, &sandbox).await;
+    let row = "[data-account=wazzup-main]";
+    let channels = sandbox.wazzup().count("wazzup.channels");
+    window.click(&format!("{row} [data-testid=check]")).await;
+    window
+        .wait_text("[data-testid=notice]", |t| t.contains("Wazzup main works"))
+        .await;
+    assert_eq!(sandbox.wazzup().count("wazzup.channels"), channels + 1, "one test call");
+
+    let tokens = stored_tokens(window.home.path(), "wazzup-main");
+    assert!(sandbox.wazzup().revoke_token(tokens.access_token.secret()));
+    assert!(sandbox
+        .wazzup()
+        .revoke_refresh_token(tokens.refresh_token.as_ref().unwrap().secret()));
+    window.click(&format!("{row} [data-testid=check]")).await;
+    window
+        .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Needs reconnect")
+        .await;
+    window.wait_for(&format!("{row} [data-testid=reconnect]")).await;
+    let _ = window.close().await;
+}
+
+/// While the window runs it checks every account now and then (every 30
+/// minutes; 2 s here): a token killed at the provider is found without a
+/// click.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_finds_a_killed_token_by_itself() {
+    let sandbox = sandbox().await;
+    let window = Window::start(Launch {
+        env: &[("LATCH_CHECK_EVERY_SECS", "2")],
+        ..Launch::default()
+    })
+    .await;
+    connected_wazzup(&window, &sandbox).await;
+    let tokens = stored_tokens(window.home.path(), "wazzup-main");
+    assert!(sandbox.wazzup().revoke_token(tokens.access_token.secret()));
+    assert!(sandbox
+        .wazzup()
+        .revoke_refresh_token(tokens.refresh_token.as_ref().unwrap().secret()));
+    window
+        .wait_text("[data-account=wazzup-main] [data-testid=status]", |t| {
+            t == "Needs reconnect"
+        })
+        .await;
+    assert!(sandbox.wazzup().count("wazzup.channels") >= 1, "found by a test call");
+    let _ = window.close().await;
+}

@@ -59,6 +59,22 @@ pub async fn refresh_account(app: AppHandle, id: String) -> Result<String, Error
     .await
 }
 
+/// Asks the provider whether the token works (its test call; one refresh
+/// and one retry on a 401). A dead token turns the account to "needs
+/// reconnect", which the list shows.
+#[tauri::command]
+pub async fn check_account(app: AppHandle, id: String) -> Result<String, Error> {
+    changing(&app, &id, async |t| {
+        t.latch.check(&t.account).await?;
+        Ok(format!(
+            "{} works: {} accepted its credential just now.",
+            t.account.label,
+            latch_core::Latch::provider_name(&t.account)
+        ))
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn revoke_account(app: AppHandle, id: String) -> Result<String, Error> {
     changing(&app, &id, async |t| {

@@ -341,6 +341,17 @@ impl Latch {
         if (200..300).contains(&answer.status) {
             return Ok(());
         }
+        if answer.status == 429 {
+            let retry_after = answer
+                .headers
+                .iter()
+                .find(|(n, _)| n == "retry-after")
+                .and_then(|(_, v)| crate::http::parse_retry_after(v, std::time::SystemTime::now()));
+            return Err(Error::RateLimited {
+                provider: provider.name().to_owned(),
+                retry_after,
+            });
+        }
         Err(provider.probe_refusal(&crate::http::Answer {
             status: answer.status,
             content_type: answer

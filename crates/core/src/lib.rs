@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod binding;
+pub mod checker;
 pub mod error;
 pub mod flows;
 #[doc(hidden)]

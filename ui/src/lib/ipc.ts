@@ -97,6 +97,8 @@ export const onLinkFinished = (f: (e: LinkFinished) => void): Promise<UnlistenFn
 /** Copies in Rust; the token never comes back here. Returns what to tell the person. */
 export const copyToken = (id: string, header: boolean) => invoke<string>("copy_token", { id, header });
 export const refreshAccount = (id: string) => invoke<string>("refresh_account", { id });
+/** Asks the provider whether the account's credential works. */
+export const checkAccount = (id: string) => invoke<string>("check_account", { id });
 export const revokeAccount = (id: string) => invoke<string>("revoke_account", { id });
 export const removeAccount = (id: string) => invoke<void>("remove_account", { id });
 export const accountDetails = (id: string) => invoke<Details>("account_details", { id });

@@ -5,6 +5,7 @@
 //! the Tauri layer (`src-tauri/`) stays a thin shell of commands and events.
 
 pub mod binding;
+pub mod doctor;
 pub mod error;
 pub mod flows;
 #[doc(hidden)]

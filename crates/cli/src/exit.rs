@@ -22,6 +22,8 @@ pub const CALLBACK: u8 = 8;
 /// `latch link`: the link code expired before it was typed (same number as
 /// CALLBACK: a sign-in that did not complete in time).
 pub const LINK_EXPIRED: u8 = CALLBACK;
+/// `latch doctor`: at least one check failed (warnings alone exit 0).
+pub const DOCTOR: u8 = 9;
 
 pub fn for_kind(kind: ErrorKind) -> u8 {
     match kind {

@@ -352,6 +352,34 @@ fn a_scheme_registered_to_a_program_that_is_gone_fails_and_names_it() {
     );
 }
 
+/// A stale MIME cache (an entry deleted, `update-desktop-database` not run
+/// again) still names a desktop entry that is no longer there.
+#[test]
+fn a_registration_naming_a_desktop_entry_that_is_gone_fails() {
+    let machine = Machine::new();
+    let applications = machine.path("data/applications");
+    std::fs::create_dir_all(&applications).unwrap();
+    std::fs::write(
+        applications.join("mimeinfo.cache"),
+        "[MIME Cache]\nx-scheme-handler/app.latch.desktop=latch-old.desktop;\n",
+    )
+    .unwrap();
+    let (status, checks) = machine.doctor();
+    assert_eq!(status, Some(9));
+    assert_only_failed(&checks, "url-scheme");
+    let found = text(check(&checks, "url-scheme"), "found");
+    assert!(
+        found.starts_with(
+            "app.latch.desktop: links are registered to latch-old.desktop, but no latch-old.desktop is in "
+        ),
+        "{found}"
+    );
+    assert!(
+        found.contains(&applications.display().to_string()),
+        "the places searched are named: {found}"
+    );
+}
+
 #[test]
 fn a_desktop_entry_that_drops_the_link_fails() {
     let machine = Machine::new();

@@ -62,6 +62,9 @@ pub enum Command {
         #[arg(long)]
         add_accounts: bool,
     },
+    /// Check what Latch depends on: the keyring, the data directory, the URL scheme, the sandbox's
+    /// ports and the clock. Each line says what was found and what to do.
+    Doctor(DoctorArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
 }
@@ -173,6 +176,13 @@ pub struct StatusArgs {
     /// turns the account to "needs reconnect".
     #[arg(long)]
     pub check: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// Check these ports instead of 8971-8975, in the fakes' order (tests).
+    #[arg(long, hide = true, value_delimiter = ',', value_name = "PORT,...")]
+    pub sandbox_ports: Option<Vec<u16>>,
 }
 
 #[derive(Args, Debug)]

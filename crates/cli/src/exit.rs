@@ -25,6 +25,8 @@ pub const HTTP_ERROR: u8 = 9;
 /// `latch link`: the link code expired before it was typed (same number as
 /// CALLBACK: a sign-in that did not complete in time).
 pub const LINK_EXPIRED: u8 = CALLBACK;
+/// `latch doctor`: at least one check failed (warnings alone exit 0).
+pub const DOCTOR: u8 = 10;
 
 pub fn for_kind(kind: ErrorKind) -> u8 {
     match kind {

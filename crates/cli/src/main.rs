@@ -39,6 +39,7 @@ fn run(command: Command, json: bool) -> Result<(), Failure> {
             let latch = if add_accounts { Some(open()?) } else { None };
             commands::sandbox::run(any_port, latch.as_ref(), json)
         }
+        Command::Doctor(args) => commands::doctor::run(json, args.sandbox_ports),
         Command::Accounts => commands::accounts::run(&mut Env::system(&open()?, json)),
         Command::Add(args) => commands::add::run(&mut Env::system(&open()?, json), *args),
         Command::Remove(args) => commands::remove::run(&mut Env::system(&open()?, json), args),

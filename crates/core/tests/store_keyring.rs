@@ -11,14 +11,13 @@
 
 #![cfg(target_os = "linux")]
 
-use latch_sandbox::harness::keyring_bus;
+use latch_sandbox::harness::{PrivateBus, keyring_bus};
 mod support;
 
 use latch_core::store::{KeyringStore, SecretStore};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::process::{Command, Output, Stdio};
 
 /// An account id no other test (or test run) uses.
 fn unique(name: &str) -> String {
@@ -295,72 +294,9 @@ fn no_session_bus_says_so_plainly() {
     }
 }
 
-/// A private D-Bus session daemon with no service files, so nothing is
-/// started on demand. Killed on drop.
-struct Bus {
-    address: String,
-    pid: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Bus {
-    fn start() -> Bus {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("session.conf");
-        std::fs::write(
-            &config,
-            format!(
-                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>unix:dir={}</listen>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
-</busconfig>"#,
-                dir.path().display()
-            ),
-        )
-        .unwrap();
-        let mut daemon = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", config.display()))
-            .args(["--fork", "--print-address=1", "--print-pid=1"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("dbus-daemon is installed");
-        let mut lines = BufReader::new(daemon.stdout.take().unwrap()).lines();
-        let address = lines.next().unwrap().unwrap();
-        let pid = lines.next().unwrap().unwrap();
-        daemon.wait().unwrap();
-        Bus {
-            address,
-            pid,
-            _dir: dir,
-        }
-    }
-
-    fn has_secret_service(&self) -> bool {
-        let out = Command::new("dbus-send")
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-            .args([
-                "--session",
-                "--print-reply",
-                "--dest=org.freedesktop.DBus",
-                "/org/freedesktop/DBus",
-            ])
-            .args(["org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).contains("boolean true")
-    }
-}
-
-impl Drop for Bus {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(&self.pid).status();
-    }
-}
-
 #[test]
 fn a_bus_without_a_secret_service_says_how_to_get_one() {
-    let bus = Bus::start();
+    let bus = PrivateBus::start();
     for op in ["get", "put"] {
         assert_unavailable(
             &probe(op, &bus.address),
@@ -373,33 +309,9 @@ fn a_bus_without_a_secret_service_says_how_to_get_one() {
 /// writes fail. Both must say the keyring is locked.
 #[test]
 fn a_keyring_never_unlocked_is_reported_as_locked_for_reads_and_writes() {
-    let bus = Bus::start();
-    let data = tempfile::tempdir().unwrap();
-    let daemon: Child = Command::new("gnome-keyring-daemon")
-        .args(["--foreground", "--components=secrets"])
-        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
-        .env("XDG_DATA_HOME", data.path())
-        .env("XDG_RUNTIME_DIR", data.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gnome-keyring-daemon is installed");
-    let mut daemon = KillOnDrop(daemon);
-    support::wait_until("gnome-keyring on the private bus", Duration::from_secs(10), || {
-        bus.has_secret_service()
-    });
-
+    let bus = PrivateBus::start();
+    let _keyring = bus.start_locked_keyring();
     for op in ["get", "put"] {
         assert_unavailable(&probe(op, &bus.address), &["locked", "Unlock it"]);
-    }
-    daemon.0.kill().unwrap();
-}
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }

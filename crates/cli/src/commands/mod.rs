@@ -1,13 +1,14 @@
 //! One module per verb. A verb takes what it runs in as one value
 //! ([`crate::env::Env`]: the opened Latch, the streams, the browser), so its
-//! tests run it in-process. `completions` and `sandbox` print with the
-//! process's own streams: they open no Latch, or stay until Ctrl-C.
+//! tests run it in-process. `completions`, `doctor` and `sandbox` print with
+//! the process's own streams: they open no Latch, or stay until Ctrl-C.
 
 pub mod accounts;
 pub mod add;
 pub mod api;
 pub mod completions;
 pub mod connect;
+pub mod doctor;
 pub mod edit;
 pub mod environment;
 pub mod exec;

@@ -17,6 +17,10 @@
 //! with a sentence that says what is wrong and how to fix it. There is no
 //! fallback: a secret that cannot go into the keyring goes nowhere.
 //!
+//! Each of those sentences is a [`KeyringTrouble`]: what was found, what to
+//! do, and the platform's own words, so `latch doctor` can show the parts
+//! ([`KeyringStore::diagnose`]) where an error shows the whole sentence.
+//!
 //! One trap on Linux: gnome-keyring that was started but never unlocked has no
 //! `default` collection yet, so a read finds nothing (`NoEntry`) and only the
 //! first write fails. A "no entry" answer is therefore double-checked against
@@ -87,7 +91,42 @@ impl KeyringStore {
     /// and (on Linux) its default collection exists and is unlocked.
     pub fn check(&self) -> Result<(), SecretStoreError> {
         self.store()?;
-        platform::check_default_collection()
+        Ok(platform::check_default_collection()?)
+    }
+
+    /// `latch doctor`'s question: can secrets be kept now? Connects afresh,
+    /// checks the default collection, then writes, reads back and deletes a
+    /// test entry. Its user, `doctor:<random>`, has a `:`, which no account
+    /// id (nor `<id>@<profile>`) has, so no account's entry is ever touched.
+    pub fn diagnose() -> Result<(), KeyringTrouble> {
+        let store = platform::connect().map_err(|e| trouble(&e))?;
+        platform::check_default_collection()?;
+        let user = format!("doctor:{}", random_hex());
+        let modifiers = platform::modifiers(&user);
+        let modifiers = modifiers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let entry = store.build(SERVICE, &user, Some(&modifiers)).map_err(trouble_of)?;
+        const PROBE: &[u8] = b"latch doctor test entry";
+        entry.set_secret(PROBE).map_err(trouble_of)?;
+        let read = entry.get_secret().map(Zeroizing::new);
+        let removed = entry.delete_credential();
+        match (read, removed) {
+            (Ok(bytes), Ok(())) if bytes.as_slice() == PROBE => Ok(()),
+            (Ok(_), Ok(())) => Err(KeyringTrouble::failed(
+                "The system keyring gave back something else than the test entry Latch wrote",
+                "the keyring returned other bytes than were stored".into(),
+            )),
+            (Err(e), _) => Err(trouble_of(e)),
+            (Ok(_), Err(e)) => Err(KeyringTrouble {
+                fix: format!(
+                    "remove it with `secret-tool clear service {SERVICE} username {user}`, and check that the \
+                     keyring lets Latch delete entries"
+                ),
+                ..KeyringTrouble::failed(
+                    "The system keyring kept a test entry Latch asked it to delete",
+                    map_error(e).to_string(),
+                )
+            }),
+        }
     }
 
     fn store(&self) -> Result<Arc<CredentialStore>, SecretStoreError> {
@@ -182,12 +221,102 @@ fn map_error(err: KeyringError) -> SecretStoreError {
 /// The plain sentence for "there is no usable keyring", chosen from what the
 /// platform said.
 fn unavailable(err: &KeyringError) -> SecretStoreError {
+    trouble(err).into()
+}
+
+/// What is wrong, chosen from what the platform said.
+fn trouble(err: &KeyringError) -> KeyringTrouble {
     let detail = match err {
         KeyringError::PlatformFailure(e) | KeyringError::NoStorageAccess(e) => e.to_string(),
         other => other.to_string(),
     };
     let locked = matches!(err, KeyringError::NoStorageAccess(_));
-    SecretStoreError::Unavailable(platform::explain(&detail, locked))
+    platform::explain(&detail, locked)
+}
+
+/// The same for any error of an operation: the keyring may also answer and
+/// refuse (`map_error`'s words, never the bytes).
+fn trouble_of(err: KeyringError) -> KeyringTrouble {
+    match err {
+        KeyringError::PlatformFailure(_) | KeyringError::NoStorageAccess(_) | KeyringError::NoDefaultStore => {
+            trouble(&err)
+        }
+        other => KeyringTrouble::failed("The system keyring refused a test entry", map_error(other).to_string()),
+    }
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 6];
+    // Without a random source the user is still one no account can have.
+    let _ = getrandom::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why the keyring cannot be used, in a person's words. Its `Display` is the
+/// sentence [`SecretStoreError::Unavailable`] carries; `latch doctor` shows
+/// `found` and `fix` apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyringTrouble {
+    pub kind: TroubleKind,
+    /// What is wrong, as a sentence without its full stop: "There is no D-Bus session".
+    pub found: String,
+    /// What to do, starting in lower case: "run Latch in a desktop session …".
+    pub fix: String,
+    /// What the platform said (D-Bus or OS text, never a secret).
+    pub detail: String,
+}
+
+/// The ways of not having a keyring that a person fixes differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TroubleKind {
+    /// No D-Bus session to ask (Linux).
+    NoSession,
+    /// A session, but no Secret Service on it (Linux).
+    NoService,
+    /// The keyring (its default collection) is locked or was never set up.
+    Locked,
+    /// Anything else the keyring said.
+    Failed,
+}
+
+impl KeyringTrouble {
+    fn failed(found: &str, detail: String) -> Self {
+        Self {
+            kind: TroubleKind::Failed,
+            found: found.into(),
+            fix: platform::CHECK_IT.into(),
+            detail,
+        }
+    }
+
+    fn consequence(&self) -> &'static str {
+        match self.kind {
+            TroubleKind::NoSession => "Latch cannot reach the system keyring",
+            TroubleKind::NoService => "Latch has nowhere safe to keep secrets",
+            TroubleKind::Locked | TroubleKind::Failed => "Latch cannot read or store secrets",
+        }
+    }
+}
+
+impl std::fmt::Display for KeyringTrouble {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut fix = self.fix.chars();
+        let first = fix.next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
+        write!(
+            f,
+            "{}, so {}. {first}{}, then try again. Latch never stores secrets anywhere else. ({})",
+            self.found,
+            self.consequence(),
+            fix.as_str(),
+            self.detail
+        )
+    }
+}
+
+impl From<KeyringTrouble> for SecretStoreError {
+    fn from(trouble: KeyringTrouble) -> Self {
+        SecretStoreError::Unavailable(trouble.to_string())
+    }
 }
 
 #[cfg(all(unix, not(any(target_os = "macos", target_os = "ios", target_os = "android"))))]
@@ -205,9 +334,10 @@ mod platform {
         vec![("label", format!("Latch: {user}"))]
     }
 
-    const NEVER_ELSEWHERE: &str = "Latch never stores secrets anywhere else.";
+    pub(super) const CHECK_IT: &str =
+        "check that gnome-keyring or KeePassXC's Secret Service integration is running and unlocked";
 
-    pub(super) fn explain(detail: &str, locked: bool) -> String {
+    pub(super) fn explain(detail: &str, locked: bool) -> KeyringTrouble {
         let bus_missing = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none_or(|a| a.is_empty())
             || ["Failed to connect", "No such file", "Connection refused"]
                 .iter()
@@ -215,47 +345,53 @@ mod platform {
         let service_missing = ["was not provided", "ServiceUnknown", "NameHasNoOwner"]
             .iter()
             .any(|n| detail.contains(n));
-        if locked {
-            format!(
-                "The system keyring is locked (or was never set up), so Latch cannot read or store secrets. \
-                 Unlock it (log in to the desktop session, or unlock the login keyring in Passwords and Keys, \
-                 or the database in KeePassXC) and try again. {NEVER_ELSEWHERE} ({detail})"
+        let (kind, found, fix) = if locked {
+            (
+                TroubleKind::Locked,
+                "The system keyring is locked (or was never set up)",
+                "unlock it (log in to the desktop session, or unlock the login keyring in Passwords and Keys, \
+                 or the database in KeePassXC)",
             )
         } else if service_missing {
-            format!(
-                "No keyring service (Secret Service) answers on this D-Bus session, so Latch has nowhere safe to \
-                 keep secrets. Install and start gnome-keyring (`apt install gnome-keyring`), or enable the Secret \
-                 Service integration in KeePassXC, then try again. {NEVER_ELSEWHERE} ({detail})"
+            (
+                TroubleKind::NoService,
+                "No keyring service (Secret Service) answers on this D-Bus session",
+                "install and start gnome-keyring (`apt install gnome-keyring`), or enable the Secret Service \
+                 integration in KeePassXC",
             )
         } else if bus_missing {
-            format!(
-                "There is no D-Bus session, so Latch cannot reach the system keyring. Run Latch in a desktop \
-                 session (or under `dbus-run-session`) with gnome-keyring or KeePassXC's Secret Service running \
-                 and unlocked. {NEVER_ELSEWHERE} ({detail})"
+            (
+                TroubleKind::NoSession,
+                "There is no D-Bus session",
+                "run Latch in a desktop session (or under `dbus-run-session`) with gnome-keyring or KeePassXC's \
+                 Secret Service running and unlocked",
             )
         } else {
-            format!(
-                "The system keyring (Secret Service) failed: {detail}. Check that gnome-keyring or KeePassXC's \
-                 Secret Service integration is running and unlocked, then try again. {NEVER_ELSEWHERE}"
+            (
+                TroubleKind::Failed,
+                "The system keyring (Secret Service) failed",
+                CHECK_IT,
             )
+        };
+        KeyringTrouble {
+            kind,
+            found: found.into(),
+            fix: fix.into(),
+            detail: detail.into(),
         }
     }
 
     /// A never-unlocked gnome-keyring has no `default` collection, and a
     /// locked one refuses writes: both look like "no entry" to a read.
-    pub(super) fn check_default_collection() -> Result<(), SecretStoreError> {
-        let ss = SecretService::connect(EncryptionType::Plain)
-            .map_err(|e| SecretStoreError::Unavailable(explain(&e.to_string(), false)))?;
+    pub(super) fn check_default_collection() -> Result<(), KeyringTrouble> {
+        let ss = SecretService::connect(EncryptionType::Plain).map_err(|e| explain(&e.to_string(), false))?;
         let locked = match ss.get_default_collection() {
             Ok(collection) => collection.is_locked().unwrap_or(true),
             Err(secret_service::Error::NoResult) => true,
-            Err(e) => return Err(SecretStoreError::Unavailable(explain(&e.to_string(), false))),
+            Err(e) => return Err(explain(&e.to_string(), false)),
         };
         if locked {
-            return Err(SecretStoreError::Unavailable(explain(
-                "the default collection is missing or locked",
-                true,
-            )));
+            return Err(explain("the default collection is missing or locked", true));
         }
         Ok(())
     }
@@ -273,14 +409,22 @@ mod platform {
         Vec::new()
     }
 
-    pub(super) fn explain(detail: &str, _locked: bool) -> String {
-        format!(
-            "The macOS Keychain is not available ({detail}). Unlock your login keychain in Keychain Access \
-             and try again. Latch never stores secrets anywhere else."
-        )
+    pub(super) const CHECK_IT: &str = "unlock your login keychain in Keychain Access";
+
+    pub(super) fn explain(detail: &str, locked: bool) -> KeyringTrouble {
+        KeyringTrouble {
+            kind: if locked {
+                TroubleKind::Locked
+            } else {
+                TroubleKind::Failed
+            },
+            found: "The macOS Keychain is not available".into(),
+            fix: CHECK_IT.into(),
+            detail: detail.into(),
+        }
     }
 
-    pub(super) fn check_default_collection() -> Result<(), SecretStoreError> {
+    pub(super) fn check_default_collection() -> Result<(), KeyringTrouble> {
         Ok(())
     }
 }
@@ -297,11 +441,22 @@ mod platform {
         Vec::new()
     }
 
-    pub(super) fn explain(detail: &str, _locked: bool) -> String {
-        format!("The Windows Credential Manager is not available ({detail}). Latch never stores secrets anywhere else.")
+    pub(super) const CHECK_IT: &str = "sign in to Windows with a user profile of your own";
+
+    pub(super) fn explain(detail: &str, locked: bool) -> KeyringTrouble {
+        KeyringTrouble {
+            kind: if locked {
+                TroubleKind::Locked
+            } else {
+                TroubleKind::Failed
+            },
+            found: "The Windows Credential Manager is not available".into(),
+            fix: CHECK_IT.into(),
+            detail: detail.into(),
+        }
     }
 
-    pub(super) fn check_default_collection() -> Result<(), SecretStoreError> {
+    pub(super) fn check_default_collection() -> Result<(), KeyringTrouble> {
         Ok(())
     }
 }
@@ -324,11 +479,18 @@ mod platform {
         Vec::new()
     }
 
-    pub(super) fn explain(detail: &str, _locked: bool) -> String {
-        format!("This platform has no OS keyring Latch can use ({detail}).")
+    pub(super) const CHECK_IT: &str = "use Latch on Linux, macOS or Windows";
+
+    pub(super) fn explain(detail: &str, _locked: bool) -> KeyringTrouble {
+        KeyringTrouble {
+            kind: TroubleKind::Failed,
+            found: "This platform has no OS keyring Latch can use".into(),
+            fix: CHECK_IT.into(),
+            detail: detail.into(),
+        }
     }
 
-    pub(super) fn check_default_collection() -> Result<(), SecretStoreError> {
+    pub(super) fn check_default_collection() -> Result<(), KeyringTrouble> {
         Ok(())
     }
 }

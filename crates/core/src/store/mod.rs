@@ -12,12 +12,12 @@ pub mod index;
 mod keyring;
 pub mod lock;
 mod memory;
-mod private;
+pub(crate) mod private;
 pub mod profile;
 
 pub use facade::{AccountLock, Store, StoreError};
 pub use index::{Index, IndexError};
-pub use keyring::{KeyringStore, SERVICE};
+pub use keyring::{KeyringStore, KeyringTrouble, SERVICE, TroubleKind};
 pub use lock::{DEFAULT_LOCK_TIMEOUT, FileLock, LockError};
 pub use memory::MemoryStore;
 

@@ -8,9 +8,12 @@
 //! belongs to another user or that its group or other users may write. Only
 //! the owner and the write bits are checked: a directory others may read is
 //! a privacy matter for the person, and secrets never live there anyway.
+//!
+//! `latch doctor` asks the same questions through [`state`], which makes
+//! nothing, and shows [`NotPrivate`]'s two halves (what is wrong, what to run).
 
 use super::StoreError;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Creates `dir` (and its parents) with mode 0700 where missing.
 pub(crate) fn create_dir(dir: &Path) -> std::io::Result<()> {
@@ -28,19 +31,30 @@ pub(crate) fn open_home(home: &Path) -> Result<(), StoreError> {
         path: home.into(),
         source,
     })?;
-    check(home, Kind::DataDirectory)?;
-    check(&home.join(super::index::FILE_NAME), Kind::Index)?;
-    check(&home.join("locks"), Kind::Locks)
+    for (kind, path) in Kind::all(home) {
+        check(&path, kind)?;
+    }
+    Ok(())
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
+/// The parts of a data directory that must be the person's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
     DataDirectory,
     Index,
     Locks,
 }
 
 impl Kind {
+    /// Each part's path in the data directory `home`.
+    pub(crate) fn all(home: &Path) -> [(Kind, PathBuf); 3] {
+        [
+            (Kind::DataDirectory, home.to_owned()),
+            (Kind::Index, home.join(super::index::FILE_NAME)),
+            (Kind::Locks, home.join("locks")),
+        ]
+    }
+
     fn name(self) -> &'static str {
         match self {
             Kind::DataDirectory => "The data directory",
@@ -74,44 +88,108 @@ impl Kind {
     }
 }
 
-#[cfg(unix)]
+/// How one part of the data directory is now.
+#[derive(Debug)]
+pub(crate) enum State {
+    /// Not made yet: Latch makes it private.
+    Missing,
+    /// The person's own; `mode` is its permission bits.
+    Private {
+        mode: u32,
+    },
+    NotPrivate(NotPrivate),
+}
+
+/// A part of the data directory that is not the person's own, and why.
+#[derive(Debug)]
+pub(crate) struct NotPrivate {
+    kind: Kind,
+    path: PathBuf,
+    why: Why,
+}
+
+#[derive(Debug)]
+enum Why {
+    Owner(u32),
+    Writable { writers: &'static str, mode: u32 },
+}
+
+impl NotPrivate {
+    /// What is wrong, as a sentence without its full stop.
+    pub(crate) fn found(&self) -> String {
+        let (what, shown) = (self.kind.name(), self.path.display());
+        match self.why {
+            Why::Owner(uid) => {
+                format!("{what} {shown} belongs to another user (uid {uid}), who could change what Latch does")
+            }
+            Why::Writable { writers, mode } => format!("{what} {shown} is writable by {writers} (mode {mode:04o})"),
+        }
+    }
+
+    /// What to run, starting in lower case.
+    pub(crate) fn fix(&self) -> String {
+        match self.why {
+            Why::Owner(_) => self.kind.take_back(&self.path),
+            Why::Writable { .. } => self.kind.chmod(&self.path),
+        }
+    }
+}
+
+impl std::fmt::Display for NotPrivate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}; {}.", self.found(), self.fix())
+    }
+}
+
 fn check(path: &Path, kind: Kind) -> Result<(), StoreError> {
+    let home_error = |source| StoreError::Home {
+        path: path.into(),
+        source,
+    };
+    match state(path, kind).map_err(home_error)? {
+        State::Private { .. } => Ok(()),
+        // The data directory was made just before; not finding it is an error.
+        State::Missing if matches!(kind, Kind::DataDirectory) => Err(home_error(std::io::ErrorKind::NotFound.into())),
+        State::Missing => Ok(()),
+        State::NotPrivate(problem) => Err(StoreError::NotPrivate(problem.to_string())),
+    }
+}
+
+/// The owner and write bits of `path` against the rules (module docs).
+#[cfg(unix)]
+pub(crate) fn state(path: &Path, kind: Kind) -> std::io::Result<State> {
     use std::os::unix::fs::MetadataExt;
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
-        // Not made yet: Latch makes it private.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !matches!(kind, Kind::DataDirectory) => return Ok(()),
-        Err(source) => {
-            return Err(StoreError::Home {
-                path: path.into(),
-                source,
-            });
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::Missing),
+        Err(e) => return Err(e),
     };
-    let what = kind.name();
-    let shown = path.display();
+    let not_private = |why| {
+        State::NotPrivate(NotPrivate {
+            kind,
+            path: path.into(),
+            why,
+        })
+    };
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
     if meta.uid() != me {
-        return Err(StoreError::NotPrivate(format!(
-            "{what} {shown} belongs to another user (uid {}), who could change what Latch does; {}.",
-            meta.uid(),
-            kind.take_back(path)
-        )));
+        return Ok(not_private(Why::Owner(meta.uid())));
     }
     let mode = meta.mode() & 0o7777;
     let writers = match (mode & 0o020 != 0, mode & 0o002 != 0) {
         (_, true) => "other users",
         (true, false) => "its group",
-        (false, false) => return Ok(()),
+        (false, false) => return Ok(State::Private { mode }),
     };
-    Err(StoreError::NotPrivate(format!(
-        "{what} {shown} is writable by {writers} (mode {mode:04o}); {}.",
-        kind.chmod(path)
-    )))
+    Ok(not_private(Why::Writable { writers, mode }))
 }
 
 #[cfg(not(unix))]
-fn check(_path: &Path, _kind: Kind) -> Result<(), StoreError> {
-    Ok(())
+pub(crate) fn state(path: &Path, _kind: Kind) -> std::io::Result<State> {
+    match std::fs::metadata(path) {
+        Ok(_) => Ok(State::Private { mode: 0o700 }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::Missing),
+        Err(e) => Err(e),
+    }
 }

@@ -14,11 +14,14 @@
 //!   through the core's rules under an id the test chooses ([`account`]);
 //! - the clock: [`now`] is Latch's "now"; the fakes' own clocks move with
 //!   `Sandbox::advance_all` or a fake's `advance`;
-//! - a real, unlocked keyring for the tests that need one ([`keyring_bus`]).
+//! - a real, unlocked keyring for the tests that need one ([`keyring_bus`]),
+//!   and the keyrings that do not work ([`PrivateBus`]).
 
+mod bus;
 mod keyring;
 mod opener;
 
+pub use bus::{PrivateBus, PrivateKeyring};
 pub use keyring::keyring_bus;
 pub use opener::{FakeOpener, Opened};
 

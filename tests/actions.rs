@@ -491,9 +491,11 @@ async fn check_asks_the_provider_and_a_dead_token_asks_to_reconnect() {
 
     let tokens = stored_tokens(window.home.path(), "wazzup-main");
     assert!(sandbox.wazzup().revoke_token(tokens.access_token.secret()));
-    assert!(sandbox
-        .wazzup()
-        .revoke_refresh_token(tokens.refresh_token.as_ref().unwrap().secret()));
+    assert!(
+        sandbox
+            .wazzup()
+            .revoke_refresh_token(tokens.refresh_token.as_ref().unwrap().secret())
+    );
     window.click(&format!("{row} [data-testid=check]")).await;
     window
         .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Needs reconnect")
@@ -516,9 +518,11 @@ async fn the_window_finds_a_killed_token_by_itself() {
     connected_wazzup(&window, &sandbox).await;
     let tokens = stored_tokens(window.home.path(), "wazzup-main");
     assert!(sandbox.wazzup().revoke_token(tokens.access_token.secret()));
-    assert!(sandbox
-        .wazzup()
-        .revoke_refresh_token(tokens.refresh_token.as_ref().unwrap().secret()));
+    assert!(
+        sandbox
+            .wazzup()
+            .revoke_refresh_token(tokens.refresh_token.as_ref().unwrap().secret())
+    );
     window
         .wait_text("[data-account=wazzup-main] [data-testid=status]", |t| {
             t == "Needs reconnect"

@@ -60,13 +60,31 @@ async fn a_round_finds_the_dead_token_and_paces_calls_to_one_instance() {
     .await;
 
     results.sort();
-    assert_eq!(results.len(), 3, "the never-connected account is not asked about: {results:?}");
+    assert_eq!(
+        results.len(),
+        3,
+        "the never-connected account is not asked about: {results:?}"
+    );
     assert_eq!(results[0].0, "robot");
-    assert!(results[0].1.as_deref().is_some_and(|e| e.contains("connect the account again")), "{results:?}");
+    assert!(
+        results[0]
+            .1
+            .as_deref()
+            .is_some_and(|e| e.contains("connect the account again")),
+        "{results:?}"
+    );
     assert_eq!(results[1], ("whatsapp-a".into(), None), "{results:?}");
-    assert_eq!(results[2], ("whatsapp-b".into(), None), "paced: no 429 for the second call");
+    assert_eq!(
+        results[2],
+        ("whatsapp-b".into(), None),
+        "paced: no 429 for the second call"
+    );
     assert_eq!(sb.green_api().count("green_api.getStateInstance"), 2);
     let robot = latch.find("robot").unwrap();
-    assert!(matches!(robot.status, AccountStatus::NeedsReconnect { .. }), "{:?}", robot.status);
+    assert!(
+        matches!(robot.status, AccountStatus::NeedsReconnect { .. }),
+        "{:?}",
+        robot.status
+    );
     assert_eq!(latch.find("whatsapp-a").unwrap().status, AccountStatus::Linked);
 }

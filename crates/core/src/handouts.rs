@@ -244,6 +244,9 @@ impl HandoutLog {
             if is_at(&file, &self.path).map_err(|e| self.failed("open", e))? {
                 return Ok(Some(file));
             }
+            if started.elapsed() >= wait {
+                return Ok(None); // renamed away again and again: someone else's doing
+            }
         }
     }
 

@@ -167,16 +167,16 @@ impl HandoutLog {
     pub fn append(&self, handout: &Handout) -> Result<(), Error> {
         let mut line = serde_json::to_vec(handout).map_err(|e| self.failed("encode an entry for", e.into()))?;
         line.push(b'\n');
-        let file = self.open(Hold::Shared, APPEND_WAIT)?.ok_or_else(|| {
-            self.failed(
-                "wait for",
-                io::Error::other("another Latch process has been trimming it for too long"),
-            )
-        })?;
+        let mut file = self.held(Hold::Shared)?;
         if ends_mid_line(&file) {
-            // An edit or a crash left half a line: end it, so that this
-            // entry is not read as its tail (and skipped with it).
-            line.insert(0, b'\n');
+            // Half a line at the end: an edit or a crash, or another append
+            // under way. Alone with the file it is certain which: only the
+            // first is ended, so that this entry is not read as its tail.
+            drop(file);
+            file = self.held(Hold::Alone)?;
+            if ends_mid_line(&file) {
+                line.insert(0, b'\n');
+            }
         }
         // One write, never a retry of the rest: a second write could land
         // after another process's line and split this one.
@@ -185,11 +185,21 @@ impl HandoutLog {
             return Err(self.failed("write to", io::Error::other("the disk took only part of the entry")));
         }
         let len = file.metadata().map_err(|e| self.failed("read", e))?.len();
-        drop(file); // the shared hold, which the trim below must not meet
+        drop(file); // the hold, which the trim below must not meet
         if len > self.limit {
             self.trim()?;
         }
         Ok(())
+    }
+
+    /// The log held as `hold` for an append, waiting up to [`APPEND_WAIT`].
+    fn held(&self, hold: Hold) -> Result<File, Error> {
+        self.open(hold, APPEND_WAIT)?.ok_or_else(|| {
+            self.failed(
+                "wait for",
+                io::Error::other("another Latch process has been holding it for too long"),
+            )
+        })
     }
 
     /// Every readable entry, oldest first. A missing log is an empty one.
@@ -287,8 +297,8 @@ fn newest(bytes: &[u8], budget: usize) -> &[u8] {
     }
 }
 
-/// Whether the file's last byte is not a line ending. Another append that
-/// is under way may make this say yes wrongly; the cost is an empty line.
+/// Whether the file's last byte is not a line ending. While other appends
+/// run it may be one of theirs half written: only a hold alone makes it sure.
 fn ends_mid_line(file: &File) -> bool {
     let Ok(len) = file.metadata().map(|m| m.len()) else {
         return false;

@@ -152,3 +152,75 @@ async fn an_account_added_and_refreshed_by_the_cli_shows_in_the_open_window() {
         .await;
     let _ = window.close().await;
 }
+
+/// Issue 16, item 7: an account's Details say when its token was last
+/// handed out, how, and to whom: after `latch token` in a script, that
+/// script's command line; after the window's Copy, the window (the open
+/// panel follows the copy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn details_show_who_last_took_the_token_from_a_script_and_then_from_the_window() {
+    let sandbox = support::sandbox().await;
+    let window = Window::launch().await;
+    window.wait_for("#empty-title").await;
+    let home = window.home.path().to_owned();
+    let base = sandbox.wordapp().base_url();
+    latch(
+        &home,
+        &[
+            "add",
+            "wordapp",
+            "--label",
+            "Handed out",
+            "--grant",
+            "client-credentials",
+            "--client-id",
+            "demo-wordapp-client",
+            "--base-url",
+            &base,
+            "--secret-stdin",
+        ],
+        "demo-wordapp-secret\n",
+    );
+    latch(&home, &["connect", "handed-out"], "");
+    let row = "[data-account=handed-out]";
+    window
+        .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Valid")
+        .await;
+    window.click(&format!("{row} [data-testid=details]")).await;
+    window
+        .wait_text(&format!("{row} [data-testid=last-used]"), |t| t == "not handed out yet")
+        .await;
+    window.click(&format!("{row} [data-testid=details]")).await; // closed again
+
+    let script = "\"$0\" token handed-out >/dev/null; : marker-XYZ";
+    let status = Command::new("sh")
+        .args(["-c", script, latch_cli().to_str().unwrap()])
+        .env("LATCH_HOME", &home)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    window.click(&format!("{row} [data-testid=details]")).await;
+    let shown = window
+        .wait_text(&format!("{row} [data-testid=last-used]"), |t| {
+            t.contains(" · token by sh -c ")
+        })
+        .await;
+    assert!(shown.contains(": marker-XYZ "), "{shown}");
+    assert!(shown.ends_with(')') && shown.contains("(pid "), "{shown}");
+
+    window.click(&format!("{row} [data-testid=copy-token]")).await;
+    window
+        .wait_text("[data-testid=notice]", |t| t.contains("Token copied"))
+        .await;
+    let shown = window
+        .wait_text(&format!("{row} [data-testid=last-used]"), |t| {
+            t.contains(" · window-copy by ")
+        })
+        .await;
+    assert!(
+        shown.contains("latch-desktop"),
+        "the window's own command line: {shown}"
+    );
+    window.screenshot("details-last-used").await;
+    let _ = window.close().await;
+}

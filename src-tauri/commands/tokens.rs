@@ -4,6 +4,7 @@
 
 use super::account::{Target, changing};
 use latch_core::Error;
+use latch_core::handouts::{Handout, Verb};
 use latch_core::model::UnixTime;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -20,14 +21,37 @@ pub const CLIPBOARD_CLEAR_AFTER: Duration = Duration::from_secs(45);
 /// clipboard managers keep it out of their history (`x-kde-passwordManagerHint`
 /// on Linux, the platforms' own marks elsewhere), and clears the clipboard
 /// after 45 s if it still holds what Latch put there.
+///
+/// The copy is noted in the hand-out log once it is on the clipboard; when
+/// the log cannot be written the copy stands and the notice says why.
 #[tauri::command]
 pub async fn copy_token(app: AppHandle, id: String, header: bool) -> Result<String, Error> {
-    let tokens = changing(&app, &id, async |t| t.latch.valid_token(&t.account).await).await?;
-    let text = Zeroizing::new(if header {
-        format!("Authorization: Bearer {}", tokens.access_token.secret())
-    } else {
-        tokens.access_token.secret().to_owned()
-    });
+    // All inside `changing`, so the list (and an open Details) is read
+    // again only once the copy is in the log.
+    changing(&app, &id, async |t| {
+        let tokens = t.latch.valid_token(&t.account).await?;
+        let text = Zeroizing::new(if header {
+            format!("Authorization: Bearer {}", tokens.access_token.secret())
+        } else {
+            tokens.access_token.secret().to_owned()
+        });
+        put_on_clipboard(t.app, text)?;
+        let what = if header { "Authorization header" } else { "Token" };
+        let copied = format!(
+            "{what} copied; the clipboard is cleared in {} s.",
+            clear_after().as_secs()
+        );
+        Ok(match t.latch.record_handout(&t.account, Verb::WindowCopy) {
+            Ok(()) => copied,
+            Err(e) => format!("{copied} It is not in the hand-out log: {e}"),
+        })
+    })
+    .await
+}
+
+/// Writes `text` to the clipboard as a secret and clears it after
+/// [`clear_after`] if it still holds `text`.
+fn put_on_clipboard(app: &AppHandle, text: Zeroizing<String>) -> Result<(), Error> {
     app.clipboard()
         .write_secret(text.as_str())
         .map_err(super::clipboard_failed)?;
@@ -38,11 +62,7 @@ pub async fn copy_token(app: AppHandle, id: String, header: bool) -> Result<Stri
             let _ = clearer.clipboard().write_text(String::new());
         }
     });
-    let what = if header { "Authorization header" } else { "Token" };
-    Ok(format!(
-        "{what} copied; the clipboard is cleared in {} s.",
-        clear_after().as_secs()
-    ))
+    Ok(())
 }
 
 /// 45 s; test builds can shorten it (`crate::test_hooks`).
@@ -103,6 +123,34 @@ pub struct Details {
     /// A JWT's payload: claims the issuer chose, none of them a secret.
     #[cfg_attr(test, ts(type = "Record<string, unknown> | null"))]
     claims: Option<serde_json::Value>,
+    /// The latest hand-out of its credential, from the hand-out log.
+    last_used: Option<LastUsed>,
+    /// Why the hand-out log could not be read, when it could not.
+    last_used_problem: Option<String>,
+}
+
+/// When, how and by whom the account's credential was last handed out: a
+/// command line (as `ps` shows it, a `Bearer` value masked), never a token.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct LastUsed {
+    at: UnixTime,
+    verb: Verb,
+    /// The command line of the one who asked (`None`: it could not be read).
+    by: Option<String>,
+    pid: u32,
+}
+
+impl From<Handout> for LastUsed {
+    fn from(handout: Handout) -> Self {
+        let by = handout.asked_by().clone();
+        Self {
+            at: handout.at,
+            verb: handout.verb,
+            by: by.command,
+            pid: by.pid,
+        }
+    }
 }
 
 #[tauri::command]
@@ -110,6 +158,10 @@ pub fn account_details(app: AppHandle, id: String) -> Result<Details, Error> {
     let Target { latch, account, .. } = Target::find(&app, &id)?;
     let tokens = latch.secrets(&account)?.tokens;
     let meta = account.token.clone().unwrap_or_default();
+    let (last_used, last_used_problem) = match latch.last_handout(&account.id) {
+        Ok(last) => (last.map(LastUsed::from), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
     Ok(Details {
         scope: meta.scope,
         token_type: account.token.as_ref().map(|t| t.token_type.clone()),
@@ -118,5 +170,7 @@ pub fn account_details(app: AppHandle, id: String) -> Result<Details, Error> {
         has_refresh_token: meta.has_refresh_token,
         extras: meta.extras,
         claims: tokens.and_then(|t| latch_core::jwt::claims(t.access_token.secret())),
+        last_used,
+        last_used_problem,
     })
 }

@@ -60,7 +60,7 @@ function answers(over: Record<string, unknown>): Record<string, unknown> {
     refresh_account: "Refreshed.",
     revoke_account: "Revoked.",
     remove_account: null,
-    account_details: { scope: null, token_type: "Bearer", obtained_at: now, expires_at: now + 60, has_refresh_token: true, extras: {}, claims: null },
+    account_details: { scope: null, token_type: "Bearer", obtained_at: now, expires_at: now + 60, has_refresh_token: true, extras: {}, claims: null, last_used: null, last_used_problem: null },
     link_state: { authorized: false, ready: true, message: "Ready to link." },
     link_request_code: { grouped: "ABCD-EFGH", expires_at: now + 150, phone: "+441234567890" },
     ...over,

@@ -49,6 +49,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Refresh the account's token now.
     Refresh(AccountArg),
+    /// Who took which token: the hand-outs (token, header, the window's copy…), newest last.
+    Log(LogArgs),
     /// Revoke the tokens at the provider (where it can) and delete them locally.
     Revoke(ConfirmArgs),
     /// Forget an account: delete its keyring entry and its settings. Sends nothing to the provider.
@@ -183,6 +185,15 @@ pub struct DoctorArgs {
     /// Check these ports instead of 8971-8975, in the fakes' order (tests).
     #[arg(long, hide = true, value_delimiter = ',', value_name = "PORT,...")]
     pub sandbox_ports: Option<Vec<u16>>,
+}
+
+#[derive(Args, Debug)]
+pub struct LogArgs {
+    /// Only this account's hand-outs (its id or label; the id of a removed account works too).
+    pub account: Option<String>,
+    /// How many of the latest hand-outs to show.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub limit: usize,
 }
 
 #[derive(Args, Debug)]

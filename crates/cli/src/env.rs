@@ -68,6 +68,15 @@ impl<'a> Env<'a> {
     pub fn print_json(&mut self, value: &impl Serialize) -> Result<(), Failure> {
         Ok(crate::output::write_json(&mut self.stdout, value)?)
     }
+
+    /// Notes a hand-out of `account`'s credential in the hand-out log. A log
+    /// that cannot be written does not keep the person's own credential from
+    /// them: it is one warning line on stderr, saying why and what to do.
+    pub fn record_handout(&mut self, account: &latch_core::Account, verb: latch_core::handouts::Verb) {
+        if let Err(e) = self.latch.record_handout(account, verb) {
+            let _ = writeln!(self.stderr, "latch: warning: this hand-out is not in the log: {e}");
+        }
+    }
 }
 
 /// The desktop's opener (`xdg-open`, `open`, `explorer`), found on the PATH,

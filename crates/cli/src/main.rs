@@ -56,6 +56,7 @@ fn run(command: Command, json: bool) -> Result<(), Failure> {
             &mut Env::system(&open()?, json),
             &args.account,
         )),
+        Command::Log(args) => commands::log::run(&mut Env::system(&open()?, json), args),
         Command::Revoke(args) => block_on(commands::revoke::run(&mut Env::system(&open()?, json), args)),
     }
 }

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::flows::{
     CallbackParams, Engine, EngineConfig, LinkOutcome, LinkWatch, PendingFlow, RevokeOutcome, provider_name,
 };
+use crate::handouts::{Handout, HandoutLog, Verb};
 use crate::model::{Account, AccountId, AccountSecrets, AccountStatus, TokenSet};
 use crate::phone::PhoneNumber;
 use crate::providers::green_api::{InstanceState, LinkCode};
@@ -522,6 +523,33 @@ impl Latch {
     pub fn remove(&self, account: &Account) -> Result<(), Error> {
         self.store.remove_account(&account.id).map_err(storage)?;
         Ok(())
+    }
+
+    /// Notes in the hand-out log (`crate::handouts`) that a credential of
+    /// `account` is being handed out by `verb`, from this process. Call it
+    /// once the credential is in hand and before it leaves. When it fails,
+    /// hand the credential out all the same and show the error: the person
+    /// asked for their own token, and the sentence says how to fix the log.
+    pub fn record_handout(&self, account: &Account, verb: Verb) -> Result<(), Error> {
+        self.handout_log().append(&Handout::now(account.id.clone(), verb))
+    }
+
+    /// The hand-outs in the log, oldest first: every account's, or one's.
+    pub fn handouts(&self, account: Option<&AccountId>) -> Result<Vec<Handout>, Error> {
+        let mut all = self.handout_log().read()?;
+        if let Some(id) = account {
+            all.retain(|h| &h.account == id);
+        }
+        Ok(all)
+    }
+
+    /// The account's latest hand-out, if the log has one.
+    pub fn last_handout(&self, account: &AccountId) -> Result<Option<Handout>, Error> {
+        Ok(self.handouts(Some(account))?.pop())
+    }
+
+    fn handout_log(&self) -> HandoutLog {
+        HandoutLog::in_home(self.store.home())
     }
 
     /// The provider's name for messages.

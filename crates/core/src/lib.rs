@@ -13,6 +13,7 @@ pub mod flows;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod handoff;
+pub mod handouts;
 pub mod http;
 pub mod jwt;
 pub mod latch;

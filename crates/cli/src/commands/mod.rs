@@ -13,6 +13,7 @@ pub mod edit;
 pub mod environment;
 pub mod exec;
 pub mod link;
+pub mod log;
 pub mod remove;
 pub mod revoke;
 pub mod sandbox;

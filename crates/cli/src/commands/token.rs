@@ -3,12 +3,15 @@
 //! The token goes to stdout and nowhere else: no log line, no stderr, no
 //! argv. `header` prints what the provider's requests carry, one header a
 //! line, so that `latch header ID | curl -H @- URL` keeps the token out of
-//! curl's argv (which every local user can read in `ps`).
+//! curl's argv (which every local user can read in `ps`). Each hand-out is
+//! noted in the hand-out log (`latch log`) before it is printed; a refresh
+//! hands nothing out.
 
 use crate::cli::TokenArgs;
 use crate::env::Env;
 use crate::exit::Failure;
 use crate::output::{expires_in, token_json};
+use latch_core::handouts::Verb;
 use latch_core::model::{Account, TokenSet};
 use std::io::Write;
 
@@ -25,6 +28,7 @@ async fn obtain(env: &Env<'_>, args: &TokenArgs) -> Result<(Account, TokenSet), 
 
 pub async fn token(env: &mut Env<'_>, args: &TokenArgs) -> Result<(), Failure> {
     let (account, tokens) = obtain(env, args).await?;
+    env.record_handout(&account, Verb::Token);
     if env.json {
         env.print_json(&token_json(&account, &tokens))?;
     } else {
@@ -46,6 +50,7 @@ pub async fn header(env: &mut Env<'_>, args: &TokenArgs) -> Result<(), Failure> 
         .into_iter()
         .map(|(name, value)| format!("{}: {value}", header_case(name)))
         .collect();
+    env.record_handout(&account, Verb::Header);
     if env.json {
         env.print_json(&serde_json::json!({
             "account": account.id,
@@ -97,6 +102,7 @@ pub async fn refresh(env: &mut Env<'_>, name: &str) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use crate::env::testing::{Home, env, wordapp_robot};
+    use latch_core::handouts::{FILE_NAME, Verb};
     use latch_core::model::{AccountStatus, TokenSet};
     use latch_core::secret::AccessToken;
     use latch_sandbox::harness;
@@ -160,6 +166,52 @@ mod tests {
             assert_eq!(out.stdout.text(), stdout, "{verb} --json {json}");
             assert_eq!(out.stderr.text(), "", "{verb} --json {json}: nothing on stderr");
         }
+    }
+
+    /// Each hand-out is in the log with its verb; the token is not.
+    #[tokio::test]
+    async fn token_and_header_note_each_hand_out_in_the_log_but_not_the_token() {
+        let home = Home::new();
+        connected(&home);
+        for json in [false, true] {
+            let (mut token, _) = env(&home.latch, json, "", false);
+            super::token(&mut token, &args("robot")).await.unwrap();
+            let (mut header, _) = env(&home.latch, json, "", false);
+            super::header(&mut header, &args("robot")).await.unwrap();
+        }
+        let id = latch_core::AccountId::parse("robot").unwrap();
+        let verbs: Vec<Verb> = home.latch.handouts(Some(&id)).unwrap().iter().map(|h| h.verb).collect();
+        assert_eq!(verbs, [Verb::Token, Verb::Header, Verb::Token, Verb::Header]);
+        let log = std::fs::read_to_string(home.latch.store().home().join(FILE_NAME)).unwrap();
+        assert!(
+            !log.contains("in-process-access-token"),
+            "the token is in the log: {log}"
+        );
+    }
+
+    /// A log that cannot be written keeps nothing from the token's owner:
+    /// the token is printed, and one line on stderr says why and what to do.
+    #[tokio::test]
+    async fn a_log_that_cannot_be_written_is_one_warning_and_the_token_still_comes() {
+        let home = Home::new();
+        connected(&home);
+        let path = home.latch.store().home().join(FILE_NAME);
+        std::fs::create_dir(&path).unwrap();
+        let (mut env, out) = env(&home.latch, false, "", false);
+        super::token(&mut env, &args("robot")).await.unwrap();
+        assert_eq!(out.stdout.text(), "in-process-access-token\n");
+        let warning = out.stderr.text();
+        assert_eq!(warning.lines().count(), 1, "{warning}");
+        assert!(
+            warning
+                .starts_with("latch: warning: this hand-out is not in the log: Latch could not open the hand-out log"),
+            "{warning}"
+        );
+        assert!(
+            warning.contains(&format!("mv {0} {0}.old", path.display())),
+            "{warning}"
+        );
+        assert!(!warning.contains("in-process-access-token"));
     }
 
     #[tokio::test]

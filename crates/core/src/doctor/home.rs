@@ -71,5 +71,6 @@ fn part(kind: Kind) -> &'static str {
         Kind::DataDirectory => "mode",
         Kind::Index => "index.json",
         Kind::Locks => "locks/",
+        Kind::Handouts => "handouts.jsonl",
     }
 }

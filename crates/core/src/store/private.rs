@@ -11,6 +11,9 @@
 //!
 //! `latch doctor` asks the same questions through [`state`], which makes
 //! nothing, and shows [`NotPrivate`]'s two halves (what is wrong, what to run).
+//!
+//! The hand-out log (`crate::handouts`) is checked the same way each time it
+//! is opened: entries someone else wrote would lie about who took a token.
 
 use super::StoreError;
 use std::path::{Path, PathBuf};
@@ -37,16 +40,25 @@ pub(crate) fn open_home(home: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Checks one file of the data directory that Latch opens later than the
+/// directory itself (the hand-out log): the same rules, its own sentences.
+pub(crate) fn check_file(path: &Path, kind: Kind) -> Result<(), StoreError> {
+    check(path, kind)
+}
+
 /// The parts of a data directory that must be the person's own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     DataDirectory,
     Index,
     Locks,
+    Handouts,
 }
 
 impl Kind {
-    /// Each part's path in the data directory `home`.
+    /// Each part's path in the data directory `home`, as opening it checks
+    /// them. Not the hand-out log: a bad one must not keep a token from its
+    /// owner, so it is checked when it is written or read (`check_file`).
     pub(crate) fn all(home: &Path) -> [(Kind, PathBuf); 3] {
         [
             (Kind::DataDirectory, home.to_owned()),
@@ -60,12 +72,17 @@ impl Kind {
             Kind::DataDirectory => "The data directory",
             Kind::Index => "The account index",
             Kind::Locks => "The lock directory",
+            Kind::Handouts => "The hand-out log",
         }
     }
 
     /// What the person runs to make `path` private again.
     fn chmod(self, path: &Path) -> String {
-        let mode = if matches!(self, Kind::Index) { 600 } else { 700 };
+        let mode = if matches!(self, Kind::Index | Kind::Handouts) {
+            600
+        } else {
+            700
+        };
         let fix = format!("run `chmod {mode} {}`", path.display());
         match self {
             Kind::DataDirectory => format!("{fix} or set LATCH_HOME to a private directory"),
@@ -83,7 +100,7 @@ impl Kind {
             Kind::Index => {
                 format!("check its content, then make a copy of your own (`cp {p} {p}.mine && mv {p}.mine {p}`)")
             }
-            Kind::Locks => format!("move it away (`mv {p} {p}.old`); Latch makes a new one"),
+            Kind::Locks | Kind::Handouts => format!("move it away (`mv {p} {p}.old`); Latch makes a new one"),
         }
     }
 }

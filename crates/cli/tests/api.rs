@@ -512,3 +512,28 @@ async fn api_masks_secrets_never_follows_redirects_and_stays_on_the_accounts_ser
     assert_eq!(seen.header("x-trace"), Some("7"));
     assert_eq!(seen.json().unwrap()["message"], "hi");
 }
+
+/// Every new way of handing out a credential is in the hand-out log, and
+/// `latch status` says when the account was last used and by whom.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_exec_and_env_are_in_the_hand_out_log_and_status_shows_the_last() {
+    let env = env().await;
+    let wordapp = env.wordapp_password_account();
+    env.ok(&["api", &wordapp, "/api/me"], "");
+    env.ok(&["exec", &wordapp, "--", "true"], "");
+    env.ok(&["env", &wordapp], "");
+    let log = env.json(&["log", &wordapp]);
+    let verbs: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["verb"].as_str().unwrap())
+        .collect();
+    assert_eq!(verbs, ["api", "exec", "env"]);
+    let status = env.json(&["status", &wordapp]);
+    assert!(
+        status[0]["last_used_by"].as_str().unwrap().starts_with("env by "),
+        "{status}"
+    );
+    assert!(status[0]["last_used_at"].as_i64().is_some());
+}

@@ -19,6 +19,7 @@ pub async fn run(env: &mut Env<'_>, args: ApiArgs) -> Result<(), Failure> {
     let account = env.latch.find(&args.account)?;
     let request = request(env, &args)?;
     let answer = env.latch.api(&account, &request).await?;
+    env.record_handout(&account, latch_core::handouts::Verb::Api);
     if env.json {
         env.print_json(&json(&answer))?;
     } else {

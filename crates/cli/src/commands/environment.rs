@@ -12,6 +12,9 @@ use std::io::Write;
 pub async fn run(env: &mut Env<'_>, args: EnvArgs) -> Result<(), Failure> {
     let specs = specs(env.latch, &args.accounts)?;
     let vars = variables(env.latch, &specs, args.min_valid).await?;
+    for spec in &specs {
+        env.record_handout(&spec.account, latch_core::handouts::Verb::Env);
+    }
     let format = if env.json { EnvFormat::Json } else { args.format };
     if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         writeln!(

@@ -89,6 +89,11 @@ pub async fn run(latch: &Latch, args: ExecArgs) -> Result<(), Failure> {
     }
     let specs = specs(latch, &args.accounts)?;
     let vars = variables(latch, &specs, args.min_valid).await?;
+    for spec in &specs {
+        if let Err(e) = latch.record_handout(&spec.account, latch_core::handouts::Verb::Exec) {
+            eprintln!("latch: warning: this hand-out is not in the log: {e}");
+        }
+    }
     let endpoint = TokenEndpoint::bind().await?;
     // Before the command starts: a signal that arrives in between must not
     // end `latch` and leave the command running alone.

@@ -1,7 +1,8 @@
 //! `latch status [ACCOUNT…] [--check]`: is each account ready for work?
 //!
-//! Without `--check` it reads only the index (no keyring, no network): the
-//! state, the time left, when the token was last refreshed. `--check` asks
+//! Without `--check` it reads only the index and the hand-out log (no
+//! keyring, no network): the state, the time left, when the token was last
+//! refreshed and last handed out, and to whom (`latch log`). `--check` asks
 //! each provider with its test call (`Provider::probe_call`: Wazzup's
 //! channels, PayU's and Wordapp's `/api/me`, GREEN-API's getStateInstance,
 //! an OAuth 2.0 account's test call when it has one) and a token the
@@ -30,6 +31,11 @@ struct Row {
     expires_at: Option<UnixTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     refreshed_at: Option<UnixTime>,
+    /// The last hand-out (`latch log`): when, how, and who asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_used_at: Option<UnixTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_used_by: Option<String>,
     /// `works`, `failed` or `skipped`, with `--check` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     check: Option<&'static str>,
@@ -47,6 +53,9 @@ pub async fn run(env: &mut Env<'_>, args: StatusArgs) -> Result<(), Failure> {
             .map(|name| env.latch.find(name))
             .collect::<Result<_, _>>()?,
     };
+    // One read of the hand-out log for every row; a log that cannot be
+    // read leaves the column empty (`latch log` says why).
+    let handouts = env.latch.handouts(None).unwrap_or_default();
     let mut rows = Vec::with_capacity(accounts.len());
     for account in &accounts {
         let (check, check_error) = match args.check {
@@ -55,7 +64,16 @@ pub async fn run(env: &mut Env<'_>, args: StatusArgs) -> Result<(), Failure> {
         };
         // The check may have changed the row (a refresh, "needs reconnect").
         let account = env.latch.find(account.id.as_str()).unwrap_or_else(|_| account.clone());
-        rows.push(row(&account, check, check_error, latch_core::time::now()));
+        let mut row = row(&account, check, check_error, latch_core::time::now());
+        if let Some(last) = handouts.iter().rev().find(|h| h.account == account.id) {
+            row.last_used_at = Some(last.at);
+            row.last_used_by = Some(format!(
+                "{} by {}",
+                last.verb.as_str(),
+                last.asked_by().command.as_deref().unwrap_or("?")
+            ));
+        }
+        rows.push(row);
     }
     if env.json {
         env.print_json(&rows)?;
@@ -109,6 +127,8 @@ fn row(account: &Account, check: Option<&'static str>, check_error: Option<Strin
         },
         expires_at: token.and_then(|t| t.expires_at),
         refreshed_at: token.map(|t| t.obtained_at),
+        last_used_at: None,
+        last_used_by: None,
         check,
         check_error,
         needs_person: matches!(state, "needs-reconnect" | "not-connected") || dead_end,
@@ -118,7 +138,7 @@ fn row(account: &Account, check: Option<&'static str>, check_error: Option<Strin
 fn print(env: &mut Env<'_>, rows: &[Row]) -> Result<(), Failure> {
     let now = latch_core::time::now();
     let accounts = env.latch.accounts()?;
-    let table: Vec<[String; 6]> = rows
+    let table: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
             let provider = accounts
@@ -135,11 +155,20 @@ fn print(env: &mut Env<'_>, rows: &[Row]) -> Result<(), Failure> {
                     _ => String::new(),
                 },
                 r.refreshed_at.map(|at| ago(at, now)).unwrap_or_default(),
+                r.last_used_at.map(|at| ago(at, now)).unwrap_or_default(),
                 r.check.unwrap_or_default().to_owned(),
             ]
         })
         .collect();
-    let header = ["ID", "PROVIDER", "STATUS", "EXPIRES IN", "REFRESHED", "CHECK"];
+    let header = [
+        "ID",
+        "PROVIDER",
+        "STATUS",
+        "EXPIRES IN",
+        "REFRESHED",
+        "LAST USED",
+        "CHECK",
+    ];
     write_table(&mut env.stdout, &header, &table)?;
     for r in rows {
         if let Some(reason) = r.reason.as_deref().filter(|_| r.status == "needs-reconnect") {

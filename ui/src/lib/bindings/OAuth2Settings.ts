@@ -13,4 +13,14 @@ issuer?: string | null,
  * `authorization_response_iss_parameter_supported`): a response without
  * one is refused.
  */
-require_iss?: boolean, };
+require_iss?: boolean, 
+/**
+ * Where the API is, which `latch api` joins paths to (default: the
+ * token endpoint's server).
+ */
+api_base?: string | null, 
+/**
+ * An authenticated URL (or a path on the API) that answers 2xx while
+ * the token works: `latch status --check` calls it.
+ */
+probe_url?: string | null, };

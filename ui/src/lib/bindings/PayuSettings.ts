@@ -13,4 +13,8 @@ onboarding_url?: string | null, client_id: string, redirect_uri: string,
 /**
  * The partner's reseller id, sent on the consent page URL.
  */
-reseller_id?: string | null, };
+reseller_id?: string | null, 
+/**
+ * The API server `latch api` calls, instead of the accounts server.
+ */
+api_url?: string | null, };

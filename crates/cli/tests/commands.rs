@@ -138,31 +138,7 @@ async fn wordapp_connect_with_a_typed_username_sends_that_username() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wazzup_connect_through_the_loopback_listener_closes_the_port() {
     let env = env().await;
-    let id = unique("wazzup");
-    let base = env.sandbox.wazzup().base_url();
-    let add = env
-        .cmd(&[
-            "add",
-            "wazzup",
-            "--label",
-            "Wazzup",
-            "--id",
-            &id,
-            "--client-id",
-            "demo-wazzup-client",
-            "--email",
-            "partner@demo.latch",
-            "--redirect-uri",
-            &env.loopback_redirect,
-            "--base-url",
-            &base,
-            "--secret-env",
-            "WAZZUP_PARTNER_PASSWORD",
-        ])
-        .env("WAZZUP_PARTNER_PASSWORD", "demo-partner-password")
-        .output()
-        .unwrap();
-    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    let id = env.add_wazzup_on_loopback();
 
     let mut child = env
         .cmd(&["connect", &id, "--no-browser"])
@@ -204,36 +180,6 @@ async fn wazzup_connect_through_the_loopback_listener_closes_the_port() {
     );
 }
 
-/// Adds a Wazzup account that comes back to the loopback listener.
-fn add_wazzup_on_loopback(env: &Env) -> String {
-    let id = unique("wazzup");
-    let base = env.sandbox.wazzup().base_url();
-    let add = env
-        .cmd(&[
-            "add",
-            "wazzup",
-            "--label",
-            "Wazzup",
-            "--id",
-            &id,
-            "--client-id",
-            "demo-wazzup-client",
-            "--email",
-            "partner@demo.latch",
-            "--redirect-uri",
-            &env.loopback_redirect,
-            "--base-url",
-            &base,
-            "--secret-env",
-            "WAZZUP_PARTNER_PASSWORD",
-        ])
-        .env("WAZZUP_PARTNER_PASSWORD", "demo-partner-password")
-        .output()
-        .unwrap();
-    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
-    id
-}
-
 /// Issue 15, item 4: `latch connect` used to run `xdg-open <authorize URL>`,
 /// so the `state`, the PKCE challenge and the loopback port were in a
 /// command line every local user can read, and another user could answer
@@ -244,7 +190,7 @@ fn add_wazzup_on_loopback(env: &Env) -> String {
 async fn connect_hands_the_opener_a_private_page_never_the_address() {
     use std::os::unix::fs::PermissionsExt;
     let env = env().await;
-    let id = add_wazzup_on_loopback(&env);
+    let id = env.add_wazzup_on_loopback();
     let opener = harness::FakeOpener::new();
     let runtime = tempfile::tempdir().unwrap();
     let child = env
@@ -298,32 +244,7 @@ async fn connect_hands_the_opener_a_private_page_never_the_address() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payu_connect_by_pasting_the_redirect_url_and_rejecting_a_forged_one() {
     let env = env().await;
-    let id = unique("payu");
-    let payu = env.sandbox.payu().base_url();
-    env.ok(
-        &[
-            "add",
-            "payu",
-            "--label",
-            "PayU",
-            "--id",
-            &id,
-            "--environment",
-            "uat",
-            "--accounts-url",
-            &payu,
-            "--onboarding-url",
-            &payu,
-            "--client-id",
-            "demo-payu-client",
-            "--redirect-uri",
-            SCHEME_REDIRECT,
-            "--reseller-id",
-            "demo-reseller",
-            "--secret-stdin",
-        ],
-        "demo-payu-secret\n",
-    );
+    let id = env.add_payu();
 
     // A forged paste: the right shape, another state. Rejected, nothing stored.
     let mut child = env

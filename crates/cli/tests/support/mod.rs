@@ -173,9 +173,8 @@ pub fn stdout_reader(child: &mut Child) -> BufReader<std::process::ChildStdout> 
 }
 
 impl Env {
-    /// Adds a Wazzup account that comes back to the loopback listener, and
-    /// connects it through the fake's consent page.
-    pub async fn connected_wazzup(&self) -> String {
+    /// Adds a Wazzup account that comes back to the loopback listener.
+    pub fn add_wazzup_on_loopback(&self) -> String {
         let id = unique("wazzup");
         let base = self.sandbox.wazzup().base_url();
         let add = self
@@ -201,6 +200,13 @@ impl Env {
             .output()
             .unwrap();
         assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+        id
+    }
+
+    /// Adds a Wazzup account that comes back to the loopback listener, and
+    /// connects it through the fake's consent page.
+    pub async fn connected_wazzup(&self) -> String {
+        let id = self.add_wazzup_on_loopback();
         let mut child = self
             .cmd(&["connect", &id, "--no-browser"])
             .stdout(Stdio::piped())
@@ -215,8 +221,9 @@ impl Env {
         id
     }
 
-    /// Adds a PayU account and connects it by pasting the redirect back.
-    pub async fn connected_payu(&self) -> String {
+    /// Adds a PayU account whose redirect comes back by the URL scheme
+    /// (connected by pasting the redirect).
+    pub fn add_payu(&self) -> String {
         let id = unique("payu");
         let payu = self.sandbox.payu().base_url();
         self.ok(
@@ -241,6 +248,12 @@ impl Env {
             ],
             "demo-payu-secret\n",
         );
+        id
+    }
+
+    /// Adds a PayU account and connects it by pasting the redirect back.
+    pub async fn connected_payu(&self) -> String {
+        let id = self.add_payu();
         let mut child = self
             .cmd(&["connect", &id, "--no-browser"])
             .stdin(Stdio::piped())

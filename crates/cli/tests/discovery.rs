@@ -51,6 +51,17 @@ async fn add_by_issuer_works_against_the_sandbox() {
     let token = env.ok(&["token", &id], "").trim().to_owned();
     assert!(fake.is_live(&token), "the fake issued the token Latch holds");
     assert_eq!(fake.count("oauth2.metadata"), 1, "one metadata request");
+
+    let shown = env.ok(&["discover", &base], "");
+    for line in [
+        format!("issuer: {base}"),
+        format!("token endpoint: {base}/token"),
+        format!("revocation endpoint: {base}/revoke"),
+        "PKCE methods: S256, plain".to_owned(),
+        "names itself on authorization responses (iss): no".to_owned(),
+    ] {
+        assert!(shown.lines().any(|l| l == line), "no {line:?} in:\n{shown}");
+    }
 }
 
 /// RFC 8414's document absent (404): OpenID Connect's is read instead.

@@ -1,8 +1,9 @@
 //! Issue 18: the built `latch` against a certified OpenID Provider
 //! (`oidc-provider`, see `support/interop.rs`), not only against our own
 //! fakes: discovery, authorization code with PKCE S256 and `iss` through the
-//! loopback redirect, a forged `iss` refused, refresh with rotation, revoke,
-//! and client credentials with client_secret_basic and client_secret_post.
+//! loopback redirect (a confidential and a public client), a forged `iss`
+//! refused, refresh with rotation, revoke, and client credentials with
+//! client_secret_basic and client_secret_post.
 //! What the server thinks of a token is asked of the server itself
 //! (introspection, RFC 7662), never read from Latch.
 
@@ -11,7 +12,7 @@ mod support;
 use latch_core::Latch;
 use latch_core::model::{ClientAuth, OAuth2Settings, ProviderSettings, TokenSet};
 use std::process::{Output, Stdio};
-use support::interop::{BASIC, OidcServer, POST};
+use support::interop::{BASIC, OidcServer, POST, PUBLIC};
 use support::{Env, env, read_line_starting, stdout_reader, unique, wait};
 
 fn stderr(out: &Output) -> String {
@@ -204,6 +205,54 @@ async fn authorization_code_with_pkce_and_iss_completes_through_the_loopback_red
     assert_eq!(seen["active"], true, "{seen}");
     assert_eq!(seen["client_id"], BASIC.0, "{seen}");
     assert_eq!(seen["sub"], "alice", "{seen}");
+}
+
+/// A public client (no secret, `token_endpoint_auth_method: none`): PKCE
+/// is all that ties the code to Latch, and the server insists on it. With
+/// PKCE turned off the server refuses the sign-in on the redirect itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_client_signs_in_and_refreshes_with_pkce_alone() {
+    let env = env().await;
+    let server = OidcServer::start();
+    let add = |more: &[&str]| {
+        let id = unique("public");
+        let mut args = vec![
+            "add",
+            "oauth2",
+            "--label",
+            "Public",
+            "--id",
+            &id,
+            "--issuer",
+            &server.issuer,
+            "--client-id",
+            PUBLIC,
+            "--redirect-uri",
+            &env.loopback_redirect,
+            "--scopes",
+            "openid offline_access",
+        ];
+        args.extend_from_slice(more);
+        env.ok(&args, "");
+        id
+    };
+    let id = add(&[]);
+    let (child, _, callback) = start_connect(&env, &server, &id).await;
+    assert_eq!(reqwest::get(&callback).await.unwrap().status(), 200);
+    let out = wait(child);
+    assert!(out.status.success(), "connect: {}", stderr(&out));
+    let old = refresh_token(&tokens(&env, &id));
+    env.ok(&["refresh", &id], "");
+    assert_ne!(refresh_token(&tokens(&env, &id)), old, "rotated");
+    assert!(!env.ok(&["token", &id], "").trim().is_empty());
+
+    let id = add(&["--no-pkce"]);
+    let (child, _, callback) = start_connect(&env, &server, &id).await;
+    assert!(callback.contains("error=invalid_request"), "{callback}");
+    reqwest::get(&callback).await.unwrap();
+    let out = wait(child);
+    assert!(!out.status.success(), "a sign-in without PKCE was completed");
+    assert!(stderr(&out).contains("invalid_request"), "{}", stderr(&out));
 }
 
 /// RFC 9207: a callback naming another server (or none, from a server that

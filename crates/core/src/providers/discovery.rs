@@ -193,7 +193,7 @@ fn strings(issuer: &str, doc: &Map<String, Value>, name: &str) -> Result<Option<
     }
 }
 
-/// One thing discovery decided that a person should hear, or a field it filled.
+/// A field of the Other OAuth 2.0 draft, and the value the metadata gives it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Filled {
     /// The draft's field.
@@ -224,7 +224,7 @@ impl ServerMetadata {
 
     /// The fields of an Other OAuth 2.0 draft this metadata decides.
     pub fn fields(&self) -> Vec<Filled> {
-        let mut fields = vec![
+        let fields = [
             ("issuer", Some(self.issuer.clone())),
             ("authorize_url", self.authorization_endpoint.clone()),
             ("token_url", Some(self.token_endpoint.clone())),
@@ -236,7 +236,6 @@ impl ServerMetadata {
             ("pkce", Some(self.offers_s256().to_string())),
             ("client_auth", self.client_auth().map(str::to_owned)),
         ];
-        fields.retain(|(_, value)| value.is_some());
         fields
             .into_iter()
             .filter_map(|(field, value)| value.map(|value| Filled { field, value }))
@@ -272,8 +271,7 @@ impl ServerMetadata {
         let mut notes = Vec::new();
         if !self.offers_s256() {
             notes.push(if self.code_challenge_methods_supported.is_empty() {
-                "The server does not say it supports PKCE, so PKCE is off; turn it on with --set pkce=true if it does."
-                    .to_owned()
+                "The server does not say it supports PKCE, so PKCE is off; turn it on if you know it does.".to_owned()
             } else {
                 "The server offers PKCE only with `plain`, which Latch does not send, so PKCE is off.".to_owned()
             });

@@ -14,7 +14,7 @@ use latch_sandbox::harness;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const INTEROP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/interop");
 
@@ -30,14 +30,27 @@ pub struct OidcServer {
 
 impl OidcServer {
     /// Starts the server; panics, saying how to install it, when it cannot.
+    /// A port another process took between `free_port` and node's bind is
+    /// tried again with another, twice at most.
     pub fn start() -> OidcServer {
         assert!(
             std::path::Path::new(INTEROP)
                 .join("node_modules/oidc-provider")
                 .is_dir(),
-            "the interop server is not installed: run scripts/setup (it runs npm ci in tests/interop)"
+            "the interop server is not installed: run scripts/setup --test (it runs npm ci in tests/interop)"
         );
-        let port = harness::free_port();
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            let port = harness::free_port();
+            match Self::start_on(port) {
+                Ok(server) => return server,
+                Err(why) => failures.push(format!("port {port}: {why}")),
+            }
+        }
+        panic!("the interop server did not start: {}", failures.join("; "));
+    }
+
+    fn start_on(port: u16) -> Result<OidcServer, String> {
         let mut child = Command::new("node")
             .arg("server.js")
             .arg(port.to_string())
@@ -49,7 +62,6 @@ impl OidcServer {
             .spawn()
             .expect("node runs (scripts/setup installs it)");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let deadline = Instant::now() + Duration::from_secs(20);
         let (tx, rx) = std::sync::mpsc::channel();
         // Reads on after the first line, to its end: the server writes
         // notices on stdout later, and a closed pipe would kill it.
@@ -58,16 +70,19 @@ impl OidcServer {
             let _ = tx.send(first);
             lines.for_each(drop);
         });
-        match rx.recv_timeout(deadline - Instant::now()) {
-            Ok(Some(_)) => {}
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(Some(_)) => Ok(OidcServer {
+                child,
+                issuer: format!("http://127.0.0.1:{port}"),
+            }),
             other => {
                 let _ = child.kill();
-                panic!("the interop server did not start on port {port}: {other:?}");
+                let _ = child.wait();
+                Err(match other {
+                    Ok(_) => "it exited before listening".to_owned(),
+                    Err(_) => "it did not listen within 20 s".to_owned(),
+                })
             }
-        }
-        OidcServer {
-            child,
-            issuer: format!("http://127.0.0.1:{port}"),
         }
     }
 

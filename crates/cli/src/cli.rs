@@ -25,6 +25,9 @@ pub enum Command {
     Add(Box<AddArgs>),
     /// Run the account's flow and store its tokens.
     Connect(ConnectArgs),
+    /// Print what an OAuth 2.0 server's metadata says (RFC 8414, or OpenID Connect discovery)
+    /// and what `latch add oauth2 --issuer` would take from it.
+    Discover(DiscoverArgs),
     /// Change an account's label or settings (`--set FIELD=VALUE`, the fields of `add`); asks
     /// before its secrets may go to a new server.
     Edit(EditArgs),
@@ -279,6 +282,12 @@ pub enum EnvironmentArg {
     Production,
 }
 
+#[derive(Args, Debug)]
+pub struct DiscoverArgs {
+    /// The server's issuer, e.g. https://auth.example.com (plain http only to 127.0.0.1).
+    pub issuer: String,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ClientAuthArg {
     Basic,
@@ -333,6 +342,11 @@ pub struct AddArgs {
     /// Wordapp: the X-Api-Version header value.
     #[arg(long)]
     pub api_version: Option<String>,
+    /// OAuth 2.0: the server's issuer URL. Latch reads its metadata (RFC 8414, else OpenID
+    /// Connect discovery) and fills in the endpoints, PKCE, client authentication and `iss`
+    /// checking; flags given as well win.
+    #[arg(long)]
+    pub issuer: Option<String>,
     /// OAuth 2.0: the authorization endpoint.
     #[arg(long)]
     pub authorize_url: Option<String>,

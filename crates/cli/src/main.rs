@@ -41,7 +41,8 @@ fn run(command: Command, json: bool) -> Result<(), Failure> {
         }
         Command::Doctor(args) => commands::doctor::run(json, args.sandbox_ports),
         Command::Accounts => commands::accounts::run(&mut Env::system(&open()?, json)),
-        Command::Add(args) => commands::add::run(&mut Env::system(&open()?, json), *args),
+        Command::Add(args) => block_on(commands::add::run(&mut Env::system(&open()?, json), *args)),
+        Command::Discover(args) => block_on(commands::discover::run(&mut Env::system(&open()?, json), args)),
         Command::Remove(args) => commands::remove::run(&mut Env::system(&open()?, json), args),
         Command::Edit(args) => commands::edit::run(&mut Env::system(&open()?, json), args),
         Command::Connect(args) => block_on(commands::connect::run(&mut Env::system(&open()?, json), args)),

@@ -155,6 +155,8 @@ struct OAuth2State {
     settings: Mutex<OAuth2Settings>,
     codes: Mutex<CodeStore>,
     tokens: Mutex<TokenStore>,
+    /// The server's own address, known once it listens: the metadata's issuer.
+    base_url: std::sync::OnceLock<String>,
 }
 
 /// The fake generic OAuth 2.0 server.
@@ -198,19 +200,57 @@ pub(crate) async fn start(demo: &DemoCredentials, port: u16) -> std::io::Result<
         settings: Mutex::new(OAuth2Settings::from_demo(demo)),
         codes: Mutex::default(),
         tokens: Mutex::default(),
+        base_url: std::sync::OnceLock::new(),
     });
     let router = Router::new()
+        .route("/.well-known/oauth-authorization-server", get(metadata))
         .route("/authorize", get(authorize))
         .route("/token", post(token))
         .route("/revoke", post(revoke))
         .route("/userinfo", get(userinfo))
         .with_state(state.clone());
     let server = Server::start(with_recording(router, core.clone(), classify), port).await?;
+    let _ = state.base_url.set(server.base_url());
     Ok(FakeOAuth2 { core, state, server })
+}
+
+/// `GET /.well-known/oauth-authorization-server` (RFC 8414 §3.2): what the
+/// fake supports, as its settings stand. With `issuer` set, that is the
+/// issuer it names (and sends as `iss`); else its base URL, and no `iss`.
+async fn metadata(State(st): State<Arc<OAuth2State>>) -> Response {
+    let base = st.base_url.get().cloned().unwrap_or_default();
+    let s = lock(&st.settings).clone();
+    let methods: &[&str] = match s.client_auth {
+        ClientAuthMode::Basic => &["client_secret_basic", "none"],
+        ClientAuthMode::Body => &["client_secret_post", "none"],
+        ClientAuthMode::Either => &["client_secret_basic", "client_secret_post", "none"],
+    };
+    let pkce: &[&str] = if s.allow_plain_pkce {
+        &["S256", "plain"]
+    } else {
+        &["S256"]
+    };
+    json(
+        StatusCode::OK,
+        json!({
+            "issuer": s.issuer.clone().unwrap_or_else(|| base.clone()),
+            "authorization_endpoint": format!("{base}/authorize"),
+            "token_endpoint": format!("{base}/token"),
+            "revocation_endpoint": format!("{base}/revoke"),
+            "userinfo_endpoint": format!("{base}/userinfo"),
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password"],
+            "code_challenge_methods_supported": pkce,
+            "token_endpoint_auth_methods_supported": methods,
+            "revocation_endpoint_auth_methods_supported": methods,
+            "authorization_response_iss_parameter_supported": s.issuer.is_some(),
+        }),
+    )
 }
 
 fn classify(method: &Method, path: &str) -> (&'static str, String) {
     let route = match (method.as_str(), path) {
+        ("GET", "/.well-known/oauth-authorization-server") => "oauth2.metadata",
         ("GET", "/authorize") => "oauth2.authorize",
         ("POST", "/token") => "oauth2.token",
         ("POST", "/revoke") => "oauth2.revoke",

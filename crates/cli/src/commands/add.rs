@@ -6,6 +6,10 @@
 //! window's connect dialog fills: which fields a provider has, which are
 //! required, their defaults and rules, and where the secret goes are the
 //! core's catalogue. This module only names the flags.
+//!
+//! With `--issuer` (Other OAuth 2.0), the server's metadata fills what the
+//! flags left empty ([`ServerMetadata::fill`]), and each endpoint found is
+//! said on stderr, so a person sees where their secret will go.
 
 use crate::cli::AddArgs;
 use crate::env::Env;
@@ -18,7 +22,7 @@ use latch_core::providers::{AccountDraft, ProviderInfo};
 use latch_core::secret::DraftSecret;
 use std::io::Write;
 
-pub fn run(env: &mut Env, args: AddArgs) -> Result<(), Failure> {
+pub async fn run(env: &mut Env<'_>, args: AddArgs) -> Result<(), Failure> {
     let latch = env.latch;
     let id = match &args.id {
         Some(id) => AccountId::parse(id).ok_or_else(|| {
@@ -28,7 +32,10 @@ pub fn run(env: &mut Env, args: AddArgs) -> Result<(), Failure> {
         })?,
         None => latch.free_id(&args.label)?,
     };
-    let draft = draft(&args, read_secret(env, &args)?)?;
+    let mut draft = draft(&args, read_secret(env, &args)?)?;
+    if let Some(issuer) = &args.issuer {
+        discover_into(env, &mut draft, issuer).await?;
+    }
     if let Some(problem) = draft.problems().first() {
         return Err(Failure::usage(said(draft.info(), problem)));
     }
@@ -61,13 +68,39 @@ pub fn run(env: &mut Env, args: AddArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Fills the draft's empty fields from the issuer's metadata and says
+/// what was found, one line per endpoint.
+async fn discover_into(env: &mut Env<'_>, draft: &mut AccountDraft, issuer: &str) -> Result<(), Failure> {
+    let metadata = env.latch.engine().discover(issuer).await?;
+    let filled = metadata.fill(draft)?;
+    writeln!(env.stderr, "Discovered {} ({}):", metadata.issuer, metadata.source)?;
+    for line in super::discover::endpoint_lines(&metadata) {
+        writeln!(env.stderr, "  {line}")?;
+    }
+    // What the flags set to something else than the server says.
+    let kept: Vec<&str> = metadata
+        .fields()
+        .into_iter()
+        .filter(|f| !filled.contains(f) && draft.values.get(f.field).map(|v| v.trim()) != Some(f.value.as_str()))
+        .map(|f| f.field)
+        .collect();
+    if !kept.is_empty() {
+        let flags: Vec<String> = kept.iter().map(|f| f.replace('_', "-")).collect();
+        writeln!(env.stderr, "  kept from the flags: {}", flags.join(", "))?;
+    }
+    for note in metadata.notes() {
+        writeln!(env.stderr, "  {note}")?;
+    }
+    Ok(())
+}
+
 /// The draft the flags describe. A value clap parsed as a choice goes in
 /// under the catalogue's spelling (`authorization_code`).
 pub fn draft(args: &AddArgs, secret: Option<String>) -> Result<AccountDraft, Failure> {
     let kind = ProviderKind::from_id(&args.provider)
         .ok_or_else(|| Failure::usage(format!("there is no provider `{}`", args.provider)))?;
     let mut draft = AccountDraft::new(kind);
-    let flags: [(&str, Option<String>); 20] = [
+    let flags: [(&str, Option<String>); 21] = [
         ("label", Some(args.label.clone())),
         ("client_id", args.client_id.clone()),
         ("redirect_uri", args.redirect_uri.clone()),
@@ -81,6 +114,7 @@ pub fn draft(args: &AddArgs, secret: Option<String>) -> Result<AccountDraft, Fai
         ("reseller_id", args.reseller_id.clone()),
         ("username", args.username.clone()),
         ("api_version", args.api_version.clone()),
+        ("issuer", args.issuer.clone()),
         ("authorize_url", args.authorize_url.clone()),
         ("token_url", args.token_url.clone()),
         ("revoke_url", args.revoke_url.clone()),
@@ -190,8 +224,8 @@ mod tests {
 
     /// Each row: the flags, stdin, and what the verb says: the id on stdout
     /// and the next step on stderr, or the usage error a person reads.
-    #[test]
-    fn add_says_the_next_step_or_which_flag_is_missing() {
+    #[tokio::test]
+    async fn add_says_the_next_step_or_which_flag_is_missing() {
         let wordapp = [
             "wordapp",
             "--label",
@@ -261,11 +295,16 @@ mod tests {
                 Err("--set takes FIELD=VALUE, not `nonsense`"),
             ),
             (with(&["--email", "a@b.c"]), "", Err("Wordapp takes no --email")),
+            (
+                with(&["--issuer", "https://auth.example"]),
+                "",
+                Err("Wordapp takes no --issuer"),
+            ),
         ];
         for (args, stdin, expected) in rows {
             let home = Home::new();
             let (mut env, out) = env(&home.latch, false, stdin, false);
-            let result = run(&mut env, *parsed!(Add, &[&["add"], &args[..]].concat()));
+            let result = run(&mut env, *parsed!(Add, &[&["add"], &args[..]].concat())).await;
             match expected {
                 Ok((stdout, stderr)) => {
                     result.unwrap_or_else(|f| panic!("{args:?}: {}", f.message));

@@ -8,6 +8,7 @@ pub mod add;
 pub mod api;
 pub mod completions;
 pub mod connect;
+pub mod discover;
 pub mod doctor;
 pub mod edit;
 pub mod environment;

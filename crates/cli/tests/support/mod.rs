@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod interop;
+
 use latch_sandbox::harness;
 use latch_sandbox::{DemoCredentials, Sandbox};
 use std::io::{BufRead, BufReader, Write};

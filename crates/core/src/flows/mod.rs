@@ -16,6 +16,7 @@
 mod api;
 mod authorize;
 mod client_credentials;
+mod discover;
 mod link;
 mod password_grant;
 mod probe;

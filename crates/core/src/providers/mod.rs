@@ -13,6 +13,7 @@
 //! reading of an RFC 6749 §5.1 token answer with Latch's expiry rules.
 
 pub mod catalogue;
+pub mod discovery;
 pub mod edit;
 pub mod green_api;
 pub mod oauth2;

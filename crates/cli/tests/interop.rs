@@ -1,0 +1,364 @@
+//! Issue 18: the built `latch` against a certified OpenID Provider
+//! (`oidc-provider`, see `support/interop.rs`), not only against our own
+//! fakes: discovery, authorization code with PKCE S256 and `iss` through the
+//! loopback redirect (a confidential and a public client), a forged `iss`
+//! refused, refresh with rotation, revoke, and client credentials with
+//! client_secret_basic and client_secret_post.
+//! What the server thinks of a token is asked of the server itself
+//! (introspection, RFC 7662), never read from Latch.
+
+mod support;
+
+use latch_core::Latch;
+use latch_core::model::{ClientAuth, OAuth2Settings, ProviderSettings, TokenSet};
+use std::process::{Output, Stdio};
+use support::interop::{BASIC, OidcServer, POST, PUBLIC};
+use support::{Env, env, read_line_starting, stdout_reader, unique, wait};
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `latch add oauth2 --issuer` for `client`, with `more` flags; returns the
+/// account's id and what `add` printed.
+fn add_by_issuer(env: &Env, server: &OidcServer, client: (&str, &str), more: &[&str]) -> (String, Output) {
+    let id = unique("oidc");
+    let mut args = vec![
+        "add",
+        "oauth2",
+        "--label",
+        "OIDC",
+        "--id",
+        &id,
+        "--issuer",
+        &server.issuer,
+        "--client-id",
+        client.0,
+        "--secret-stdin",
+    ];
+    args.extend_from_slice(more);
+    let out = env.run(&args, &format!("{}\n", client.1));
+    assert!(out.status.success(), "add: {}", stderr(&out));
+    (id, out)
+}
+
+/// Adds an authorization-code account coming back to the loopback listener.
+fn add_code_account(env: &Env, server: &OidcServer) -> String {
+    let scopes = "openid offline_access";
+    add_by_issuer(
+        env,
+        server,
+        BASIC,
+        &["--redirect-uri", &env.loopback_redirect, "--scopes", scopes],
+    )
+    .0
+}
+
+fn settings(env: &Env, id: &str) -> OAuth2Settings {
+    let latch = Latch::open(Some(env.home.path().to_owned())).unwrap();
+    match latch.find(id).unwrap().settings {
+        ProviderSettings::Oauth2(s) => s,
+        other => panic!("not an OAuth 2.0 account: {other:?}"),
+    }
+}
+
+fn tokens(env: &Env, id: &str) -> TokenSet {
+    let latch = Latch::open(Some(env.home.path().to_owned())).unwrap();
+    let account = latch.find(id).unwrap();
+    latch.secrets(&account).unwrap().tokens.expect("a token set")
+}
+
+fn refresh_token(set: &TokenSet) -> String {
+    set.refresh_token.as_ref().expect("a refresh token").secret().to_owned()
+}
+
+/// Starts `latch connect`, plays the person at the server, and returns the
+/// running `connect` and the callback the server sent the browser to.
+async fn start_connect(env: &Env, server: &OidcServer, id: &str) -> (std::process::Child, String, String) {
+    let mut child = env
+        .cmd(&["connect", id, "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = read_line_starting(&mut stdout_reader(&mut child), "http");
+    let callback = server.sign_in(&url, "alice").await;
+    (child, url, callback)
+}
+
+/// The callback with its `iss` replaced (or removed, with `None`).
+fn with_iss(callback: &str, iss: Option<&str>) -> String {
+    let mut url = url::Url::parse(callback).unwrap();
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().filter(|(k, _)| k != "iss").collect();
+    {
+        let mut q = url.query_pairs_mut();
+        q.clear();
+        for (k, v) in &pairs {
+            q.append_pair(k, v);
+        }
+        if let Some(iss) = iss {
+            q.append_pair("iss", iss);
+        }
+    }
+    url.to_string()
+}
+
+async fn connected(env: &Env, server: &OidcServer) -> String {
+    let id = add_code_account(env, server);
+    let (child, _, callback) = start_connect(env, server, &id).await;
+    let back = reqwest::get(&callback).await.unwrap();
+    assert_eq!(back.status(), 200, "the listener takes the real callback");
+    let out = wait(child);
+    assert!(out.status.success(), "connect: {}", stderr(&out));
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_by_issuer_fills_the_endpoints_from_the_servers_metadata() {
+    let env = env().await;
+    let server = OidcServer::start();
+    let (id, out) = add_by_issuer(&env, &server, BASIC, &["--redirect-uri", &env.loopback_redirect]);
+    let said = stderr(&out);
+    let iss = &server.issuer;
+    for line in [
+        format!("Discovered {iss} ({iss}/.well-known/oauth-authorization-server):"),
+        format!("  authorization endpoint: {iss}/auth"),
+        format!("  token endpoint: {iss}/token"),
+        format!("  revocation endpoint: {iss}/token/revocation"),
+        format!("  introspection endpoint: {iss}/token/introspection (not used yet)"),
+        format!("  JWKS: {iss}/jwks (not used yet)"),
+    ] {
+        assert!(said.lines().any(|l| l == line), "no line {line:?} in:\n{said}");
+    }
+    let s = settings(&env, &id);
+    assert_eq!(s.authorize_url, format!("{iss}/auth"));
+    assert_eq!(s.token_url, format!("{iss}/token"));
+    assert_eq!(s.revoke_url, Some(format!("{iss}/token/revocation")));
+    assert_eq!(s.issuer.as_deref(), Some(iss.as_str()));
+    assert!(s.require_iss, "the metadata says the server sends iss");
+    assert!(s.pkce, "the server offers S256");
+    assert_eq!(s.client_auth, ClientAuth::Basic, "basic is preferred");
+
+    // A flag given explicitly wins over the metadata.
+    let (id, out) = add_by_issuer(
+        &env,
+        &server,
+        POST,
+        &["--client-auth", "body", "--revoke-url", &format!("{iss}/elsewhere")],
+    );
+    let s = settings(&env, &id);
+    assert_eq!(s.client_auth, ClientAuth::Body);
+    assert_eq!(s.revoke_url, Some(format!("{iss}/elsewhere")));
+    assert!(
+        stderr(&out).contains("kept from the flags: revoke-url, client-auth"),
+        "{}",
+        stderr(&out)
+    );
+
+    // `latch discover --json` says the same, and what add would set.
+    let shown = env.json(&["discover", iss]);
+    assert_eq!(shown["metadata"]["token_endpoint"], format!("{iss}/token"));
+    assert_eq!(shown["fields"]["require_iss"], "true");
+    assert_eq!(shown["metadata"]["code_challenge_methods_supported"][0], "S256");
+
+    // An issuer that is not the server's own (a trailing slash is another
+    // string) is refused, and nothing is added.
+    let before = env.json(&["accounts"]).as_array().unwrap().len();
+    let out = env.run(
+        &[
+            "add",
+            "oauth2",
+            "--label",
+            "Wrong",
+            "--issuer",
+            &format!("{iss}/"),
+            "--client-id",
+            "x",
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("names the issuer"), "{}", stderr(&out));
+    assert_eq!(env.json(&["accounts"]).as_array().unwrap().len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_code_with_pkce_and_iss_completes_through_the_loopback_redirect() {
+    let env = env().await;
+    let server = OidcServer::start();
+    let id = add_code_account(&env, &server);
+    let (child, url, callback) = start_connect(&env, &server, &id).await;
+    let asked: Vec<(String, String)> = url::Url::parse(&url).unwrap().query_pairs().into_owned().collect();
+    assert!(
+        asked.contains(&("code_challenge_method".into(), "S256".into())),
+        "{url}"
+    );
+    let came: Vec<(String, String)> = url::Url::parse(&callback).unwrap().query_pairs().into_owned().collect();
+    assert!(came.contains(&("iss".into(), server.issuer.clone())), "{callback}");
+    let back = reqwest::get(&callback).await.unwrap();
+    assert_eq!(back.status(), 200);
+    let out = wait(child);
+    assert!(out.status.success(), "connect: {}", stderr(&out));
+
+    let token = env.ok(&["token", &id], "").trim().to_owned();
+    let seen = server.introspect(BASIC, &token).await;
+    assert_eq!(seen["active"], true, "{seen}");
+    assert_eq!(seen["client_id"], BASIC.0, "{seen}");
+    assert_eq!(seen["sub"], "alice", "{seen}");
+}
+
+/// A public client (no secret, `token_endpoint_auth_method: none`): PKCE
+/// is all that ties the code to Latch, and the server insists on it. With
+/// PKCE turned off the server refuses the sign-in on the redirect itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_client_signs_in_and_refreshes_with_pkce_alone() {
+    let env = env().await;
+    let server = OidcServer::start();
+    let add = |more: &[&str]| {
+        let id = unique("public");
+        let mut args = vec![
+            "add",
+            "oauth2",
+            "--label",
+            "Public",
+            "--id",
+            &id,
+            "--issuer",
+            &server.issuer,
+            "--client-id",
+            PUBLIC,
+            "--redirect-uri",
+            &env.loopback_redirect,
+            "--scopes",
+            "openid offline_access",
+        ];
+        args.extend_from_slice(more);
+        env.ok(&args, "");
+        id
+    };
+    let id = add(&[]);
+    let (child, _, callback) = start_connect(&env, &server, &id).await;
+    assert_eq!(reqwest::get(&callback).await.unwrap().status(), 200);
+    let out = wait(child);
+    assert!(out.status.success(), "connect: {}", stderr(&out));
+    let old = refresh_token(&tokens(&env, &id));
+    env.ok(&["refresh", &id], "");
+    assert_ne!(refresh_token(&tokens(&env, &id)), old, "rotated");
+    assert!(!env.ok(&["token", &id], "").trim().is_empty());
+
+    let id = add(&["--no-pkce"]);
+    let (child, _, callback) = start_connect(&env, &server, &id).await;
+    assert!(callback.contains("error=invalid_request"), "{callback}");
+    reqwest::get(&callback).await.unwrap();
+    let out = wait(child);
+    assert!(!out.status.success(), "a sign-in without PKCE was completed");
+    assert!(stderr(&out).contains("invalid_request"), "{}", stderr(&out));
+}
+
+/// RFC 9207: a callback naming another server (or none, from a server that
+/// always names itself) is refused at the loopback listener before its code
+/// is sent anywhere; the flow stays, and the real callback still completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_whose_iss_names_another_server_is_refused() {
+    let env = env().await;
+    let server = OidcServer::start();
+    let id = add_code_account(&env, &server);
+    let (mut child, _, callback) = start_connect(&env, &server, &id).await;
+    for forged in [
+        with_iss(&callback, Some("https://evil.example")),
+        with_iss(&callback, None),
+    ] {
+        let answer = reqwest::get(&forged).await.unwrap();
+        assert_eq!(answer.status(), 400, "{forged} was not refused");
+        assert!(child.try_wait().unwrap().is_none(), "connect ended on {forged}");
+    }
+    let latch = Latch::open(Some(env.home.path().to_owned())).unwrap();
+    let secrets = latch.secrets(&latch.find(&id).unwrap()).unwrap();
+    assert!(secrets.tokens.is_none(), "no tokens from a forged callback");
+
+    let answer = reqwest::get(&callback).await.unwrap();
+    assert_eq!(answer.status(), 200, "the real callback is still taken");
+    let out = wait(child);
+    assert!(out.status.success(), "connect: {}", stderr(&out));
+}
+
+/// The server rotates the refresh token on every refresh: after `latch
+/// refresh`, the old one is dead at the server and Latch holds the new one,
+/// which works (had Latch sent the old one again, the server would have
+/// revoked the whole grant, and the second refresh would fail).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_rotates_and_the_old_refresh_token_is_refused_by_the_server() {
+    let env = env().await;
+    let server = OidcServer::start();
+    let id = connected(&env, &server).await;
+    let old = refresh_token(&tokens(&env, &id));
+    assert_eq!(server.introspect(BASIC, &old).await["active"], true);
+
+    env.ok(&["refresh", &id], "");
+    let new = refresh_token(&tokens(&env, &id));
+    assert_ne!(new, old, "the server rotated the refresh token");
+    assert_eq!(
+        server.introspect(BASIC, &old).await["active"],
+        false,
+        "the old one is dead"
+    );
+    assert_eq!(server.introspect(BASIC, &new).await["active"], true);
+
+    env.ok(&["refresh", &id], "");
+    let newest = refresh_token(&tokens(&env, &id));
+    assert_ne!(newest, new);
+    assert_eq!(
+        server.introspect(BASIC, &newest).await["active"],
+        true,
+        "the grant lives"
+    );
+
+    let (status, body) = server.refresh(BASIC, &old).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_leaves_the_tokens_inactive_at_the_server() {
+    let env = env().await;
+    let server = OidcServer::start();
+    let id = connected(&env, &server).await;
+    let set = tokens(&env, &id);
+    let access = set.access_token.secret().to_owned();
+    let refresh = refresh_token(&set);
+    assert_eq!(server.introspect(BASIC, &access).await["active"], true);
+
+    let out = env.run(&["revoke", &id, "--yes"], "");
+    assert!(out.status.success(), "revoke: {}", stderr(&out));
+    assert_eq!(server.introspect(BASIC, &refresh).await["active"], false);
+    assert_eq!(server.introspect(BASIC, &access).await["active"], false);
+}
+
+/// Client credentials with each client authentication method: Basic as
+/// discovery chooses it, the form body as the flag asks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_with_client_secret_basic_and_client_secret_post() {
+    let env = env().await;
+    let server = OidcServer::start();
+    for (client, more) in [
+        (BASIC, &["--grant", "client-credentials"][..]),
+        (POST, &["--grant", "client-credentials", "--client-auth", "body"][..]),
+    ] {
+        let (id, _) = add_by_issuer(&env, &server, client, more);
+        env.ok(&["connect", &id], "");
+        let token = env.ok(&["token", &id], "").trim().to_owned();
+        let seen = server.introspect(client, &token).await;
+        assert_eq!(seen["active"], true, "{}: {seen}", client.0);
+        assert_eq!(seen["client_id"], client.0, "{seen}");
+    }
+    // The secret is what the server checks (it takes either method from
+    // either client): a wrong one is refused, in the server's words.
+    let (id, _) = add_by_issuer(
+        &env,
+        &server,
+        (POST.0, "not-the-secret"),
+        &["--grant", "client-credentials"],
+    );
+    let out = env.run(&["connect", &id], "");
+    assert!(!out.status.success(), "a wrong client secret was accepted");
+    assert!(stderr(&out).contains("invalid_client"), "{}", stderr(&out));
+}

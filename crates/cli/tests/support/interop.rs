@@ -1,0 +1,190 @@
+//! A certified OpenID Provider for the interop tests: panva's `oidc-provider`,
+//! pinned in `tests/interop/package-lock.json` and configured by
+//! `tests/interop/server.js`, run with Node on 127.0.0.1 on a free port.
+//!
+//! [`OidcServer::start`] spawns it and waits for its "listening" line;
+//! dropping it kills it. [`OidcServer::sign_in`] is the person at the
+//! browser: it follows the server's redirects and submits the sign-in and
+//! consent forms the server itself serves (its development interactions),
+//! keeping the server's cookies, until the server redirects back to the
+//! client. [`OidcServer::introspect`] asks the server (RFC 7662) what it
+//! thinks of a token, the way a resource server would.
+
+use latch_sandbox::harness;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const INTEROP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/interop");
+
+/// The clients `server.js` registers: (client_id, client_secret).
+pub const BASIC: (&str, &str) = ("latch-basic", "latch-basic-secret");
+pub const POST: (&str, &str) = ("latch-post", "latch-post-secret");
+pub const PUBLIC: &str = "latch-public";
+
+pub struct OidcServer {
+    child: Child,
+    pub issuer: String,
+}
+
+impl OidcServer {
+    /// Starts the server; panics, saying how to install it, when it cannot.
+    /// A port another process took between `free_port` and node's bind is
+    /// tried again with another, twice at most.
+    pub fn start() -> OidcServer {
+        assert!(
+            std::path::Path::new(INTEROP)
+                .join("node_modules/oidc-provider")
+                .is_dir(),
+            "the interop server is not installed: run scripts/setup --test (it runs npm ci in tests/interop)"
+        );
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            let port = harness::free_port();
+            match Self::start_on(port) {
+                Ok(server) => return server,
+                Err(why) => failures.push(format!("port {port}: {why}")),
+            }
+        }
+        panic!("the interop server did not start: {}", failures.join("; "));
+    }
+
+    fn start_on(port: u16) -> Result<OidcServer, String> {
+        let mut child = Command::new("node")
+            .arg("server.js")
+            .arg(port.to_string())
+            .current_dir(INTEROP)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            // Its warnings and errors go with the test's own output.
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node runs (scripts/setup installs it)");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Reads on after the first line, to its end: the server writes
+        // notices on stdout later, and a closed pipe would kill it.
+        std::thread::spawn(move || {
+            let first = lines.find_map(|line| line.ok().filter(|l| l.starts_with("listening")));
+            let _ = tx.send(first);
+            lines.for_each(drop);
+        });
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(Some(_)) => Ok(OidcServer {
+                child,
+                issuer: format!("http://127.0.0.1:{port}"),
+            }),
+            other => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(match other {
+                    Ok(_) => "it exited before listening".to_owned(),
+                    Err(_) => "it did not listen within 20 s".to_owned(),
+                })
+            }
+        }
+    }
+
+    /// Plays the person: from the client's authorization URL, signs in as
+    /// `login` and consents through the server's own pages, and returns
+    /// where the server sends the browser back (the client's redirect URI
+    /// with `code`, `state` and `iss`), without following it.
+    pub async fn sign_in(&self, authorize_url: &str, login: &str) -> String {
+        let mut jar = BTreeMap::new();
+        let mut next = (
+            reqwest::Method::GET,
+            authorize_url.to_owned(),
+            None::<Vec<(&str, String)>>,
+        );
+        for _ in 0..12 {
+            let (method, url, form) = next;
+            let mut request = harness::browser().request(method, &url).header("cookie", cookies(&jar));
+            if let Some(form) = &form {
+                request = request.form(form);
+            }
+            let answer = request.send().await.expect("the interop server answers");
+            for value in answer.headers().get_all("set-cookie") {
+                let pair = value.to_str().unwrap().split(';').next().unwrap();
+                if let Some((name, value)) = pair.split_once('=') {
+                    jar.insert(name.trim().to_owned(), value.to_owned());
+                }
+            }
+            if answer.status().is_redirection() {
+                let location = answer.headers()["location"].to_str().unwrap();
+                let location = url::Url::parse(&url).unwrap().join(location).unwrap().to_string();
+                if !location.starts_with(&self.issuer) {
+                    return location;
+                }
+                next = (reqwest::Method::GET, location, None);
+                continue;
+            }
+            let status = answer.status();
+            let page = answer.text().await.unwrap();
+            assert!(status.is_success(), "the server answered {status}: {page}");
+            let action = between(&page, "action=\"", "\"");
+            let action = url::Url::parse(&url).unwrap().join(&action).unwrap().to_string();
+            let prompt = between(&page, "name=\"prompt\" value=\"", "\"");
+            let mut fields = vec![("prompt", prompt.clone())];
+            if prompt == "login" {
+                fields.push(("login", login.to_owned()));
+                fields.push(("password", "any password".to_owned()));
+            }
+            next = (reqwest::Method::POST, action, Some(fields));
+        }
+        panic!("the sign-in did not come back to the client within 12 steps");
+    }
+
+    /// RFC 7662: the server's view of `token`, asked as `client`.
+    pub async fn introspect(&self, client: (&str, &str), token: &str) -> serde_json::Value {
+        let answer = harness::browser()
+            .post(format!("{}/token/introspection", self.issuer))
+            .basic_auth(client.0, Some(client.1))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .expect("the introspection endpoint answers");
+        assert!(
+            answer.status().is_success(),
+            "introspection answered {}",
+            answer.status()
+        );
+        answer.json().await.unwrap()
+    }
+
+    /// The token endpoint's answer to a refresh with `refresh_token`, sent
+    /// as `client` would: (status, body).
+    pub async fn refresh(&self, client: (&str, &str), refresh_token: &str) -> (u16, serde_json::Value) {
+        let answer = harness::browser()
+            .post(format!("{}/token", self.issuer))
+            .basic_auth(client.0, Some(client.1))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])
+            .send()
+            .await
+            .expect("the token endpoint answers");
+        (answer.status().as_u16(), answer.json().await.unwrap())
+    }
+}
+
+impl Drop for OidcServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn cookies(jar: &BTreeMap<String, String>) -> String {
+    jar.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn between(text: &str, start: &str, end: &str) -> String {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no `{start}` in the page: {text}"))
+        + start.len();
+    let len = text[from..].find(end).expect("a closed attribute");
+    text[from..from + len].replace("&amp;", "&")
+}

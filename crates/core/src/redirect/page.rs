@@ -230,6 +230,30 @@ mod tests {
         assert!(!path.exists(), "the page is deleted with its sign-in");
     }
 
+    /// The page Latch writes for a sign-in is named with the sign-in's own
+    /// deadline (now + the pending flow's lifetime), so a later sweep keeps
+    /// it for exactly as long as the sign-in may still come back.
+    #[test]
+    fn a_sign_in_page_carries_the_sign_ins_deadline() {
+        let home = tempfile::tempdir().unwrap();
+        let latch = Latch::with_secrets(
+            Some(home.path().to_owned()),
+            std::sync::Arc::new(crate::store::MemoryStore::new()),
+            crate::EngineConfig::default(),
+        )
+        .unwrap();
+        let before = crate::time::now();
+        let page = latch.sign_in_page(&url()).unwrap();
+        let after = crate::time::now();
+        let name = page.path().file_name().unwrap().to_string_lossy().into_owned();
+        let deadline = page_deadline(&name).unwrap();
+        let ttl = crate::flows::PENDING_FLOW_TTL.as_secs() as UnixTime;
+        assert!(
+            (before + ttl..=after + ttl).contains(&deadline),
+            "{name}: the deadline is not now + {ttl} s"
+        );
+    }
+
     #[test]
     fn pages_past_their_deadline_are_swept_and_others_kept() {
         let home = tempfile::tempdir().unwrap();

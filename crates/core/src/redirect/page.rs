@@ -270,6 +270,20 @@ mod tests {
         assert_ne!(live.path(), next.path(), "every page has a name of its own");
     }
 
+    /// A flow is still good at its deadline (`PendingFlow::is_expired_at`
+    /// is `now > deadline`), so its page is too: swept only after it.
+    #[test]
+    fn a_page_at_its_deadline_is_kept_and_swept_a_second_later() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("pages");
+        let at = 1_700_000_000;
+        let page = SignInPage::write(&dir, &url(), at).unwrap();
+        sweep(&dir, at);
+        assert!(page.path().exists(), "swept at its deadline");
+        sweep(&dir, at + 1);
+        assert!(!page.path().exists(), "kept past its deadline");
+    }
+
     #[test]
     fn a_directory_open_to_others_is_refused_with_the_fix() {
         let home = tempfile::tempdir().unwrap();

@@ -44,6 +44,12 @@ pub async fn run(env: &mut Env<'_>, args: ConnectArgs) -> Result<(), Failure> {
                 .await?
         }
         Some(Grant::ClientCredentials) => latch.connect_with_client_credentials(&account).await?,
+        Some(Grant::DeviceCode) => {
+            return Err(Failure::usage(format!(
+                "{} signs in with a device code, which `latch connect` cannot run yet",
+                account.id
+            )));
+        }
         None => {
             return Err(Failure::usage(format!(
                 "{} is a {} account: link its WhatsApp number with `latch link {} --phone <number>`",

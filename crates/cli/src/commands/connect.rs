@@ -105,11 +105,12 @@ async fn device_code(env: &mut Env<'_>, account: &Account, args: &ConnectArgs) -
         "First copy your one-time code: {}\nThen open {} and type it in.",
         device.user_code, device.verification_uri
     )?;
-    let _page = match device.verification_uri_complete.as_deref().map(Url::parse) {
+    // Kept until the sign-in ends, like the other sign-ins' pages.
+    let page = match device.verification_uri_complete.as_deref().map(Url::parse) {
         Some(Ok(url)) if !args.no_browser => open_page(env, &url)?,
         _ => None,
     };
-    if _page.is_some() {
+    if page.is_some() {
         writeln!(env.stderr, "Opened the page in your browser, with the code filled in.")?;
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(device.expires_in);
@@ -135,6 +136,7 @@ async fn device_code(env: &mut Env<'_>, account: &Account, args: &ConnectArgs) -
     if terminal {
         write!(env.stderr, "\r\x1b[K")?;
     }
+    drop(page);
     Ok(outcome?)
 }
 

@@ -381,7 +381,7 @@ pub fn read_token_answer(answer: &Answer, step: Step, received_at: UnixTime) -> 
 pub fn device_authorization_call(settings: &OAuth2Settings, secrets: &AccountSecrets) -> Result<Call, Error> {
     let Some(device_url) = set(&settings.device_authorization_url) else {
         return Err(Error::InvalidInput(format!(
-            "{NAME}: the device code sign-in needs the server's device authorization endpoint; set it with `latch edit --set device_authorization_url=URL` (discovery fills it in when the server has one)."
+            "{NAME}: the device code sign-in needs the server's device authorization endpoint; set it with `latch edit <account> --set device_authorization_url=URL` (discovery fills it in when the server has one)."
         )));
     };
     let url = parse_url(device_url)?;

@@ -136,6 +136,9 @@ pub async fn connect_account(
                 message: format!("Connected {}.", target.account.label),
             })
         }
+        Some(Grant::DeviceCode) => Err(refused(
+            "The device code sign-in runs in the terminal for now: run `latch connect` with this account's id.",
+        )),
         None => Err(refused(
             "A GREEN-API account is linked with a code, not connected in a browser.",
         )),

@@ -3,7 +3,7 @@
 // http://127.0.0.1:PORT and prints "listening" once it takes connections.
 //
 // The clients cover the client authentication methods Latch has; refresh tokens
-// rotate; revocation, introspection and client credentials are on; every
+// rotate; revocation, introspection, client credentials and the device flow are on; every
 // authorization response carries `iss` (RFC 9207, always on in this version).
 // Lifetimes are short so that nothing a test leaves behind lives long.
 //
@@ -44,6 +44,16 @@ const configuration = {
       response_types: ['code'],
     },
     {
+      // The device authorization grant (RFC 8628), for a client on a machine
+      // without a browser: the person approves at /device.
+      client_id: 'latch-device',
+      client_secret: 'latch-device-secret',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+      redirect_uris: [],
+      response_types: [],
+    },
+    {
       client_id: 'latch-public',
       token_endpoint_auth_method: 'none',
       application_type: 'native',
@@ -57,6 +67,7 @@ const configuration = {
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
+    deviceFlow: { enabled: true },
   },
   pkce: { required: () => true },
   // Every client that may refresh gets a refresh token, and each refresh

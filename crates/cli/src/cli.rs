@@ -274,6 +274,8 @@ pub enum GrantArg {
     AuthorizationCode,
     Password,
     ClientCredentials,
+    /// RFC 8628: a code typed on the server's page (Other OAuth 2.0).
+    DeviceCode,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

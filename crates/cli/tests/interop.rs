@@ -12,7 +12,7 @@ mod support;
 use latch_core::Latch;
 use latch_core::model::{ClientAuth, OAuth2Settings, ProviderSettings, TokenSet};
 use std::process::{Output, Stdio};
-use support::interop::{BASIC, OidcServer, POST, PUBLIC};
+use support::interop::{BASIC, DEVICE, OidcServer, POST, PUBLIC};
 use support::{Env, env, read_line_starting, stdout_reader, unique, wait};
 
 fn stderr(out: &Output) -> String {
@@ -126,6 +126,7 @@ async fn add_by_issuer_fills_the_endpoints_from_the_servers_metadata() {
         format!("  token endpoint: {iss}/token"),
         format!("  revocation endpoint: {iss}/token/revocation"),
         format!("  introspection endpoint: {iss}/token/introspection (not used yet)"),
+        format!("  device authorization endpoint: {iss}/device/auth"),
         format!("  JWKS: {iss}/jwks (not used yet)"),
     ] {
         assert!(said.lines().any(|l| l == line), "no line {line:?} in:\n{said}");
@@ -361,4 +362,65 @@ async fn client_credentials_with_client_secret_basic_and_client_secret_post() {
     let out = env.run(&["connect", &id], "");
     assert!(!out.status.success(), "a wrong client secret was accepted");
     assert!(stderr(&out).contains("invalid_client"), "{}", stderr(&out));
+}
+
+/// Starts `latch connect` of a device code account (added by issuer, so the
+/// device authorization endpoint comes from the metadata), answers at the
+/// server's own /device pages, and returns `connect`'s output, its stderr
+/// and what the server's last page said.
+async fn connect_by_device(env: &Env, server: &OidcServer, approve: bool) -> (String, Output, String) {
+    let (id, _) = add_by_issuer(
+        env,
+        server,
+        DEVICE,
+        &["--grant", "device-code", "--scopes", "openid offline_access"],
+    );
+    assert_eq!(
+        settings(env, &id).device_authorization_url,
+        Some(format!("{}/device/auth", server.issuer)),
+        "filled from the metadata"
+    );
+    let mut child = env
+        .cmd(&["connect", &id, "--no-browser"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = std::io::BufReader::new(child.stderr.take().unwrap());
+    let code = read_line_starting(&mut said, "First copy your one-time code: ")
+        .trim_start_matches("First copy your one-time code: ")
+        .to_owned();
+    let open = read_line_starting(&mut said, "Then open ");
+    let verification_uri = open
+        .trim_start_matches("Then open ")
+        .trim_end_matches(" and type it in.");
+    assert_eq!(verification_uri, format!("{}/device", server.issuer));
+    let page = server.approve_device(verification_uri, &code, "alice", approve).await;
+    let out = wait(child);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut said, &mut rest).unwrap();
+    (id, out, format!("{rest}\n{page}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_code_approved_at_the_servers_device_pages_gives_a_working_token() {
+    let env = env().await;
+    let server = OidcServer::start();
+    let (id, out, said) = connect_by_device(&env, &server, true).await;
+    assert!(out.status.success(), "connect: {said}");
+    let token = env.ok(&["token", &id], "");
+    let view = server.introspect(DEVICE, token.trim()).await;
+    assert_eq!(view["active"], true, "the server knows the token: {view}");
+    assert_eq!(view["client_id"], DEVICE.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_code_aborted_at_the_servers_page_is_said_and_stores_nothing() {
+    let env = env().await;
+    let server = OidcServer::start();
+    let (id, out, said) = connect_by_device(&env, &server, false).await;
+    assert_eq!(out.status.code(), Some(5), "a provider refusal: {said}");
+    assert!(said.contains("the sign-in was refused on the server's page"), "{said}");
+    assert!(!env.run(&["token", &id], "").status.success(), "no token was stored");
 }

@@ -97,6 +97,7 @@ async fn main() {
         require_iss: false,
         api_base: None,
         probe_url: None,
+        device_authorization_url: None,
     };
 
     // Real token sets from the fake, 16 grants at a time.

@@ -132,6 +132,7 @@ mod tests {
                 require_iss: false,
                 api_base: None,
                 probe_url: None,
+                device_authorization_url: None,
             }),
             status: AccountStatus::NotConnected,
             token: None,

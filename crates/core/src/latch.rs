@@ -262,6 +262,28 @@ impl Latch {
         self.keep_new_tokens(account, secrets, tokens)
     }
 
+    /// Starts the device code sign-in (RFC 8628): the codes to show.
+    pub async fn start_device_sign_in(&self, account: &Account) -> Result<crate::flows::DeviceAuthorization, Error> {
+        let secrets = self.secrets(account)?;
+        self.engine.start_device_authorization(account, &secrets).await
+    }
+
+    /// Waits for the person to approve the device code, then keeps the
+    /// tokens. `on_wait` hears each interval before Latch waits it out.
+    pub async fn finish_device_sign_in(
+        &self,
+        account: &Account,
+        device: &crate::flows::DeviceAuthorization,
+        on_wait: impl FnMut(Duration),
+    ) -> Result<TokenSet, Error> {
+        let secrets = self.secrets(account)?;
+        let tokens = self
+            .engine
+            .poll_device_authorization(account, &secrets, device, on_wait)
+            .await?;
+        self.keep_new_tokens(account, secrets, tokens)
+    }
+
     /// A token that is valid for at least [`TOKEN_MIN_VALIDITY`], refreshed
     /// first if needed (`latch token`).
     pub async fn valid_token(&self, account: &Account) -> Result<TokenSet, Error> {

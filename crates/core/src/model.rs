@@ -216,6 +216,9 @@ pub enum Grant {
     /// Legacy; the password is typed each time and never stored.
     Password,
     ClientCredentials,
+    /// RFC 8628: the person approves on another device (or a browser) with
+    /// a short user code while Latch polls the token endpoint.
+    DeviceCode,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -328,6 +331,10 @@ pub struct OAuth2Settings {
     /// the token works: `latch status --check` calls it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe_url: Option<String>,
+    /// The device authorization endpoint (RFC 8628 §3.1), for the device
+    /// code grant; discovery fills it from `device_authorization_endpoint`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_url: Option<String>,
 }
 
 /// A token set as the provider issued it, with expiry computed once, when the

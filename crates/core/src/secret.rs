@@ -85,6 +85,11 @@ secret_type!(
     PkceVerifier
 );
 secret_type!(
+    /// A device code (RFC 8628 §3.2): whoever holds it collects the tokens
+    /// the person approves, so it is never printed or logged.
+    DeviceCode
+);
+secret_type!(
     /// The `state` value of an authorization request (RFC 6749 §10.12).
     State
 );

@@ -86,6 +86,7 @@ fn grant_name(grant: Grant) -> &'static str {
         Grant::AuthorizationCode => "authorization_code",
         Grant::Password => "password",
         Grant::ClientCredentials => "client_credentials",
+        Grant::DeviceCode => "device_code",
     }
 }
 
@@ -142,7 +143,7 @@ pub fn wordapp(urls: &BaseUrls, d: &DemoCredentials, redirect_uri: &str, grant: 
     match grant {
         Grant::AuthorizationCode => values.push(("redirect_uri", redirect_uri.to_owned())),
         Grant::Password => values.push(("username", d.wordapp_username.clone())),
-        Grant::ClientCredentials => {}
+        Grant::ClientCredentials | Grant::DeviceCode => {}
     }
     let label = match grant {
         Grant::ClientCredentials => "Wordapp robot (sandbox)",
@@ -183,6 +184,7 @@ pub fn oauth2(
             ("authorize_url", format!("{base}/authorize")),
             ("token_url", format!("{base}/token")),
             ("revoke_url", format!("{base}/revoke")),
+            ("device_authorization_url", format!("{base}/device_authorization")),
             ("client_id", d.oauth2_client_id.clone()),
             ("client_auth", client_auth.into()),
             ("redirect_uri", redirect_uri.to_owned()),

@@ -7,6 +7,11 @@
 //! §5.2 statuses (401 + `WWW-Authenticate` for a failed Basic login), `no-store`
 //! token answers, loopback redirects on any port (RFC 8252 §7.3), and revocation
 //! answering 200 for tokens it does not know.
+//!
+//! The device authorization grant (RFC 8628) is at `/device_authorization`,
+//! with a page at `/device`; the person's answer comes from a test hook
+//! ([`FakeOAuth2::approve_device`] and its siblings), the way a person at the
+//! page would give it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -80,6 +85,32 @@ pub struct OAuth2Settings {
     /// server's metadata would say `authorization_response_iss_parameter_supported`);
     /// `None`: no `iss`, as a server that does not know RFC 9207.
     pub issuer: Option<String>,
+    /// RFC 8628 §3.2 `interval` in the device authorization answer;
+    /// `None`: left out (the client then waits 5 s).
+    pub device_interval: Option<u64>,
+    /// RFC 8628 §3.2 `expires_in` of a device code.
+    pub device_expires_in: u64,
+}
+
+/// Where a device code stands (RFC 8628 §3.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceDecision {
+    /// The person has not answered yet: `authorization_pending`.
+    Pending,
+    Approved,
+    /// `access_denied`.
+    Denied,
+    /// `expired_token`, whatever the clock says.
+    Expired,
+}
+
+struct DeviceGrant {
+    user_code: String,
+    grant: Grant,
+    decision: DeviceDecision,
+    /// Answer the next poll with `slow_down`.
+    slow_down: bool,
+    expires_at: std::time::SystemTime,
 }
 
 impl OAuth2Settings {
@@ -106,6 +137,8 @@ impl OAuth2Settings {
             allowed_scopes: Vec::new(),
             default_scope: "read".into(),
             issuer: None,
+            device_interval: None,
+            device_expires_in: 600,
         }
     }
 }
@@ -155,6 +188,8 @@ struct OAuth2State {
     settings: Mutex<OAuth2Settings>,
     codes: Mutex<CodeStore>,
     tokens: Mutex<TokenStore>,
+    /// Device codes (RFC 8628) by device code.
+    devices: Mutex<HashMap<String, DeviceGrant>>,
     /// The server's own address, known once it listens: the metadata's issuer.
     base_url: std::sync::OnceLock<String>,
 }
@@ -184,6 +219,44 @@ impl FakeOAuth2 {
         format!("{}/revoke", self.base_url())
     }
 
+    pub fn device_authorization_url(&self) -> String {
+        format!("{}/device_authorization", self.base_url())
+    }
+
+    /// The user codes handed out, oldest first.
+    pub fn user_codes(&self) -> Vec<String> {
+        let devices = lock(&self.state.devices);
+        let mut codes: Vec<(std::time::SystemTime, String)> =
+            devices.values().map(|d| (d.expires_at, d.user_code.clone())).collect();
+        codes.sort();
+        codes.into_iter().map(|(_, code)| code).collect()
+    }
+
+    /// The person's answer at the device page for `user_code`; `false` when
+    /// no device code has that user code.
+    pub fn decide_device(&self, user_code: &str, decision: DeviceDecision) -> bool {
+        let mut devices = lock(&self.state.devices);
+        match devices.values_mut().find(|d| d.user_code == user_code) {
+            Some(device) => {
+                device.decision = decision;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Answers the next poll for `user_code` with `slow_down` (RFC 8628 §3.5).
+    pub fn slow_down_once(&self, user_code: &str) -> bool {
+        let mut devices = lock(&self.state.devices);
+        match devices.values_mut().find(|d| d.user_code == user_code) {
+            Some(device) => {
+                device.slow_down = true;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Is this access token live (issued, unexpired, unrevoked)?
     pub fn is_live(&self, access_token: &str) -> bool {
         matches!(
@@ -200,6 +273,7 @@ pub(crate) async fn start(demo: &DemoCredentials, port: u16) -> std::io::Result<
         settings: Mutex::new(OAuth2Settings::from_demo(demo)),
         codes: Mutex::default(),
         tokens: Mutex::default(),
+        devices: Mutex::default(),
         base_url: std::sync::OnceLock::new(),
     });
     let router = Router::new()
@@ -207,6 +281,8 @@ pub(crate) async fn start(demo: &DemoCredentials, port: u16) -> std::io::Result<
         .route("/authorize", get(authorize))
         .route("/token", post(token))
         .route("/revoke", post(revoke))
+        .route("/device_authorization", post(device_authorization))
+        .route("/device", get(device_page))
         .route("/userinfo", get(userinfo))
         .with_state(state.clone());
     let server = Server::start(with_recording(router, core.clone(), classify), port).await?;
@@ -237,9 +313,10 @@ async fn metadata(State(st): State<Arc<OAuth2State>>) -> Response {
             "authorization_endpoint": format!("{base}/authorize"),
             "token_endpoint": format!("{base}/token"),
             "revocation_endpoint": format!("{base}/revoke"),
+            "device_authorization_endpoint": format!("{base}/device_authorization"),
             "userinfo_endpoint": format!("{base}/userinfo"),
             "response_types_supported": ["code"],
-            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password", DEVICE_CODE_GRANT],
             "code_challenge_methods_supported": pkce,
             "token_endpoint_auth_methods_supported": methods,
             "revocation_endpoint_auth_methods_supported": methods,
@@ -254,6 +331,8 @@ fn classify(method: &Method, path: &str) -> (&'static str, String) {
         ("GET", "/authorize") => "oauth2.authorize",
         ("POST", "/token") => "oauth2.token",
         ("POST", "/revoke") => "oauth2.revoke",
+        ("POST", "/device_authorization") => "oauth2.device_authorization",
+        ("GET", "/device") => "oauth2.device_page",
         ("GET", "/userinfo") => "oauth2.userinfo",
         _ => "oauth2.unknown",
     };
@@ -506,11 +585,122 @@ async fn token(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: Byt
                 None,
             )
         }
+        DEVICE_CODE_GRANT => device_token(&st, &s, &client, &f),
         _ => error(
             E::UnsupportedGrantType,
             "The authorization grant type is not supported.",
         ),
     }
+}
+
+/// RFC 8628 §3.4's grant type.
+const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// `POST /device_authorization` (RFC 8628 §3.1, §3.2).
+async fn device_authorization(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: Bytes) -> Response {
+    let s = lock(&st.settings).clone();
+    if !is_form(&headers) {
+        return error(E::InvalidRequest, "The body must be application/x-www-form-urlencoded.");
+    }
+    let f = form_map(&body);
+    let client = match authenticate(&s, &headers, &f) {
+        Ok(c) => c,
+        Err((e, description)) => return error(e, description),
+    };
+    let scope = f.get("scope").cloned().unwrap_or_else(|| s.default_scope.clone());
+    if !scope_allowed(&s, &scope) {
+        return error(
+            E::InvalidScope,
+            "The requested scope is invalid, unknown, or malformed.",
+        );
+    }
+    let device_code = random_hex(32);
+    // §6.1: eight letters without vowels, shown as XXXX-XXXX.
+    let letters: String = random_hex(8)
+        .bytes()
+        .map(|b| char::from(b"BCDFGHJKLMNPQRSTVWXZ"[usize::from(b) % 20]))
+        .collect();
+    let user_code = format!("{}-{}", &letters[..4], &letters[4..]);
+    let subject = s.users.first().map(|u| u.username.clone());
+    lock(&st.devices).insert(
+        device_code.clone(),
+        DeviceGrant {
+            user_code: user_code.clone(),
+            grant: Grant {
+                client_id: client.client_id,
+                subject,
+                scope,
+            },
+            decision: DeviceDecision::Pending,
+            slow_down: false,
+            expires_at: st.core.clock.now() + Duration::from_secs(s.device_expires_in),
+        },
+    );
+    let base = st.base_url.get().cloned().unwrap_or_default();
+    let mut body = json!({
+        "device_code": device_code,
+        "user_code": user_code,
+        "verification_uri": format!("{base}/device"),
+        "verification_uri_complete": format!("{base}/device?user_code={user_code}"),
+        "expires_in": s.device_expires_in,
+    });
+    if let Some(interval) = s.device_interval {
+        body["interval"] = json!(interval);
+    }
+    let mut resp = json(StatusCode::OK, body);
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// `GET /device`: the page where the person would type the user code.
+async fn device_page() -> Response {
+    html_page(
+        StatusCode::OK,
+        "Device sign-in",
+        "Type the code your device shows. (The sandbox takes the answer from its test hook.)",
+    )
+}
+
+/// The token endpoint's device code grant (RFC 8628 §3.4, §3.5).
+fn device_token(st: &OAuth2State, s: &OAuth2Settings, client: &OAuth2Client, f: &HashMap<String, String>) -> Response {
+    let Some(device_code) = f.get("device_code") else {
+        return error(E::InvalidRequest, "Missing device_code.");
+    };
+    let mut devices = lock(&st.devices);
+    let Some(device) = devices.get_mut(device_code) else {
+        return error(E::InvalidGrant, "The device code is invalid or already used.");
+    };
+    if device.grant.client_id != client.client_id {
+        return error(E::InvalidGrant, "The device code was issued to another client.");
+    }
+    let now = st.core.clock.now();
+    if device.decision == DeviceDecision::Expired || now >= device.expires_at {
+        return device_error("expired_token", "The device code has expired.");
+    }
+    if std::mem::take(&mut device.slow_down) {
+        return device_error("slow_down", "Polling too often; wait 5 seconds longer.");
+    }
+    match device.decision {
+        DeviceDecision::Pending => device_error("authorization_pending", "The user has not answered yet."),
+        DeviceDecision::Denied => device_error("access_denied", "The user denied the request."),
+        DeviceDecision::Expired => device_error("expired_token", "The device code has expired."),
+        DeviceDecision::Approved => {
+            let grant = devices.remove(device_code).map(|d| d.grant);
+            drop(devices);
+            match grant {
+                Some(grant) => issue(st, s, grant, true, None),
+                None => error(E::InvalidGrant, "The device code is invalid or already used."),
+            }
+        }
+    }
+}
+
+fn device_error(code: &str, description: &str) -> Response {
+    json(
+        StatusCode::BAD_REQUEST,
+        json!({ "error": code, "error_description": description }),
+    )
 }
 
 /// Issues an access token; a new refresh token if `new_refresh`, or re-pairs `keep_refresh`.

@@ -4,7 +4,10 @@
 //! `http://127.0.0.1…` (the browser comes back to us), otherwise by reading
 //! the address the browser landed on — or just the code — from stdin. Both go
 //! through the same validation as the window's deep link. Password grant:
-//! the password is read from the terminal (or stdin) and used once.
+//! the password is read from the terminal (or stdin) and used once. Device
+//! code (RFC 8628): the user code and the address are shown (as `gh auth
+//! login` does), the complete address opened, and the core polls until the
+//! person approves; the device code itself is never shown.
 //!
 //! The browser is opened on the core's private sign-in page, which leads to
 //! the provider: the address, with its `state` and PKCE challenge, is never
@@ -44,6 +47,7 @@ pub async fn run(env: &mut Env<'_>, args: ConnectArgs) -> Result<(), Failure> {
                 .await?
         }
         Some(Grant::ClientCredentials) => latch.connect_with_client_credentials(&account).await?,
+        Some(Grant::DeviceCode) => device_code(env, &account, &args).await?,
         None => {
             return Err(Failure::usage(format!(
                 "{} is a {} account: link its WhatsApp number with `latch link {} --phone <number>`",
@@ -89,6 +93,51 @@ async fn authorization_code(env: &mut Env<'_>, account: &Account, args: &Connect
         }
     };
     Ok(latch.complete_authorization(account, flow, callback).await?)
+}
+
+/// The device code sign-in: show the code and where to type it, open the
+/// address that carries it, and wait (Ctrl-C cancels).
+async fn device_code(env: &mut Env<'_>, account: &Account, args: &ConnectArgs) -> Result<TokenSet, Failure> {
+    let latch = env.latch;
+    let device = latch.start_device_sign_in(account).await?;
+    writeln!(
+        env.stderr,
+        "First copy your one-time code: {}\nThen open {} and type it in.",
+        device.user_code, device.verification_uri
+    )?;
+    // Kept until the sign-in ends, like the other sign-ins' pages.
+    let page = match device.verification_uri_complete.as_deref().map(Url::parse) {
+        Some(Ok(url)) if !args.no_browser => open_page(env, &url)?,
+        _ => None,
+    };
+    if page.is_some() {
+        writeln!(env.stderr, "Opened the page in your browser, with the code filled in.")?;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(device.expires_in);
+    let terminal = env.stderr_is_terminal;
+    let stderr = &mut env.stderr;
+    let waiting = latch.finish_device_sign_in(account, &device, |_| {
+        let left = deadline.saturating_duration_since(std::time::Instant::now()).as_secs();
+        let text = format!(
+            "Waiting for approval; the code expires in {}:{:02}…",
+            left / 60,
+            left % 60
+        );
+        let _ = if terminal {
+            write!(stderr, "\r{text}\x1b[K").and_then(|()| stderr.flush())
+        } else {
+            writeln!(stderr, "{text}")
+        };
+    });
+    let outcome = tokio::select! {
+        outcome = waiting => outcome,
+        () = ctrl_c() => Err(latch_core::Error::CallbackRejected("the sign-in was cancelled".into())),
+    };
+    if terminal {
+        write!(env.stderr, "\r\x1b[K")?;
+    }
+    drop(page);
+    Ok(outcome?)
 }
 
 /// Opens the sign-in in the browser (or shows the address to open); the

@@ -82,7 +82,7 @@ pub fn endpoint_lines(metadata: &ServerMetadata) -> Vec<String> {
         (
             "device authorization endpoint",
             metadata.device_authorization_endpoint.as_deref(),
-            " (not used yet)",
+            "",
         ),
         ("JWKS", metadata.jwks_uri.as_deref(), " (not used yet)"),
         (

@@ -22,6 +22,7 @@ const INTEROP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/interop"
 pub const BASIC: (&str, &str) = ("latch-basic", "latch-basic-secret");
 pub const POST: (&str, &str) = ("latch-post", "latch-post-secret");
 pub const PUBLIC: &str = "latch-public";
+pub const DEVICE: (&str, &str) = ("latch-device", "latch-device-secret");
 
 pub struct OidcServer {
     child: Child,
@@ -135,6 +136,59 @@ impl OidcServer {
         panic!("the sign-in did not come back to the client within 12 steps");
     }
 
+    /// Plays the person at the server's device pages (RFC 8628 §3.3): opens
+    /// `verification_uri`, types `user_code` into its form, confirms it (or
+    /// aborts, when `approve` is false), signs in as `login` and consents,
+    /// and returns the last page the server showed.
+    pub async fn approve_device(&self, verification_uri: &str, user_code: &str, login: &str, approve: bool) -> String {
+        let mut jar = BTreeMap::new();
+        let mut next = (reqwest::Method::GET, verification_uri.to_owned(), None);
+        // After an abort the server shows its code form again, with the refusal.
+        let mut aborted = false;
+        for _ in 0..16 {
+            let (method, url, form): (_, String, Option<Vec<(String, String)>>) = next;
+            let mut request = harness::browser().request(method, &url).header("cookie", cookies(&jar));
+            if let Some(form) = &form {
+                request = request.form(form);
+            }
+            let answer = request.send().await.expect("the interop server answers");
+            for value in answer.headers().get_all("set-cookie") {
+                let pair = value.to_str().unwrap().split(';').next().unwrap();
+                if let Some((name, value)) = pair.split_once('=') {
+                    jar.insert(name.trim().to_owned(), value.to_owned());
+                }
+            }
+            if answer.status().is_redirection() {
+                let location = answer.headers()["location"].to_str().unwrap();
+                let location = url::Url::parse(&url).unwrap().join(location).unwrap().to_string();
+                next = (reqwest::Method::GET, location, None);
+                continue;
+            }
+            let page = answer.text().await.unwrap();
+            if !page.contains("<form") || aborted {
+                return page;
+            }
+            let action = between(&page, "action=\"", "\"");
+            let action = url::Url::parse(&url).unwrap().join(&action).unwrap().to_string();
+            let mut fields = hidden_inputs(&page);
+            if page.contains("type=\"text\" name=\"user_code\"") {
+                fields.push(("user_code".into(), user_code.to_owned()));
+            }
+            if let Some((_, prompt)) = fields.iter().find(|(k, _)| k == "prompt").cloned() {
+                if prompt == "login" {
+                    fields.push(("login".into(), login.to_owned()));
+                    fields.push(("password".into(), "any password".into()));
+                }
+            } else if fields.iter().any(|(k, _)| k == "confirm") && !approve {
+                fields.retain(|(k, _)| k != "confirm");
+                fields.push(("abort".into(), "yes".into()));
+                aborted = true;
+            }
+            next = (reqwest::Method::POST, action, Some(fields));
+        }
+        panic!("the device sign-in did not end within 16 steps");
+    }
+
     /// RFC 7662: the server's view of `token`, asked as `client`.
     pub async fn introspect(&self, client: (&str, &str), token: &str) -> serde_json::Value {
         let answer = harness::browser()
@@ -178,6 +232,24 @@ fn cookies(jar: &BTreeMap<String, String>) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The hidden inputs of a page's form: (name, value).
+fn hidden_inputs(page: &str) -> Vec<(String, String)> {
+    page.split("<input")
+        .skip(1)
+        .filter(|input| input.contains("type=\"hidden\""))
+        .filter_map(|input| {
+            let tag = &input[..input.find('>')?];
+            let name = between(tag, "name=\"", "\"");
+            let value = if tag.contains("value=\"") {
+                between(tag, "value=\"", "\"")
+            } else {
+                String::new()
+            };
+            Some((name, value))
+        })
+        .collect()
 }
 
 fn between(text: &str, start: &str, end: &str) -> String {

@@ -16,6 +16,7 @@
 mod api;
 mod authorize;
 mod client_credentials;
+mod device;
 mod discover;
 mod link;
 mod password_grant;
@@ -24,6 +25,7 @@ mod refresh;
 mod revoke;
 
 pub use authorize::{CallbackParams, MAX_CALLBACK_LEN, PendingFlow, PendingFlows, Rejected, account_named_by};
+pub use device::{DEFAULT_INTERVAL, DeviceAuthorization, SLOW_DOWN_STEP};
 pub use link::{LinkOutcome, LinkWatch};
 pub use revoke::RevokeOutcome;
 
@@ -49,6 +51,9 @@ pub struct EngineConfig {
     /// ([`green_api::LINK_CODE_ANSWER_TIMEOUT`], 45 s): it is documented to
     /// answer in up to 30 s. A longer whole-call timeout in `http` wins.
     pub link_code_timeout: Duration,
+    /// How long one of RFC 8628's seconds lasts when polling a device code:
+    /// a second; tests shorten it so a 5-second interval passes quickly.
+    pub device_second: Duration,
 }
 
 impl Default for EngineConfig {
@@ -57,6 +62,7 @@ impl Default for EngineConfig {
             http: HttpConfig::default(),
             pending_ttl: PENDING_FLOW_TTL,
             link_code_timeout: green_api::LINK_CODE_ANSWER_TIMEOUT,
+            device_second: Duration::from_secs(1),
         }
     }
 }

@@ -209,6 +209,10 @@ pub const CLIENT_CREDENTIALS: Choice = Choice {
     value: "client_credentials",
     label: "Client credentials (no user)",
 };
+pub const DEVICE_CODE: Choice = Choice {
+    value: "device_code",
+    label: "With a code on another device (device flow)",
+};
 
 /// A redirect URI field's help: the provider's own first sentence, then
 /// what each kind of address does.
@@ -249,6 +253,7 @@ pub const fn redirect_field(help: &'static str, when: When) -> Field {
 }
 
 pub const CODE_ONLY: When = When::Grants(&[Grant::AuthorizationCode]);
+pub const DEVICE_ONLY: When = When::Grants(&[Grant::DeviceCode]);
 
 /// A new account as a front end filled it in.
 #[derive(Clone, Debug, Deserialize)]
@@ -324,6 +329,7 @@ fn grant_of(value: &str) -> Option<Grant> {
         "authorization_code" => Some(Grant::AuthorizationCode),
         "password" => Some(Grant::Password),
         "client_credentials" => Some(Grant::ClientCredentials),
+        "device_code" => Some(Grant::DeviceCode),
         _ => None,
     }
 }

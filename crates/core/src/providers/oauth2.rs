@@ -9,8 +9,8 @@
 //! Revocation is RFC 7009.
 
 use super::catalogue::{
-    AUTHORIZATION_CODE, CLIENT_CREDENTIALS, CODE_ONLY, Choice, Draft, Field, FieldKind, LABEL, PASSWORD, ProviderInfo,
-    Rule, URL_PROBLEM, When, grant_field, redirect_field,
+    AUTHORIZATION_CODE, CLIENT_CREDENTIALS, CODE_ONLY, Choice, DEVICE_CODE, DEVICE_ONLY, Draft, Field, FieldKind,
+    LABEL, PASSWORD, ProviderInfo, Rule, URL_PROBLEM, When, grant_field, redirect_field,
 };
 use super::provider::{Authorization, Provider, RevokePlan};
 use super::{Body, Call, GrantRequest, Step, parse_url, rfc6749};
@@ -20,7 +20,7 @@ use crate::model::{
     AccountSecrets, ClientAuth, Grant, IssuerCheck, OAuth2Settings, ProviderKind, ProviderSettings, TokenSet, UnixTime,
 };
 use crate::pkce::Pkce;
-use crate::secret::State;
+use crate::secret::{DeviceCode, State};
 use url::Url;
 
 pub const NAME: &str = "Other OAuth 2.0";
@@ -30,10 +30,15 @@ pub static INFO: ProviderInfo = ProviderInfo {
     id: "oauth2",
     name: NAME,
     blurb: "Any standard OAuth 2.0 server",
-    grants: &[Grant::AuthorizationCode, Grant::ClientCredentials, Grant::Password],
+    grants: &[
+        Grant::AuthorizationCode,
+        Grant::ClientCredentials,
+        Grant::Password,
+        Grant::DeviceCode,
+    ],
     fields: &[
         LABEL,
-        grant_field(&[AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD]),
+        grant_field(&[AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD, DEVICE_CODE]),
         Field {
             kind: FieldKind::Url,
             required: CODE_ONLY,
@@ -48,6 +53,15 @@ pub static INFO: ProviderInfo = ProviderInfo {
             rule: Rule::Url,
             problem: URL_PROBLEM,
             ..Field::text("token_url", "Token endpoint")
+        },
+        Field {
+            kind: FieldKind::Url,
+            required: DEVICE_ONLY,
+            shown: DEVICE_ONLY,
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            help: Some("RFC 8628: where Latch asks for the code the person types on the server's page."),
+            ..Field::text("device_authorization_url", "Device authorization endpoint")
         },
         Field {
             kind: FieldKind::Url,
@@ -158,6 +172,7 @@ fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
         require_iss,
         api_base: draft.opt("api_base"),
         probe_url: draft.opt("probe_url"),
+        device_authorization_url: draft.opt("device_authorization_url"),
     };
     Ok((ProviderSettings::Oauth2(settings), secrets))
 }
@@ -187,6 +202,9 @@ impl Provider for OAuth2Settings {
         let mut endpoints = vec![parse_url(&self.token_url)?];
         if let Some(revoke_url) = set(&self.revoke_url) {
             endpoints.push(parse_url(revoke_url)?);
+        }
+        if let Some(device_url) = set(&self.device_authorization_url) {
+            endpoints.push(parse_url(device_url)?);
         }
         if set(&self.api_base).is_some() {
             endpoints.push(self.api_base()?);
@@ -358,6 +376,49 @@ pub fn read_token_answer(answer: &Answer, step: Step, received_at: UnixTime) -> 
     rfc6749::read_answer(NAME, answer, step, received_at, &[])
 }
 
+/// The device authorization request (RFC 8628 §3.1): the client, its
+/// authentication as at the token endpoint, and the scope.
+pub fn device_authorization_call(settings: &OAuth2Settings, secrets: &AccountSecrets) -> Result<Call, Error> {
+    let Some(device_url) = set(&settings.device_authorization_url) else {
+        return Err(Error::InvalidInput(format!(
+            "{NAME}: the device code sign-in needs the server's device authorization endpoint; set it with `latch edit <account> --set device_authorization_url=URL` (discovery fills it in when the server has one)."
+        )));
+    };
+    let url = parse_url(device_url)?;
+    let mut form: Vec<(&'static str, String)> = Vec::new();
+    scope(settings, &mut form);
+    let auth = rfc6749::client_auth(
+        &settings.client_id,
+        secrets.client_secret.as_ref(),
+        settings.client_auth,
+        &mut form,
+    );
+    Ok(Call::post(url, Body::Form(form), auth))
+}
+
+/// One poll of the token endpoint with the device code (RFC 8628 §3.4).
+pub fn device_token_call(
+    settings: &OAuth2Settings,
+    secrets: &AccountSecrets,
+    device_code: &DeviceCode,
+) -> Result<Call, Error> {
+    let url = parse_url(&settings.token_url)?;
+    let mut form: Vec<(&'static str, String)> = vec![
+        ("grant_type", DEVICE_CODE_GRANT.into()),
+        ("device_code", device_code.secret().into()),
+    ];
+    let auth = rfc6749::client_auth(
+        &settings.client_id,
+        secrets.client_secret.as_ref(),
+        settings.client_auth,
+        &mut form,
+    );
+    Ok(Call::post(url, Body::Form(form), auth))
+}
+
+/// RFC 8628 §3.4's `grant_type`.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +440,7 @@ mod tests {
             require_iss: false,
             api_base: None,
             probe_url: None,
+            device_authorization_url: None,
         }
     }
 

@@ -38,6 +38,7 @@ pub fn account(id_: &str) -> Account {
             require_iss: false,
             api_base: None,
             probe_url: None,
+            device_authorization_url: None,
         }),
         status: AccountStatus::NotConnected,
         token: None,

@@ -3,4 +3,4 @@
 /**
  * How an account obtains its tokens.
  */
-export type Grant = "authorization_code" | "password" | "client_credentials";
+export type Grant = "authorization_code" | "password" | "client_credentials" | "device_code";

@@ -23,4 +23,9 @@ api_base?: string | null,
  * An authenticated URL (or a path on the API) that answers 2xx while
  * the token works: `latch status --check` calls it.
  */
-probe_url?: string | null, };
+probe_url?: string | null, 
+/**
+ * The device authorization endpoint (RFC 8628 §3.1), for the device
+ * code grant; discovery fills it from `device_authorization_endpoint`.
+ */
+device_authorization_url?: string | null, };

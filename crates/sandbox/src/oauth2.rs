@@ -235,26 +235,22 @@ impl FakeOAuth2 {
     /// The person's answer at the device page for `user_code`; `false` when
     /// no device code has that user code.
     pub fn decide_device(&self, user_code: &str, decision: DeviceDecision) -> bool {
-        let mut devices = lock(&self.state.devices);
-        match devices.values_mut().find(|d| d.user_code == user_code) {
-            Some(device) => {
-                device.decision = decision;
-                true
-            }
-            None => false,
-        }
+        self.with_device(user_code, |device| device.decision = decision)
     }
 
     /// Answers the next poll for `user_code` with `slow_down` (RFC 8628 §3.5).
     pub fn slow_down_once(&self, user_code: &str) -> bool {
+        self.with_device(user_code, |device| device.slow_down = true)
+    }
+
+    /// Changes the device code whose user code is `user_code`; `false` when none has it.
+    fn with_device(&self, user_code: &str, change: impl FnOnce(&mut DeviceGrant)) -> bool {
         let mut devices = lock(&self.state.devices);
-        match devices.values_mut().find(|d| d.user_code == user_code) {
-            Some(device) => {
-                device.slow_down = true;
-                true
-            }
-            None => false,
-        }
+        devices
+            .values_mut()
+            .find(|d| d.user_code == user_code)
+            .map(change)
+            .is_some()
     }
 
     /// Is this access token live (issued, unexpired, unrevoked)?

@@ -24,6 +24,9 @@ struct Row {
     id: String,
     label: String,
     provider: &'static str,
+    /// As the table shows it (with "(sandbox)" for a demo account).
+    #[serde(skip)]
+    provider_name: String,
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
@@ -120,6 +123,7 @@ fn row(account: &Account, check: Option<&'static str>, check_error: Option<Strin
         id: account.id.to_string(),
         label: account.label.clone(),
         provider: account.provider().id(),
+        provider_name: provider_name(account),
         status: state,
         reason: match &account.status {
             AccountStatus::NeedsReconnect { reason } => Some(reason.clone()),
@@ -137,18 +141,12 @@ fn row(account: &Account, check: Option<&'static str>, check_error: Option<Strin
 
 fn print(env: &mut Env<'_>, rows: &[Row]) -> Result<(), Failure> {
     let now = latch_core::time::now();
-    let accounts = env.latch.accounts()?;
     let table: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
-            let provider = accounts
-                .iter()
-                .find(|a| a.id.as_str() == r.id)
-                .map(provider_name)
-                .unwrap_or_default();
             [
                 r.id.clone(),
-                provider,
+                r.provider_name.clone(),
                 r.status.to_owned(),
                 match r.status {
                     "valid" | "expired" => expires_in(r.expires_at, now),

@@ -315,7 +315,7 @@ fn check_issuer(check: &IssuerCheck, iss: Option<&str>) -> Result<(), Error> {
     };
     let refused = |reason: String| Err(Error::CallbackRejected(reason));
     match (iss.map(quoted).as_deref(), issuer.as_deref().map(quoted).as_deref()) {
-        (Some(iss), Some(issuer)) if iss == issuer => Ok(()),
+        (Some(_), Some(_)) if iss == issuer.as_deref() => Ok(()), // the strings, not what is shown of them
         (Some(iss), Some(issuer)) => refused(format!(
             "it was answered by the server `{iss}`, not by this account's issuer `{issuer}`: another server may have \
              sent your browser on to the wrong one"
@@ -808,5 +808,26 @@ mod tests {
             "the deadline {} is not 90 s after the start ({before}..={after})",
             flow.deadline
         );
+    }
+
+    /// RFC 9207 §2.4 compares the `iss` with the recorded issuer as strings.
+    /// What a message shows of them is cut at 100 characters and loses its
+    /// control characters; two issuers that differ only past the cut, or by
+    /// a control character, are still two servers.
+    #[test]
+    fn an_iss_that_differs_only_where_the_message_cannot_show_it_is_refused() {
+        let recorded = format!("https://as.example/tenants/{}", "a".repeat(100));
+        let check = IssuerCheck::Checked {
+            issuer: Some(recorded.clone()),
+            required: true,
+        };
+        assert!(check_issuer(&check, Some(&recorded)).is_ok());
+        let past_the_cut = format!("https://as.example/tenants/{}b", "a".repeat(99));
+        let with_a_bell = format!("https://as.example/tenants/\u{7}{}", "a".repeat(100));
+        for iss in [past_the_cut, with_a_bell] {
+            let e = check_issuer(&check, Some(&iss)).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::CallbackRejected, "{iss:?}: {e}");
+            assert!(e.to_string().contains("not by this account's issuer"), "{iss:?}: {e}");
+        }
     }
 }

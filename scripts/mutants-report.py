@@ -206,7 +206,8 @@ def main(files):
                     problems.append(f"said to be caught by a test, but not rechecked: {name}")
             else:
                 answer, seen = f"equivalent: {text}", "n/a"
-            w(f"| `{name}` | {answer} | {seen} |")
+            # A `|` in a cell, even in a code span, would end the cell (`replace || with &&`).
+            w("| " + " | ".join(cell.replace("|", "\\|") for cell in (f"`{name}`", answer, seen)) + " |")
         w("")
 
     timeouts = [(f, name) for f in done for name in runs[f]["timeout"]]

@@ -315,7 +315,7 @@ fn check_issuer(check: &IssuerCheck, iss: Option<&str>) -> Result<(), Error> {
     };
     let refused = |reason: String| Err(Error::CallbackRejected(reason));
     match (iss.map(quoted).as_deref(), issuer.as_deref().map(quoted).as_deref()) {
-        (Some(iss), Some(issuer)) if iss == issuer => Ok(()),
+        (Some(_), Some(_)) if iss == issuer.as_deref() => Ok(()), // the strings, not what is shown of them
         (Some(iss), Some(issuer)) => refused(format!(
             "it was answered by the server `{iss}`, not by this account's issuer `{issuer}`: another server may have \
              sent your browser on to the wrong one"
@@ -599,5 +599,235 @@ mod tests {
             check_issuer(&IssuerCheck::NotChecked, Some(&iss)).is_ok(),
             "not read where nothing is recorded"
         );
+    }
+
+    fn flow(account: &str, state: &str) -> PendingFlow {
+        PendingFlow {
+            account_id: AccountId::parse(account).unwrap(),
+            provider: ProviderKind::Oauth2,
+            state: State::new(state),
+            verifier: None,
+            redirect_uri: format!("app.latch.desktop:/oauth/callback/{account}"),
+            deadline: crate::time::now() + 600,
+            iss: IssuerCheck::NotChecked,
+        }
+    }
+
+    /// The 10 minutes include their last second: a callback at the deadline
+    /// completes, one a second later is refused (the sign-in page is swept on
+    /// the same rule, `redirect::page::sweep`).
+    #[test]
+    fn a_flow_is_good_at_its_deadline_and_expired_a_second_later() {
+        let mut flow = flow("a", "s1");
+        flow.deadline = 1_700_000_000;
+        assert!(!flow.is_expired_at(1_700_000_000 - 1));
+        assert!(!flow.is_expired_at(1_700_000_000), "expired at its deadline");
+        assert!(flow.is_expired_at(1_700_000_000 + 1), "good past its deadline");
+    }
+
+    /// Connect pressed again replaces that account's sign-in; another
+    /// account's sign-in, started meanwhile, goes on waiting.
+    #[test]
+    fn a_newer_sign_in_replaces_its_own_accounts_and_leaves_the_others() {
+        let flows = PendingFlows::new();
+        flows.insert(flow("a", "a-first"));
+        flows.insert(flow("b", "b-only"));
+        flows.insert(flow("a", "a-again"));
+        assert_eq!(flows.len(), 2);
+        let e = flows.take(&State::new("a-first")).unwrap_err();
+        assert!(e.to_string().contains("matches no sign-in"), "{e}");
+        assert_eq!(flows.take(&State::new("b-only")).unwrap().account_id.as_str(), "b");
+        assert_eq!(flows.take(&State::new("a-again")).unwrap().account_id.as_str(), "a");
+    }
+
+    /// The tests that say "the flow was used up" ask `is_empty`: it must say
+    /// no while a flow waits.
+    #[test]
+    fn the_table_is_empty_only_while_no_sign_in_waits() {
+        let flows = PendingFlows::new();
+        assert!(flows.is_empty());
+        flows.insert(flow("a", "s1"));
+        assert!(!flows.is_empty(), "a waiting sign-in is not an empty table");
+        flows.take(&State::new("s1")).unwrap();
+        assert!(flows.is_empty());
+    }
+
+    /// A deep link the running window cannot answer makes it read the flows
+    /// kept in the keyring, once. A kept flow whose state this run already
+    /// used (its keyring copy not gone yet), or whose account started a
+    /// newer sign-in here, must not come back: its callback would redeem a
+    /// used code or revive a replaced sign-in. Another account's kept flow
+    /// is read in.
+    #[test]
+    fn kept_flows_are_read_once_and_never_bring_back_a_used_or_replaced_sign_in() {
+        let flows = PendingFlows::new();
+        flows.insert(flow("used", "used-state"));
+        flows.take(&State::new("used-state")).unwrap();
+        flows.insert(flow("replaced", "replaced-newer"));
+        let mut reads = 0;
+        flows.read_kept_once(|| {
+            reads += 1;
+            vec![
+                flow("used", "used-state"),
+                flow("replaced", "replaced-older"),
+                flow("kept", "kept-state"),
+            ]
+        });
+        flows.read_kept_once(|| {
+            reads += 1;
+            vec![flow("late", "late-state")]
+        });
+        assert_eq!(reads, 1, "the keyring is read once a run");
+        for gone in ["used-state", "replaced-older", "late-state"] {
+            let e = flows.take(&State::new(gone)).unwrap_err();
+            assert!(e.to_string().contains("matches no sign-in"), "{gone}: {e}");
+        }
+        assert_eq!(
+            flows.take(&State::new("kept-state")).unwrap().account_id.as_str(),
+            "kept"
+        );
+        assert_eq!(
+            flows.take(&State::new("replaced-newer")).unwrap().account_id.as_str(),
+            "replaced"
+        );
+        assert!(flows.is_empty());
+    }
+
+    /// An `iss` of up to 100 characters is shown whole; only a longer one
+    /// is cut, and only then does the message say so with `…`.
+    #[test]
+    fn an_iss_of_100_characters_is_shown_whole_and_one_more_is_cut() {
+        let check = IssuerCheck::Checked {
+            issuer: Some("https://as.example".into()),
+            required: false,
+        };
+        let exactly = format!(
+            "https://evil.example/{}",
+            "x".repeat(100 - "https://evil.example/".len())
+        );
+        assert_eq!(exactly.chars().count(), 100);
+        let message = check_issuer(&check, Some(&exactly)).unwrap_err().to_string();
+        assert!(message.contains(&format!("`{exactly}`, not by")), "{message}");
+        assert!(!message.contains('…'), "{message}");
+        let longer = format!("{exactly}y");
+        let message = check_issuer(&check, Some(&longer)).unwrap_err().to_string();
+        assert!(message.contains(&format!("`{exactly}…`, not by")), "{message}");
+    }
+
+    /// A callback at another address of the flow's own account (an old
+    /// loopback port, say, for a deep-link sign-in) is refused as at the
+    /// wrong address, not reported as a mix-up with another account.
+    #[test]
+    fn a_callback_at_another_address_of_its_own_account_is_not_called_a_mix_up() {
+        let flows = PendingFlows::new();
+        flows.insert(flow("a", "s1"));
+        let rejected = flows
+            .accept_naming("http://127.0.0.1:8976/callback/a?code=c&state=s1")
+            .unwrap_err();
+        assert_eq!(rejected.account.as_ref().map(AccountId::as_str), Some("a"));
+        assert_eq!(
+            rejected.error.to_string(),
+            "Latch rejected the sign-in callback (it arrived at another redirect address than the one the sign-in \
+             started with); start connecting the account again."
+        );
+        assert_eq!(flows.len(), 1, "the refused callback cancelled nothing");
+    }
+
+    /// `from_url` refuses a repeated `code` (or `code` with `auth_code`)
+    /// before it gets here; a caller of `from_pairs` itself gets the first
+    /// code, never one a later pair put in its place.
+    #[test]
+    fn from_pairs_keeps_the_first_code() {
+        let p = CallbackParams::from_pairs([("auth_code", "first"), ("code", "second"), ("code", "third")]);
+        assert_eq!(p.code.unwrap().secret(), "first");
+    }
+
+    /// A real callback is a few hundred bytes; 8 KiB is accepted whole and
+    /// a byte more is refused (the surrounding whitespace a paste brings
+    /// does not count).
+    #[test]
+    fn a_callback_of_exactly_8_kib_is_read_and_one_byte_more_is_refused() {
+        let head = "https://partner.example/cb?code=c&state=s1&pad=";
+        let exactly = format!("{head}{}", "x".repeat(MAX_CALLBACK_LEN - head.len()));
+        assert_eq!(exactly.len(), MAX_CALLBACK_LEN);
+        let p = CallbackParams::from_url(&format!("  {exactly}\n")).unwrap();
+        assert_eq!(p.code.unwrap().secret(), "c");
+        assert_eq!(p.state.unwrap().secret(), "s1");
+        let e = CallbackParams::from_url(&format!("{exactly}x")).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::CallbackRejected);
+        assert!(
+            e.to_string()
+                .contains("its address is 8193 bytes long, more than the 8192"),
+            "{e}"
+        );
+    }
+
+    /// Pasted text that is not a URL is read as a bare query only when it
+    /// looks like one: it has a `=` and no whitespace. A code copied without
+    /// its name, or two lines pasted together, are told to paste the whole
+    /// address, not read as a callback that lacks its state.
+    #[test]
+    fn pasted_text_is_a_query_only_with_an_equals_sign_and_no_whitespace() {
+        for pasted in ["4/0AbC-dEf?x", "code=c1 state=s1", "code=c1&state=s1\tpad=1"] {
+            let e = CallbackParams::from_url(pasted).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{pasted}: {e}");
+            assert!(e.to_string().contains("not a callback URL"), "{pasted}: {e}");
+        }
+        let p = CallbackParams::from_url("code=c1&state=s1").unwrap();
+        assert_eq!(p.state.unwrap().secret(), "s1");
+    }
+
+    /// A sign-in waits the engine's `pending_ttl` from the moment it starts.
+    #[test]
+    fn a_sign_in_waits_the_engines_pending_ttl_from_its_start() {
+        let draft = crate::providers::AccountDraft {
+            provider: ProviderKind::Oauth2,
+            values: [
+                ("label", "A"),
+                ("token_url", "https://partner.example/token"),
+                ("authorize_url", "https://partner.example/authorize"),
+                ("client_id", "c"),
+                ("redirect_uri", "https://partner.example/cb"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+            secret: None,
+        };
+        let (account, secrets) = draft.build(AccountId::parse("a").unwrap(), 0).unwrap();
+        let engine = Engine::new(crate::EngineConfig {
+            pending_ttl: std::time::Duration::from_secs(90),
+            ..Default::default()
+        })
+        .unwrap();
+        let before = crate::time::now();
+        let (_, flow) = engine.start_authorization(&account, &secrets).unwrap();
+        let after = crate::time::now();
+        assert!(
+            (before + 90..=after + 90).contains(&flow.deadline),
+            "the deadline {} is not 90 s after the start ({before}..={after})",
+            flow.deadline
+        );
+    }
+
+    /// RFC 9207 §2.4 compares the `iss` with the recorded issuer as strings.
+    /// What a message shows of them is cut at 100 characters and loses its
+    /// control characters; two issuers that differ only past the cut, or by
+    /// a control character, are still two servers.
+    #[test]
+    fn an_iss_that_differs_only_where_the_message_cannot_show_it_is_refused() {
+        let recorded = format!("https://as.example/tenants/{}", "a".repeat(100));
+        let check = IssuerCheck::Checked {
+            issuer: Some(recorded.clone()),
+            required: true,
+        };
+        assert!(check_issuer(&check, Some(&recorded)).is_ok());
+        let past_the_cut = format!("https://as.example/tenants/{}b", "a".repeat(99));
+        let with_a_bell = format!("https://as.example/tenants/\u{7}{}", "a".repeat(100));
+        for iss in [past_the_cut, with_a_bell] {
+            let e = check_issuer(&check, Some(&iss)).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::CallbackRejected, "{iss:?}: {e}");
+            assert!(e.to_string().contains("not by this account's issuer"), "{iss:?}: {e}");
+        }
     }
 }

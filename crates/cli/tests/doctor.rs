@@ -77,12 +77,18 @@ impl Machine {
 
     fn cmd(&self, args: &[&str]) -> Command {
         let ports: Vec<String> = self.ports.iter().map(u16::to_string).collect();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_latch"));
+        let mut cmd = self.desktop(env!("CARGO_BIN_EXE_latch"));
         cmd.args(args)
             .arg(format!("--sandbox-ports={}", ports.join(",")))
             .env("LATCH_HOME", self.home())
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
-            .env("HOME", self.root.path())
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus);
+        cmd
+    }
+
+    /// `program` on this machine's desktop: its home and XDG directories.
+    fn desktop(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("HOME", self.root.path())
             .env("XDG_DATA_HOME", self.path("data"))
             .env("XDG_DATA_DIRS", self.path("system-data"))
             .env("XDG_CONFIG_HOME", self.path("config"))
@@ -332,9 +338,41 @@ fn a_scheme_nobody_registered_fails_and_says_how_to_register_it() {
         "{scheme}"
     );
     assert!(
-        text(scheme, "fix").contains("open the window once (`latch`)"),
+        text(scheme, "fix").contains("run `scripts/register-scheme` in the clone (`scripts/run` does)"),
         "{scheme}"
     );
+}
+
+/// What `scripts/run` registers for a build from source
+/// (`scripts/register-scheme`, issue 17 item 6) is what this check asks
+/// for, and its `--undo` leaves the scheme unregistered again.
+#[test]
+fn the_run_commands_registration_passes_the_scheme_check_and_its_undo_undoes_it() {
+    let machine = Machine::new();
+    let program = machine.window_program();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/register-scheme");
+    let register = |arg: &std::ffi::OsStr| {
+        let out = machine.run(machine.desktop(&script).arg(arg));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+
+    register(program.as_os_str());
+    let (status, checks) = machine.doctor();
+    assert_eq!(status, Some(0), "{checks:#?}");
+    let found = text(check(&checks, "url-scheme"), "found");
+    assert_eq!(
+        found,
+        format!(
+            "app.latch.desktop: links open {}, which hands them to {}",
+            machine.path("data/applications/latch.desktop").display(),
+            program.display()
+        )
+    );
+
+    register("--undo".as_ref());
+    let (status, checks) = machine.doctor();
+    assert_eq!(status, Some(10));
+    assert_only_failed(&checks, "url-scheme");
 }
 
 #[test]

@@ -6,9 +6,11 @@
 //! program that exists and passes the link on (`%u`; without it the link's
 //! address is lost, see `src-tauri/latch.desktop`).
 //!
-//! The window's package installs that entry; a build from source registers
-//! itself when its window starts (`src-tauri/lib.rs`, the deep-link
-//! plugin's `register_all`, which writes `latch-desktop-handler.desktop`).
+//! The window's package installs that entry; for a build from source,
+//! `scripts/register-scheme` (which `scripts/run` runs) writes
+//! `latch.desktop`, and a development build registers itself when its window
+//! starts (`src-tauri/lib.rs`, the deep-link plugin's `register_all`, which
+//! writes `latch-desktop-handler.desktop`).
 
 use super::Check;
 use crate::signin::SCHEME;
@@ -17,7 +19,7 @@ const CHECK: &str = "url-scheme";
 
 /// What to do when nothing (or nothing that works) opens the scheme.
 const REGISTER: &str = "install Latch's package, whose desktop entry registers it, or, for a build from source, \
-                        open the window once (`latch`), which registers itself";
+                        run `scripts/register-scheme` in the clone (`scripts/run` does)";
 
 #[cfg(target_os = "linux")]
 pub(super) fn check() -> Check {

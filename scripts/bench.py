@@ -244,8 +244,9 @@ WATCHER = "org.kde.StatusNotifierWatcher"
 PROPS = {"IsStatusNotifierHostRegistered": dbus.Boolean(True), "ProtocolVersion": dbus.Int32(0),
          "RegisteredStatusNotifierItems": dbus.Array([], signature="s")}
 class Watcher(dbus.service.Object):
-    @dbus.service.method(WATCHER, in_signature="s")
-    def RegisterStatusNotifierItem(self, service): pass
+    @dbus.service.method(WATCHER, in_signature="s", sender_keyword="sender")
+    def RegisterStatusNotifierItem(self, service, sender=None):
+        print("item", sender, service, flush=True)
     @dbus.service.method(WATCHER, in_signature="s")
     def RegisterStatusNotifierHost(self, service): pass
     @dbus.service.method(dbus.PROPERTIES_IFACE, in_signature="ss", out_signature="v")
@@ -261,10 +262,54 @@ GLib.MainLoop().run()
 
 
 def start_tray_host(env):
-    proc = subprocess.Popen([sys.executable, "-c", TRAY_HOST], env=env, stdout=subprocess.PIPE, text=True)
-    if proc.stdout.readline().strip() != "ready":
+    # Debian's own Python, which python3-dbus and python3-gi install into
+    # (the bench itself may run under another Python).
+    python = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
+    proc = subprocess.Popen([python, "-c", TRAY_HOST], env=env, stdout=subprocess.PIPE, bufsize=0)
+    if proc.stdout.readline().strip() != b"ready":
         raise SystemExit("bench: the tray host (python3-dbus, python3-gi) did not start")
     return proc
+
+
+def tray_item(host):
+    """The tray item that registered last, as (bus name, object path)."""
+    item = getattr(host, "item", None)
+    buffered = getattr(host, "buffered", b"")
+    while select.select([host.stdout], [], [], 0 if item else 30)[0]:
+        chunk = os.read(host.stdout.fileno(), 4096)
+        if not chunk:
+            break
+        buffered += chunk
+        *lines, buffered = buffered.split(b"\n")
+        for line in lines:
+            words = line.decode().split()
+            if words[:1] == ["item"]:
+                item = (words[1], words[2])
+    if not item:
+        raise SystemExit("bench: Latch's tray icon never registered")
+    host.item, host.buffered = item, buffered
+    return item
+
+
+def gdbus(*args):
+    out = subprocess.run(["gdbus", "call", "--session", *args], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"bench: gdbus {' '.join(args)}: {out.stderr.strip()}")
+    return out.stdout
+
+
+def tray_choose(host, label):
+    """Chooses `label` in the tray's menu, as a panel does (dbusmenu)."""
+    import re
+    name, path = tray_item(host)
+    menu = re.search(r"objectpath '([^']+)'", gdbus("--dest", name, "--object-path", path, "--method",
+                     "org.freedesktop.DBus.Properties.Get", "org.kde.StatusNotifierItem", "Menu")).group(1)
+    layout = gdbus("--dest", name, "--object-path", menu, "--method", "com.canonical.dbusmenu.GetLayout", "--", "0", "-1", "[]")
+    found = re.search(r"\((\d+), \{[^{}]*'label': <'" + re.escape(label) + "'>", layout)
+    if not found:
+        raise SystemExit(f"bench: no {label!r} in the tray's menu")
+    gdbus("--dest", name, "--object-path", menu, "--method", "com.canonical.dbusmenu.Event", "--",
+          found.group(1), "clicked", "<0>", "0")
 
 
 def visible_windows(pid):
@@ -348,7 +393,7 @@ def wait_for_line(proc, prefix, deadline):
 def bench_tray(desktop, env, runs):
     """Rows 8-10: hidden in the tray (the window closed) with 20 accounts: PSS of
     everything Latch runs after 10 s, the CPU it uses over 30 s, and reopening
-    the window (a second launch) to its first painted list."""
+    the window (the tray's Open Latch) to its first painted list."""
     env = dict(env, LATCH_REPORT_READY="1")
     host = start_tray_host(env)
     proc = subprocess.Popen([desktop], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -357,16 +402,14 @@ def bench_tray(desktop, env, runs):
         hidden_pss, cpu, reopen = [], [], []
         for i in range(runs):
             close_window(proc.pid)
-            time.sleep(10)  # the hidden period being measured, not a wait for a condition
+            time.sleep(15)  # the hidden period being measured (Latch starts over hidden 5 s after the close), not a wait for a condition
             hidden_pss.append(pss_kib(proc.pid))
             if i == 0:
                 before = cpu_ms(proc.pid)
                 time.sleep(30)  # the idle period being measured
                 cpu.append(cpu_ms(proc.pid) - before)
             started = time.perf_counter()
-            second = subprocess.run([desktop], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
-            if second.returncode != 0:
-                raise SystemExit("bench: the second launch failed")
+            tray_choose(host, "Open Latch")
             wait_for_line(proc, b"ready", started + 60)
             reopen.append(time.perf_counter() - started)
         return statistics.median(hidden_pss), cpu[0], median_ms(reopen)
@@ -473,9 +516,9 @@ def main():
                 (_, floor), (_, floor_mem) = bench_window(
                     release / "latch-desktop", release / "examples" / "bare", latch.env, 3 if args.quick else 15, 1 if args.quick else 3)
             hidden, cpu, reopen = bench_tray(release / "latch-desktop", latch.env, 1 if args.quick else 5)
-            rows.append(("8", "PSS of everything Latch runs after 10 s hidden in the tray, vs the bare window open and idle",
+            rows.append(("8", "PSS of everything Latch runs 10 s after it started over hidden in the tray (15 s after the close), vs the bare window open and idle",
                          f"{hidden / 1024:.1f} MiB", f"{floor_mem / 1024:.1f} MiB", hidden / floor_mem, 0.25))
-            rows.append(("9", "reopening the window from the tray (a second launch) to its first painted list (median), vs a cold start of the bare window",
+            rows.append(("9", "reopening the window from the tray (its Open Latch) to the first painted list (median), vs a cold start of the bare window",
                          f"{reopen:.0f} ms", f"{floor:.0f} ms", reopen / floor, 1.0))
             absolute.append(("10", "CPU of everything Latch runs while hidden in the tray, 30 s, 20 accounts planned",
                              f"{cpu:.1f} ms", "0 ms", cpu == 0))

@@ -22,7 +22,11 @@ pub fn run() {
         // arguments to this process and exits; its `deep-link` feature
         // forwards the URL to the deep-link plugin. The window shows, built
         // again if it was closed to the tray.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            // The login entry starting a Latch that already runs: nothing to show.
+            if argv.iter().any(|a| a == shell::HIDDEN) {
+                return;
+            }
             if let Err(e) = shell::open_window(app) {
                 eprintln!("latch-desktop: the window could not open ({e})");
             }
@@ -93,8 +97,15 @@ pub fn run() {
             commands::set_start_at_login,
             commands::quit,
         ])
-        .build(tauri::generate_context!())
-        .expect("Latch could not start its window");
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        // A hand-off (`shell::after_close`) tries again; anything else is fatal.
+        Err(e) => match shell::handoff_try() {
+            Some(attempt) => shell::handoff_again(attempt),
+            None => panic!("Latch could not start its window: {e}"),
+        },
+    };
     app.run(|app, event| {
         // The last window closed: Latch stays in the tray if `closing` said
         // so; an explicit quit (`exit`) carries a code and always ends it.

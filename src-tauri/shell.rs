@@ -15,6 +15,14 @@ pub const MAIN: &str = "main";
 /// The argument the login entry starts Latch with: straight to the tray.
 pub const HIDDEN: &str = "--hidden";
 
+/// The argument Latch starts over with after its window closed to the tray
+/// (`after_close`), with the number of the try.
+pub const HANDOFF: &str = "--handoff=";
+
+/// How long after the window closed Latch starts over hidden: a person who
+/// closes and opens again at once finds the same process.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Whether closing the last window leaves Latch running (decided when the
 /// window is asked to close).
 #[derive(Default)]
@@ -125,6 +133,8 @@ pub fn closing(app: &AppHandle) {
     let shown = tray_shown() && app.tray_by_id(crate::tray::ID).is_some();
     app.state::<Shell>().stays.store(shown, Ordering::SeqCst);
     if shown {
+        let later = app.clone();
+        tauri::async_runtime::spawn(async move { after_close(later).await });
         if first_time_in_tray(app) {
             notify(
                 app,
@@ -163,4 +173,96 @@ pub fn notify(app: &AppHandle, title: &str, body: &str) {
     if let Err(e) = shown {
         eprintln!("latch-desktop: could not show a notification ({e}): {title}. {body}");
     }
+}
+
+/// After the window closed to the tray, Latch starts over as a hidden Latch
+/// (the same process, `exec`ed with `--hidden`): what WebKit leaves behind in
+/// a process that had a window (its network process, GL, the pages of its
+/// libraries it touched, about half the memory of an open window) goes,
+/// and what runs is the core, the scheduler, the checker and the tray. It
+/// waits until nothing is in flight that only this process holds: a
+/// sign-in waiting for its redirect, a GREEN-API link code on screen, a
+/// copied token still to be cleared from the clipboard. Opening the window
+/// meanwhile keeps this process as it is.
+async fn after_close(app: AppHandle) {
+    tokio::time::sleep(SETTLE).await;
+    loop {
+        if app.get_webview_window(MAIN).is_some() {
+            return;
+        }
+        if nothing_in_flight(&app) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    end_webkit_children();
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let error = std::os::unix::process::CommandExt::exec(
+        std::process::Command::new(exe).arg(HIDDEN).arg(format!("{HANDOFF}1")),
+    );
+    eprintln!("latch-desktop: could not start over hidden ({error}); staying as it is");
+}
+
+/// WebKit's helpers this process started (its network process outlives the
+/// window): ended and reaped before the `exec`, which would leave them
+/// running, or as zombies no one waits for.
+fn end_webkit_children() {
+    let me = std::process::id();
+    let children = std::fs::read_to_string(format!("/proc/{me}/task/{me}/children")).unwrap_or_default();
+    for pid in children.split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
+        let webkit = std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with("WebKit"));
+        if !webkit {
+            continue;
+        }
+        // SAFETY: kill(2) and waitpid(2) on a child of this process; no memory is shared.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+            let mut status = 0;
+            for _ in 0..100 {
+                if libc::waitpid(pid, &mut status, libc::WNOHANG) != 0 {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            if libc::waitpid(pid, &mut status, libc::WNOHANG) == 0 {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, &mut status, 0);
+            }
+        }
+    }
+}
+
+fn nothing_in_flight(app: &AppHandle) -> bool {
+    let state = app.state::<AppState>();
+    state.flows.is_empty()
+        && state.listeners.lock().unwrap().is_empty()
+        && state.link_watchers.lock().unwrap().is_empty()
+        && state.clipboard_clears.load(Ordering::SeqCst) == 0
+}
+
+/// The try of a hand-off this process is (`--handoff=N`), if it is one.
+pub fn handoff_try() -> Option<u32> {
+    std::env::args().find_map(|a| a.strip_prefix(HANDOFF)?.parse().ok())
+}
+
+/// A hand-off could not start (the bus still holds the old process's
+/// single-instance name for a moment): try again, a few times.
+pub fn handoff_again(attempt: u32) -> ! {
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    if attempt < 50
+        && let Ok(exe) = std::env::current_exe()
+    {
+        let error = std::os::unix::process::CommandExt::exec(
+            std::process::Command::new(exe)
+                .arg(HIDDEN)
+                .arg(format!("{HANDOFF}{}", attempt + 1)),
+        );
+        eprintln!("latch-desktop: could not start over hidden ({error})");
+    }
+    eprintln!("latch-desktop: could not start over hidden; start Latch again");
+    std::process::exit(1);
 }

@@ -31,6 +31,8 @@ const COPY_HEADER: &str = "copy-header:";
 /// Builds the tray icon, if the desktop's tray library is there (without
 /// it there is nothing to show; closing the window then quits).
 pub fn install(app: &AppHandle) -> tauri::Result<()> {
+    let keep = app.clone();
+    tauri::async_runtime::spawn(async move { keep_current(keep).await });
     if !crate::shell::tray_library_loads() {
         eprintln!("latch-desktop: libayatana-appindicator is not installed, so Latch shows no tray icon");
         return Ok(());
@@ -56,14 +58,15 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
         }
     }
     tray.build(app)?;
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move { keep_current(app).await });
     Ok(())
 }
 
 /// Builds the menu again whenever the accounts change, and when the next
-/// token reaches its end (its line turns from "until" to "expired").
+/// token reaches its end (its line turns from "until" to "expired") or an
+/// account's sign-in nears its end; the first time an account's does, a
+/// notification says so (tray or not).
 async fn keep_current(app: AppHandle) {
+    let mut warned: std::collections::HashSet<(String, UnixTime)> = Default::default();
     let changed = std::sync::Arc::new(tokio::sync::Notify::new());
     {
         use tauri::Listener;
@@ -86,6 +89,17 @@ async fn keep_current(app: AppHandle) {
             }
             let _ = tray.set_tooltip(Some(&view.summary));
             let _ = tray.set_icon(Some(icon(view.attention)));
+        }
+        for row in &view.rows {
+            if let Some((label, end)) = &row.sign_in_ends
+                && warned.insert((row.id.clone(), *end))
+            {
+                crate::shell::notify(
+                    &app,
+                    &format!("{label}: its sign-in ends {}", at_time(*end, latch_core::time::now())),
+                    "After that Latch cannot refresh its token. Open Latch and press Reconnect before then.",
+                );
+            }
         }
         let next_change = view.next_change;
         shown = Some(view);
@@ -114,6 +128,8 @@ struct View {
 struct Row {
     id: String,
     line: String,
+    /// The account's label and its refresh token's end, once that is near.
+    sign_in_ends: Option<(String, UnixTime)>,
     /// Copy token / Copy header can work (a token is held, or can be had).
     copyable: bool,
 }
@@ -144,23 +160,32 @@ impl View {
             .iter()
             .map(|a| Row {
                 id: a.id.to_string(),
-                line: match failing(a) {
-                    true => format!("{}: {}, refresh failing", a.label, state(a, now)),
-                    false => format!("{}: {}", a.label, state(a, now)),
+                line: match (failing(a), sign_in_ending(a, now)) {
+                    (true, _) => format!("{}: {}, refresh failing", a.label, state(a, now)),
+                    (false, Some(end)) => format!("{}: {}, sign-in ends {}", a.label, state(a, now), at_time(end, now)),
+                    (false, None) => format!("{}: {}", a.label, state(a, now)),
                 },
+                sign_in_ends: sign_in_ending(a, now).map(|end| (a.label.clone(), end)),
                 copyable: matches!(a.status, AccountStatus::Connected)
                     && a.token
                         .as_ref()
                         .is_some_and(|t| t.has_refresh_token || expiry(a).is_none_or(|e| e > now)),
             })
             .collect();
-        let needing = accounts.iter().find(|a| needs_person(a, now) || failing(a));
+        let needing = accounts
+            .iter()
+            .find(|a| needs_person(a, now) || failing(a) || sign_in_ending(a, now).is_some());
         let soonest = accounts
             .iter()
             .filter(|a| matches!(a.status, AccountStatus::Connected))
             .find(|a| expiry(a).is_some_and(|e| e > now));
         let summary = match (needing, soonest) {
             (Some(a), _) if failing(a) => format!("refreshing {} keeps failing ({})", a.label, state(a, now)),
+            (Some(a), _) if sign_in_ending(a, now).is_some() => format!(
+                "the sign-in of {} ends {}; reconnect it before then",
+                a.label,
+                at_time(sign_in_ending(a, now).expect("matched"), now)
+            ),
             (Some(a), _) => format!("{} needs you: {}", a.label, state(a, now)),
             (None, Some(a)) => format!(
                 "{} expires soonest, {}",
@@ -174,13 +199,35 @@ impl View {
             rows,
             summary: format!("Latch: {summary}"),
             attention: needing.is_some(),
-            next_change: soonest.and_then(|a| expiry(a)),
+            next_change: accounts
+                .iter()
+                .filter(|a| matches!(a.status, AccountStatus::Connected))
+                .flat_map(|a| {
+                    let t = a.token.as_ref();
+                    [
+                        expiry(a),
+                        t.and_then(latch_core::scheduler::refresh_warning_at),
+                        t.and_then(|t| t.refresh_expires_at),
+                    ]
+                })
+                .flatten()
+                .filter(|&at| at > now)
+                .min(),
         }
     }
 }
 
 fn expiry(a: &Account) -> Option<UnixTime> {
     a.token.as_ref().and_then(|t| t.expires_at)
+}
+
+/// When a connected account's refresh token ends, once that is near
+/// (`latch_core::scheduler::refresh_warning_at`) and not yet past.
+fn sign_in_ending(a: &Account, now: UnixTime) -> Option<UnixTime> {
+    let t = a.token.as_ref()?;
+    let end = t.refresh_expires_at?;
+    let warn = latch_core::scheduler::refresh_warning_at(t)?;
+    (matches!(a.status, AccountStatus::Connected) && t.has_refresh_token && warn <= now && now < end).then_some(end)
 }
 
 /// Needs a person: reconnecting, or a token that ended and cannot be renewed.
@@ -442,6 +489,40 @@ mod tests {
         assert_eq!(
             view.next_change, None,
             "nothing is still valid, so nothing changes by itself"
+        );
+    }
+
+    #[test]
+    fn a_sign_in_near_its_end_is_named_ahead_of_it() {
+        let now = 1_800_000_000;
+        let mut kept = account("Kept", AccountStatus::Connected, Some(now + 300), true);
+        // Obtained now, its refresh token lives 30 min: warned of at 24 min.
+        kept.token.as_mut().unwrap().obtained_at = now;
+        kept.token.as_mut().unwrap().refresh_expires_at = Some(now + 1800);
+        let view = View::from_accounts(std::slice::from_ref(&kept), &[], now);
+        assert!(!view.attention, "not yet near");
+        assert!(view.rows[0].sign_in_ends.is_none());
+        assert_eq!(view.next_change, Some(now + 300), "the token's expiry comes first");
+
+        let later = now + 1500;
+        kept.token.as_mut().unwrap().expires_at = Some(later + 300);
+        let view = View::from_accounts(std::slice::from_ref(&kept), &[], later);
+        assert!(view.attention);
+        assert_eq!(view.rows[0].sign_in_ends, Some(("Kept".into(), now + 1800)));
+        assert!(
+            view.rows[0].line.contains(", sign-in ends at "),
+            "{}",
+            view.rows[0].line
+        );
+        assert!(
+            view.summary.starts_with("Latch: the sign-in of Kept ends at "),
+            "{}",
+            view.summary
+        );
+        assert_eq!(
+            view.next_change,
+            Some(now + 1800),
+            "the end itself, before the token's expiry"
         );
     }
 

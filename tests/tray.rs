@@ -60,8 +60,6 @@ async fn closed_to_the_tray_latch_keeps_refreshing_and_the_reopened_window_shows
     );
 
     close_window_as_a_person(desktop.pid(), window[0]);
-    let closed = Instant::now();
-    let tokens_at_close = sandbox.wordapp().count("wordapp.token");
     assert!(desktop.running(), "closing the window leaves Latch running in the tray");
 
     // Nearly free while hidden: the page and WebKit's processes are gone.
@@ -70,6 +68,23 @@ async fn closed_to_the_tray_latch_keeps_refreshing_and_the_reopened_window_shows
         assert!(Instant::now() < deadline, "WebKit still runs: {:?}", desktop.children());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    // A few seconds after, Latch starts over hidden (the same process, its
+    // tray icon registered again), shedding what WebKit left behind.
+    let deadline = Instant::now() + WAIT;
+    while tray.registrations() < 2 {
+        assert!(Instant::now() < deadline, "Latch did not start over hidden");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(desktop.running(), "the same process");
+    // WebKit's network process ends once it sees the old image gone.
+    let deadline = Instant::now() + WAIT;
+    while desktop.children().iter().any(|c| c.starts_with("WebKit")) {
+        assert!(Instant::now() < deadline, "WebKit still runs: {:?}", desktop.children());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let tokens_at_close = sandbox.wordapp().count("wordapp.token");
+    let closed = Instant::now();
 
     // The scheduler goes on: a renewal reaches the fake with no window open.
     while sandbox.wordapp().count("wordapp.token") == tokens_at_close {

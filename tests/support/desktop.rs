@@ -76,16 +76,23 @@ impl Tray {
         Tray { bus, items }
     }
 
-    /// The first item that registers, as (bus name, object path).
+    /// The item that registered last, as (bus name, object path): Latch
+    /// registers again when it starts over hidden.
     pub async fn item(&self) -> (String, String) {
         let deadline = Instant::now() + WAIT;
         loop {
-            if let Some(item) = self.items.lock().unwrap().first().cloned() {
+            if let Some(item) = self.items.lock().unwrap().last().cloned() {
                 return item;
             }
             assert!(Instant::now() < deadline, "no tray icon registered within {WAIT:?}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// How many times an item registered (Latch registers again when it
+    /// starts over hidden).
+    pub fn registrations(&self) -> usize {
+        self.items.lock().unwrap().len()
     }
 
     /// The item's menu, as a panel reads it (`com.canonical.dbusmenu`).

@@ -54,6 +54,13 @@ fn main() {
     context.set_assets(Box::new(BarePage));
     tauri::Builder::default()
         .invoke_handler(tauri::generate_handler![window_ready])
+        // Latch builds its window itself (it builds it again after a close
+        // to the tray), from the same declaration: so does the floor.
+        .setup(|app| {
+            let config = app.config().app.windows[0].clone();
+            tauri::WebviewWindowBuilder::from_config(app, &config)?.build()?;
+            Ok(())
+        })
         .run(context)
         .expect("the bare window could not start");
 }

@@ -27,6 +27,9 @@ fn main() {
         "account_details",
         "try_sandbox",
         "window_ready",
+        "start_at_login",
+        "set_start_at_login",
+        "quit",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(commands)),

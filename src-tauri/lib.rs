@@ -6,33 +6,51 @@
 mod bindings;
 mod callback;
 mod commands;
+mod shell;
 mod state;
 mod test_hooks;
+mod tray;
 mod watch;
 
 use tauri::Manager;
 
 pub fn run() {
     let state = state::AppState::open();
-    let page_start = page_start(&state);
-    tauri::Builder::default()
+    let app = tauri::Builder::default()
         // Single-instance first: a second launch (the desktop opening a
-        // callback URL) hands its arguments to this process and exits; its
-        // `deep-link` feature forwards the URL to the deep-link plugin.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.set_focus();
+        // callback URL, or the person starting Latch again) hands its
+        // arguments to this process and exits; its `deep-link` feature
+        // forwards the URL to the deep-link plugin. The window shows, built
+        // again if it was closed to the tray.
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            // The login entry starting a Latch that already runs: nothing to show.
+            if argv.iter().any(|a| a == shell::HIDDEN) {
+                return;
+            }
+            if let Err(e) = shell::open_window(app) {
+                eprintln!("latch-desktop: the window could not open ({e})");
             }
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
-        .plugin(page_start)
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![shell::HIDDEN]),
+        ))
         .manage(state)
+        .manage(shell::Shell::default())
         .setup(|app| {
             register_scheme_for_development(app);
+            if let Err(e) = tray::install(app.handle()) {
+                eprintln!("latch-desktop: the tray icon could not be built ({e})");
+            }
+            // Started at login: straight to the tray, if the desktop shows it.
+            let hidden = std::env::args().any(|a| a == shell::HIDDEN) && shell::tray_shown();
+            if !hidden {
+                shell::open_window(app.handle())?;
+            }
             catch_deep_links(app);
             start_scheduler(app.handle().clone());
             start_checker(app.handle().clone());
@@ -42,6 +60,13 @@ pub fn run() {
                 eprintln!("latch-desktop: changes from the command line will show after a restart ({e})");
             }
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { .. } = event
+                && window.label() == shell::MAIN
+            {
+                shell::closing(window.app_handle());
+            }
         })
         .invoke_handler(tauri::generate_handler![
             commands::list_accounts,
@@ -68,32 +93,28 @@ pub fn run() {
             commands::account_details,
             commands::try_sandbox,
             commands::window_ready,
+            commands::start_at_login,
+            commands::set_start_at_login,
+            commands::quit,
         ])
-        .run(tauri::generate_context!())
-        .expect("Latch could not start its window");
-}
-
-/// What the page holds before its script runs:
-/// - `window.__LATCH_ACCOUNTS__`: the account list as the window starts, the
-///   same rows `list_accounts` answers (no secret in them), so the first list
-///   is painted without waiting for a round trip; the page reads the list
-///   again once its listener is in place.
-/// - Test builds only, with `LATCH_IPC_LOG` set: `window.__LATCH_IPC_LOG__`, in
-///   which `ui/src/lib/ipc.ts` records every call, answer and event, so the
-///   secrets audit (tests/hardening.rs) can read all the IPC traffic. Release
-///   builds leave this out entirely.
-fn page_start(state: &state::AppState) -> tauri::plugin::TauriPlugin<tauri::Wry> {
-    let rows = state.latch().ok().and_then(|latch| latch.accounts().ok());
-    let json = rows
-        .and_then(|rows| serde_json::to_string(&rows).ok())
-        .unwrap_or_else(|| "null".into());
-    let mut script = format!("window.__LATCH_ACCOUNTS__ = {json};");
-    if test_hooks::ipc_log() {
-        script.push_str("\nwindow.__LATCH_IPC_LOG__ = [];");
-    }
-    tauri::plugin::Builder::<tauri::Wry>::new("page-start")
-        .js_init_script(script)
-        .build()
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        // A hand-off (`shell::after_close`) tries again; anything else is fatal.
+        Err(e) => match shell::handoff_try() {
+            Some(attempt) => shell::handoff_again(attempt),
+            None => panic!("Latch could not start its window: {e}"),
+        },
+    };
+    app.run(|app, event| {
+        // The last window closed: Latch stays in the tray if `closing` said
+        // so; an explicit quit (`exit`) carries a code and always ends it.
+        if let tauri::RunEvent::ExitRequested { code: None, api, .. } = event
+            && app.state::<shell::Shell>().stays()
+        {
+            api.prevent_exit();
+        }
+    });
 }
 
 /// Callback URLs reach the running window through the deep-link plugin (a
@@ -119,31 +140,63 @@ fn catch_deep_links(app: &tauri::App) {
     }
 }
 
-/// Refreshes tokens ahead of expiry for as long as the window runs; the UI
-/// hears of each change. An account whose refresh is refused turns to
-/// "needs reconnect" and the UI says which one needs attention.
+/// Refreshes tokens ahead of expiry for as long as Latch runs, window open
+/// or not; the UI and the tray hear of each change. An account whose refresh
+/// is refused turns to "needs reconnect", and one whose refresh keeps
+/// failing (a third failure in a row, or its token ran out meanwhile) is
+/// named in a notification, once, and marked in the tray until a refresh
+/// works again.
 fn start_scheduler(app: tauri::AppHandle) {
     tauri::async_runtime::spawn(async move {
+        use latch_core::scheduler::Event;
         use tauri::Emitter;
         // Demo accounts first point at this window's own sandbox again, so
         // the first refresh goes nowhere else.
         commands::resume_sandbox(&app).await;
         let state = app.state::<state::AppState>();
         let Ok(latch) = state.latch() else { return };
+        let mut failures: std::collections::HashMap<latch_core::AccountId, u32> = Default::default();
         latch_core::scheduler::run(latch, &state.wake, |event| {
-            if let latch_core::scheduler::Event::Failed {
-                account,
-                error,
-                retry_in,
-            } = &event
-            {
-                eprintln!(
-                    "latch-desktop: refreshing {account} failed ({error}); next try in {} s",
-                    retry_in.as_secs()
-                );
-            }
-            if let latch_core::scheduler::Event::NeedsReconnect(id, reason) = &event {
-                notify_needs_reconnect(&app, latch, id, reason);
+            match &event {
+                Event::Failed {
+                    account,
+                    error,
+                    retry_in,
+                } => {
+                    eprintln!(
+                        "latch-desktop: refreshing {account} failed ({error}); next try in {} s",
+                        retry_in.as_secs()
+                    );
+                    let n = failures.entry(account.clone()).or_default();
+                    *n += 1;
+                    let found = latch.find(account.as_str()).ok();
+                    let ran_out = found
+                        .as_ref()
+                        .and_then(|a| a.token.as_ref()?.expires_at)
+                        .is_some_and(|at| at <= latch_core::time::now());
+                    let warned = state.failing.lock().unwrap().contains_key(account);
+                    if (*n >= 3 || ran_out) && !warned {
+                        let label = found.map_or_else(|| account.to_string(), |a| a.label);
+                        let token = if ran_out {
+                            "Its token has expired"
+                        } else {
+                            "Its token still works"
+                        };
+                        shell::notify(
+                            &app,
+                            &format!("Refreshing {label} keeps failing"),
+                            &format!("{error}. {token}; Latch tries again in {} s.", retry_in.as_secs()),
+                        );
+                        state.failing.lock().unwrap().insert(account.clone(), error.to_string());
+                    }
+                }
+                Event::Refreshed(id) | Event::NeedsReconnect(id, _) => {
+                    failures.remove(id);
+                    state.failing.lock().unwrap().remove(id);
+                    if let Event::NeedsReconnect(id, reason) = &event {
+                        notify_needs_reconnect(&app, latch, id, reason);
+                    }
+                }
             }
             let _ = app.emit(callback::ACCOUNTS_CHANGED, ());
         })
@@ -173,20 +226,15 @@ fn start_checker(app: tauri::AppHandle) {
 
 /// A desktop notification naming the account that needs a person.
 fn notify_needs_reconnect(app: &tauri::AppHandle, latch: &latch_core::Latch, id: &latch_core::AccountId, reason: &str) {
-    use tauri_plugin_notification::NotificationExt;
     let label = latch
         .find(id.as_str())
         .map(|a| a.label)
         .unwrap_or_else(|_| id.to_string());
-    let shown = app
-        .notification()
-        .builder()
-        .title(format!("{label} needs reconnecting"))
-        .body(format!("{reason}. Open Latch and press Reconnect."))
-        .show();
-    if let Err(e) = shown {
-        eprintln!("latch-desktop: could not show a notification ({e}); {label} needs reconnecting");
-    }
+    shell::notify(
+        app,
+        &format!("{label} needs reconnecting"),
+        &format!("{reason}. Open Latch and press Reconnect."),
+    );
 }
 
 fn spawn_callback(app: &tauri::AppHandle, url: String) {

@@ -27,6 +27,12 @@ pub struct AppState {
     pub link_watchers: Mutex<HashMap<AccountId, tauri::async_runtime::JoinHandle<()>>>,
     /// Wakes the refresh scheduler when accounts change.
     pub wake: tokio::sync::Notify,
+    /// Accounts whose refresh keeps failing (the person was warned), with
+    /// the last failure's sentence; cleared by the next success.
+    pub failing: Mutex<HashMap<AccountId, String>>,
+    /// Copies whose clearing is still to come (`commands::put_on_clipboard`):
+    /// Latch does not start over hidden (`shell::after_close`) before them.
+    pub clipboard_clears: std::sync::atomic::AtomicUsize,
     /// The fake providers, once "Try the sandbox" (or a launch with demo
     /// accounts) started them. Held across the start, so two clicks start one.
     pub sandbox: tokio::sync::Mutex<Option<latch_sandbox::Sandbox>>,
@@ -42,6 +48,8 @@ impl AppState {
             link_codes: Mutex::new(HashMap::new()),
             link_watchers: Mutex::new(HashMap::new()),
             wake: tokio::sync::Notify::new(),
+            failing: Mutex::new(HashMap::new()),
+            clipboard_clears: std::sync::atomic::AtomicUsize::new(0),
             sandbox: tokio::sync::Mutex::new(None),
         }
     }

@@ -3,46 +3,8 @@
 
 mod support;
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use support::Window;
-
-/// The `latch` binary the workspace build made beside this test.
-fn latch_cli() -> PathBuf {
-    let dir = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_owned();
-    let cli = dir.join("latch");
-    assert!(
-        cli.exists(),
-        "{} is missing: build the workspace first (scripts/test does)",
-        cli.display()
-    );
-    cli
-}
-
-fn latch(home: &std::path::Path, args: &[&str], stdin: &str) {
-    let mut child = Command::new(latch_cli())
-        .args(args)
-        .env("LATCH_HOME", home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "latch {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use std::process::Command;
+use support::{Window, latch, latch_cli};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_added_and_refreshed_by_the_cli_shows_in_the_open_window() {

@@ -56,11 +56,19 @@ fn put_on_clipboard(app: &AppHandle, text: Zeroizing<String>) -> Result<(), Erro
         .write_secret(text.as_str())
         .map_err(super::clipboard_failed)?;
     let clearer = app.clone();
+    use std::sync::atomic::Ordering;
+    use tauri::Manager;
+    let clears = &app.state::<crate::state::AppState>().clipboard_clears;
+    clears.fetch_add(1, Ordering::SeqCst);
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(clear_after()).await;
         if clearer.clipboard().read_text().is_ok_and(|now| now == *text) {
             let _ = clearer.clipboard().write_text(String::new());
         }
+        clearer
+            .state::<crate::state::AppState>()
+            .clipboard_clears
+            .fetch_sub(1, Ordering::SeqCst);
     });
     Ok(())
 }

@@ -1,14 +1,48 @@
 //! The window's own life cycle.
 
 /// The UI has painted its first account list. With `LATCH_REPORT_READY` set
-/// (the start-up benchmark, `scripts/bench`), this prints `ready` on stdout so
-/// that the time from launch to a usable window can be measured from outside.
+/// (the start-up benchmark, `scripts/bench`, and the window tests that build
+/// the window again), this prints `ready` and the page's timing marks on
+/// stdout, so that the time from launch to a usable window can be measured
+/// from outside, then `painted` and the rows the page painted (ids and
+/// expiry times, nothing secret).
 #[tauri::command]
-pub fn window_ready(marks: Option<serde_json::Value>) {
+pub fn window_ready(marks: Option<serde_json::Value>, rows: Option<serde_json::Value>) {
     if std::env::var_os("LATCH_REPORT_READY").is_some() {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "ready {}", marks.unwrap_or_default());
+        let _ = writeln!(out, "painted {}", rows.unwrap_or_default());
         let _ = out.flush();
     }
+}
+
+/// Whether Latch starts at login (hidden, in the tray): an XDG autostart
+/// entry on Linux, written by `tauri-plugin-autostart`. Off until the person
+/// turns it on.
+#[tauri::command]
+pub fn start_at_login(app: tauri::AppHandle) -> Result<bool, latch_core::Error> {
+    use tauri_plugin_autostart::ManagerExt;
+    app.autolaunch()
+        .is_enabled()
+        .map_err(|e| latch_core::Error::Storage(format!("Latch could not tell whether it starts at login: {e}")))
+}
+
+#[tauri::command]
+pub fn set_start_at_login(app: tauri::AppHandle, on: bool) -> Result<bool, latch_core::Error> {
+    use tauri_plugin_autostart::ManagerExt;
+    let launch = app.autolaunch();
+    let done = if on { launch.enable() } else { launch.disable() };
+    done.map_err(|e| {
+        let what = if on { "start at login" } else { "stop starting at login" };
+        latch_core::Error::Storage(format!("Latch could not {what}: {e}"))
+    })?;
+    start_at_login(app)
+}
+
+/// Quits Latch, window and tray: Ctrl+Q in the window (closing it leaves
+/// Latch in the tray).
+#[tauri::command]
+pub fn quit(app: tauri::AppHandle) {
+    app.exit(0);
 }

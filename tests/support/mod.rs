@@ -10,6 +10,8 @@
 
 #![allow(dead_code)]
 
+pub mod desktop;
+
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use latch_sandbox::harness::{self, free_port};
 use std::net::{SocketAddr, TcpStream};
@@ -240,9 +242,21 @@ impl Window {
 
     /// Ends the session (the window closes) and gives back its home, for a
     /// later launch on the same data.
+    ///
+    /// It returns once no latch-desktop runs on that home any more: a launch
+    /// that follows must not find the old process still on the bus, half
+    /// gone, and try to hand it its arguments (single-instance; seen failing
+    /// so under load).
     pub async fn close(self) -> tempfile::TempDir {
-        let _ = self.client.clone().close().await;
-        self.home
+        let Window { client, driver, home } = self;
+        let _ = client.close().await;
+        drop(driver); // the driver's process group, and any window on `home`
+        let deadline = Instant::now() + WAIT;
+        while !windows_on(home.path()).is_empty() {
+            assert!(Instant::now() < deadline, "latch-desktop outlived SIGKILL");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        home
     }
 }
 
@@ -438,4 +452,41 @@ pub fn stored_tokens(home: &std::path::Path, id: &str) -> latch_core::TokenSet {
         .expect("its secrets")
         .tokens
         .expect("a token set")
+}
+
+/// The `latch` binary the workspace build made beside this test.
+pub fn latch_cli() -> PathBuf {
+    let dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_owned();
+    let cli = dir.join("latch");
+    assert!(
+        cli.exists(),
+        "{} is missing: build the workspace first (scripts/test does)",
+        cli.display()
+    );
+    cli
+}
+
+pub fn latch(home: &std::path::Path, args: &[&str], stdin: &str) {
+    use std::io::Write;
+    let mut child = Command::new(latch_cli())
+        .args(args)
+        .env("LATCH_HOME", home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "latch {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

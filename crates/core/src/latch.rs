@@ -361,8 +361,21 @@ impl Latch {
             min_validity: TOKEN_MIN_VALIDITY,
         };
         let answer = self.api(account, &request).await?;
+        let content_type = answer
+            .headers
+            .iter()
+            .find(|(n, _)| n == "content-type")
+            .map(|(_, v)| v.clone());
         if (200..300).contains(&answer.status) {
-            return Ok(());
+            let accepted = crate::http::Answer {
+                status: answer.status,
+                content_type,
+                body: answer.body,
+            };
+            return match provider.probe_unusable(&accepted) {
+                None => Ok(()),
+                Some(reason) => Err(self.needs_reconnect_because(account, None, &reason)),
+            };
         }
         if answer.status == 429 {
             let retry_after = answer
@@ -377,11 +390,7 @@ impl Latch {
         }
         Err(provider.probe_refusal(&crate::http::Answer {
             status: answer.status,
-            content_type: answer
-                .headers
-                .iter()
-                .find(|(n, _)| n == "content-type")
-                .map(|(_, v)| v.clone()),
+            content_type,
             body: answer.body,
         }))
     }
@@ -406,9 +415,14 @@ impl Latch {
     /// Turns the account to "needs reconnect" with `reason` and returns
     /// that error (the row is written first: the window follows the index).
     fn needs_reconnect(&self, account: &Account, reason: &str) -> Error {
+        self.needs_reconnect_because(account, Some("401"), reason)
+    }
+
+    /// [`Latch::needs_reconnect`], with the provider's code if it gave one.
+    fn needs_reconnect_because(&self, account: &Account, code: Option<&str>, reason: &str) -> Error {
         let error = Error::NeedsReconnect {
             provider: provider_name(account).to_owned(),
-            code: Some("401".into()),
+            code: code.map(str::to_owned),
             reason: reason.to_owned(),
         };
         match self.record(account, Err(error)) {

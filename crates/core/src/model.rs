@@ -137,6 +137,11 @@ pub struct TokenMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<UnixTime>,
     pub has_refresh_token: bool,
+    /// When the refresh token ends, where the server said so
+    /// (`refresh_expires_in`, `refresh_token_expires_in`): after it, only a
+    /// new sign-in helps, so Latch warns ahead of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_expires_at: Option<UnixTime>,
     /// Provider extras that are not secret (PayU `user_uuid`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extras: BTreeMap<String, String>,
@@ -350,6 +355,9 @@ pub struct TokenSet {
     pub obtained_at: UnixTime,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<UnixTime>,
+    /// When the refresh token ends, if the server said ([`TokenMeta`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_expires_at: Option<UnixTime>,
     /// Provider extras (PayU `user_uuid`, `merchantId`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extras: BTreeMap<String, String>,
@@ -364,6 +372,7 @@ impl TokenSet {
             obtained_at: self.obtained_at,
             expires_at: self.expires_at,
             has_refresh_token: self.refresh_token.is_some(),
+            refresh_expires_at: self.refresh_expires_at,
             extras: self.extras.clone(),
         }
     }
@@ -483,6 +492,7 @@ mod tests {
             scope: Some("transport,crm".into()),
             obtained_at: 1,
             expires_at: Some(86401),
+            refresh_expires_at: None,
             extras: BTreeMap::new(),
         };
         let json = serde_json::to_string(&set.meta()).unwrap();

@@ -94,6 +94,16 @@ pub fn due_at(token: &TokenMeta) -> Option<UnixTime> {
     Some(by_rule.max(token.obtained_at + life / 2))
 }
 
+/// When to warn that the refresh token is near its end (where the server
+/// said when that is): three days before, or a fifth of its life before for
+/// one that lives less than fifteen days. After the end only a new sign-in
+/// helps, so the person hears of it while there is still time.
+pub fn refresh_warning_at(token: &TokenMeta) -> Option<UnixTime> {
+    let end = token.refresh_expires_at?;
+    let life = (end - token.obtained_at).max(0);
+    Some(end - (life / 5).min(3 * 24 * 3600))
+}
+
 /// Up to 5 % of the token's life, at most 30 s, taken from the due time.
 fn jitter(token: &TokenMeta) -> i64 {
     let life = token.expires_at.unwrap_or(token.obtained_at) - token.obtained_at;
@@ -266,5 +276,15 @@ mod tests {
             assert!((0..=30).contains(&j));
             assert_eq!(jitter(&token(0, 10)), 0);
         }
+    }
+
+    #[test]
+    fn a_refresh_token_near_its_end_is_warned_of_three_days_or_a_fifth_of_its_life_ahead() {
+        let mut t = token(0, 300);
+        assert_eq!(refresh_warning_at(&t), None, "no known end, no warning");
+        t.refresh_expires_at = Some(30 * 24 * 3600);
+        assert_eq!(refresh_warning_at(&t), Some(27 * 24 * 3600));
+        t.refresh_expires_at = Some(1800); // Keycloak's default SSO session
+        assert_eq!(refresh_warning_at(&t), Some(1440));
     }
 }

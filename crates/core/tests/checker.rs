@@ -33,6 +33,11 @@ async fn a_round_finds_the_dead_token_and_paces_calls_to_one_instance() {
     let d = DemoCredentials::default();
     // Two accounts on the one demo instance: without the pacing, the second
     // test call comes within the second and the fake answers 429.
+    // Linked: the demo instance's WhatsApp is authorized.
+    assert!(sb.green_api().set_state(
+        d.green_api_id_instance,
+        Some(latch_sandbox::green_api::InstanceState::Authorized)
+    ));
     for id in ["whatsapp-a", "whatsapp-b"] {
         let (mut a, s) = account(demo::green_api(&urls, &d), id);
         a.status = AccountStatus::Linked;
@@ -87,4 +92,64 @@ async fn a_round_finds_the_dead_token_and_paces_calls_to_one_instance() {
         robot.status
     );
     assert_eq!(latch.find("whatsapp-a").unwrap().status, AccountStatus::Linked);
+}
+
+/// Issue 17, item 5: a GREEN-API instance whose WhatsApp was unlinked (the
+/// phone logged the device out) still takes its token, so the test call
+/// succeeds; its answer says `notAuthorized`, and the round turns the
+/// account to "needs reconnect" with the reason, as a dead token would.
+#[tokio::test]
+async fn a_round_finds_an_instance_whatsapp_was_unlinked_from() {
+    let sb = sandbox().await;
+    let home = tempfile::tempdir().unwrap();
+    let latch = Latch::with_secrets(
+        Some(home.path().to_owned()),
+        Arc::new(MemoryStore::new()),
+        EngineConfig::default(),
+    )
+    .unwrap();
+    let urls = demo::BaseUrls {
+        wazzup: sb.wazzup().base_url(),
+        payu: sb.payu().base_url(),
+        wordapp: sb.wordapp().base_url(),
+        green_api: sb.green_api().base_url(),
+        oauth2: sb.oauth2().base_url(),
+    };
+    let d = DemoCredentials::default();
+    assert!(sb.green_api().set_state(
+        d.green_api_id_instance,
+        Some(latch_sandbox::green_api::InstanceState::Authorized)
+    ));
+    let (mut a, s) = account(demo::green_api(&urls, &d), "whatsapp");
+    a.status = AccountStatus::Linked;
+    latch.add(a, s).unwrap();
+    let check = async || {
+        let mut results = Vec::new();
+        round(&latch, &mut Pacer::default(), |_, result| {
+            results.push(result.as_ref().map_err(|e| e.to_string()).err());
+        })
+        .await;
+        results
+    };
+    assert_eq!(check().await, [None], "linked: usable");
+
+    assert!(sb.green_api().set_state(
+        d.green_api_id_instance,
+        Some(latch_sandbox::green_api::InstanceState::Starting)
+    ));
+    assert_eq!(check().await, [None], "starting passes by itself");
+
+    assert!(sb.green_api().set_state(
+        d.green_api_id_instance,
+        Some(latch_sandbox::green_api::InstanceState::NotAuthorized)
+    ));
+    let results = check().await;
+    assert!(
+        results[0].as_deref().is_some_and(|e| e.contains("no longer linked")),
+        "{results:?}"
+    );
+    match latch.find("whatsapp").unwrap().status {
+        AccountStatus::NeedsReconnect { reason } => assert!(reason.contains("link the number again"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
 }

@@ -200,3 +200,30 @@ async fn oauth2_denied_consent_is_explained() {
          again and approve the request."
     );
 }
+
+/// Issue 17, item 5: a server that says when its refresh tokens end
+/// (Keycloak's `refresh_expires_in`) has that end kept with the token set
+/// and in the index's part of it, for the warning ahead of it; a refresh
+/// answer with a new refresh token brings a new end, one that keeps the
+/// old refresh token keeps the old end.
+#[tokio::test]
+async fn oauth2_a_refresh_tokens_end_is_kept_where_the_server_says_it() {
+    let sb = sandbox().await;
+    sb.oauth2().settings().client_auth = ClientAuthMode::Basic;
+    sb.oauth2().settings().refresh_expires_in = Some(1800);
+    let engine = engine();
+    let (account, secrets) = oauth2(&sb, ClientAuth::Basic, true, Grant::AuthorizationCode);
+    let tokens = connect(&engine, &account, &secrets).await;
+    assert_eq!(tokens.refresh_expires_at, Some(tokens.obtained_at + 1800));
+    assert_eq!(
+        tokens.meta().refresh_expires_at,
+        tokens.refresh_expires_at,
+        "in the index's part"
+    );
+
+    sb.oauth2().settings().refresh_expires_in = Some(900);
+    let store = store_with(&account, &secrets, tokens.clone());
+    let renewed = engine.refresh(&account, &store).await.unwrap();
+    assert_ne!(renewed.refresh_token, tokens.refresh_token, "rotated");
+    assert_eq!(renewed.refresh_expires_at, Some(renewed.obtained_at + 900));
+}

@@ -90,6 +90,9 @@ pub struct OAuth2Settings {
     pub device_interval: Option<u64>,
     /// RFC 8628 §3.2 `expires_in` of a device code.
     pub device_expires_in: u64,
+    /// `refresh_expires_in` beside a refresh token (as Keycloak sends it):
+    /// seconds until the refresh token ends; `None`: not said.
+    pub refresh_expires_in: Option<u64>,
 }
 
 /// Where a device code stands (RFC 8628 §3.5).
@@ -139,6 +142,7 @@ impl OAuth2Settings {
             issuer: None,
             device_interval: None,
             device_expires_in: 600,
+            refresh_expires_in: None,
         }
     }
 }
@@ -721,6 +725,9 @@ fn issue(
         json!({ "access_token": access, "token_type": "Bearer", "expires_in": s.expires_in, "scope": scope });
     if let Some(r) = refresh.or(keep_refresh) {
         body["refresh_token"] = json!(r);
+        if let Some(seconds) = s.refresh_expires_in {
+            body["refresh_expires_in"] = json!(seconds);
+        }
     }
     let mut resp = json(StatusCode::OK, body);
     resp.headers_mut()

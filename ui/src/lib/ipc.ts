@@ -106,6 +106,15 @@ export const accountDetails = (id: string) => invoke<Details>("account_details",
 export const trySandbox = () => invoke<string>("try_sandbox");
 
 // After the first account list is on screen (two animation frames after it
-// rendered): the start-up benchmark measures launch to this moment.
-export const windowReady = () =>
-  invoke<void>("window_ready", { marks: Object.fromEntries([...performance.getEntriesByType("mark").map((m) => [m.name, Math.round(m.startTime)]), ["painted", Math.round(performance.now())]]) });
+// rendered): the start-up benchmark measures launch to this moment, and the
+// window tests read which rows were painted with which expiry.
+export const windowReady = (painted: Account[]) =>
+  invoke<void>("window_ready", {
+    marks: Object.fromEntries([...performance.getEntriesByType("mark").map((m) => [m.name, Math.round(m.startTime)]), ["painted", Math.round(performance.now())]]),
+    rows: painted.map((a) => ({ id: a.id, expires_at: a.token?.expires_at ?? null })),
+  });
+/** Whether Latch starts at login, hidden in the tray. */
+export const startAtLogin = () => invoke<boolean>("start_at_login");
+export const setStartAtLogin = (on: boolean) => invoke<boolean>("set_start_at_login", { on });
+/** Quits Latch (the window and the tray): Ctrl+Q. */
+export const quit = () => invoke<void>("quit");

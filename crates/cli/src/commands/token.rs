@@ -127,6 +127,7 @@ mod tests {
             scope: Some("read".into()),
             obtained_at: harness::now(),
             expires_at: Some(harness::now() + 3600),
+            refresh_expires_at: None,
             extras: Default::default(),
         };
         account.token = Some(tokens.meta());

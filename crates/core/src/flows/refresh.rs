@@ -121,7 +121,9 @@ impl Engine {
                     .run_grant(account, secrets, GrantRequest::Refresh { refresh_token })
                     .await?;
                 if renewed.refresh_token.is_none() {
+                    // The same refresh token, so the same end.
                     renewed.refresh_token = current.refresh_token.clone();
+                    renewed.refresh_expires_at = current.refresh_expires_at;
                 }
                 if renewed.scope.is_none() {
                     renewed.scope = current.scope.clone();
@@ -194,6 +196,7 @@ mod tests {
             scope: None,
             obtained_at: 0,
             expires_at,
+            refresh_expires_at: None,
             extras: BTreeMap::new(),
         }
     }

@@ -146,6 +146,21 @@ impl Provider for GreenApiSettings {
         Some(Method::GetStateInstance.name().into())
     }
 
+    /// The token works, but the instance is of no use while WhatsApp is
+    /// unlinked from it (the phone logged it out) or blocked: a person must
+    /// link it again. States that pass by themselves (`starting`,
+    /// `sleepMode`) are not a reason.
+    fn probe_unusable(&self, answer: &Answer) -> Option<String> {
+        match read_state(answer).ok()? {
+            InstanceState::NotAuthorized => Some(format!(
+                "WhatsApp is no longer linked to instance {}: link the number again",
+                self.id_instance
+            )),
+            state @ InstanceState::Blocked => Some(state.message().trim_end_matches('.').to_owned()),
+            _ => None,
+        }
+    }
+
     /// The instance, its token and its server, as GREEN-API's SDKs name them.
     fn credential_vars(
         &self,

@@ -300,6 +300,7 @@ pub fn read_token_fields(
         Some(_) => return Err(invalid("a scope that is not text")),
     };
     let expires_at = expiry(provider, received_at, fields)?;
+    let refresh_expires_at = refresh_token.as_ref().and_then(|_| refresh_expiry(received_at, fields));
     let mut kept = BTreeMap::new();
     for &name in extras {
         let value = match fields.get(name) {
@@ -320,8 +321,26 @@ pub fn read_token_fields(
         scope,
         obtained_at: received_at,
         expires_at,
+        refresh_expires_at,
         extras: kept,
     })
+}
+
+/// When the refresh token ends, where the answer says: `refresh_expires_in`
+/// (Keycloak and others) or `refresh_token_expires_in` (GitHub), in
+/// seconds. Only advice, so read leniently: anything but a positive number
+/// of seconds up to [`MAX_EXPIRES_IN`] (Keycloak's `0` for an offline
+/// token that does not end, text, a negative number) means "not known".
+pub fn refresh_expiry(received_at: UnixTime, fields: &Map<String, Value>) -> Option<UnixTime> {
+    let value = fields
+        .get("refresh_expires_in")
+        .or_else(|| fields.get("refresh_token_expires_in"))?;
+    let seconds = match value {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    (seconds.is_finite() && seconds >= 1.0 && seconds <= MAX_EXPIRES_IN as f64).then(|| received_at + seconds as i64)
 }
 
 /// The JSON object of an answer, or an "invalid answer" error.
@@ -356,6 +375,26 @@ mod tests {
 
     fn expires(v: Value) -> Result<Option<UnixTime>, Error> {
         expiry("PayU", 1000, &obj(v))
+    }
+
+    #[test]
+    fn a_refresh_tokens_end_is_read_where_the_server_says_it_and_only_then() {
+        let end = |v: Value| refresh_expiry(1000, v.as_object().unwrap());
+        assert_eq!(end(json!({"refresh_expires_in": 1800})), Some(2800), "Keycloak");
+        assert_eq!(
+            end(json!({"refresh_token_expires_in": "15897600"})),
+            Some(15898600),
+            "GitHub"
+        );
+        assert_eq!(
+            end(json!({"refresh_expires_in": 0})),
+            None,
+            "an offline token does not end"
+        );
+        assert_eq!(end(json!({"refresh_expires_in": -5})), None);
+        assert_eq!(end(json!({"refresh_expires_in": "soon"})), None);
+        assert_eq!(end(json!({"refresh_expires_in": 1e300})), None, "no overflow");
+        assert_eq!(end(json!({"expires_in": 60})), None, "not said");
     }
 
     #[test]

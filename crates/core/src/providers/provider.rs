@@ -260,6 +260,14 @@ pub trait Provider: Send + Sync {
     fn probe_refusal(&self, answer: &Answer) -> Error {
         rfc6749::refusal(self.name(), answer, Step::Probe)
     }
+
+    /// What a test call the server accepted (2xx) says: a sentence when the
+    /// credential works but the account can no longer do its work, and only
+    /// a person can fix it (GREEN-API: WhatsApp was unlinked from the
+    /// instance). `None`: usable.
+    fn probe_unusable(&self, _answer: &Answer) -> Option<String> {
+        None
+    }
 }
 
 /// `target` on `base`: a whole `http(s)` URL as it is, or a path (with its

@@ -59,6 +59,7 @@ pub fn secrets(prefix: &str, generation: u32, expires_at: i64) -> AccountSecrets
             scope: Some("read".into()),
             obtained_at: now(),
             expires_at: Some(expires_at),
+            refresh_expires_at: None,
             extras: BTreeMap::new(),
         }),
         ..AccountSecrets::default()

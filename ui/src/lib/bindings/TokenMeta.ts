@@ -6,6 +6,12 @@
  */
 export type TokenMeta = { token_type: string, scope?: string | null, obtained_at: number, expires_at?: number | null, has_refresh_token: boolean, 
 /**
+ * When the refresh token ends, where the server said so
+ * (`refresh_expires_in`, `refresh_token_expires_in`): after it, only a
+ * new sign-in helps, so Latch warns ahead of it.
+ */
+refresh_expires_at?: number | null, 
+/**
  * Provider extras that are not secret (PayU `user_uuid`).
  */
 extras?: { [key in string]: string }, };

@@ -200,18 +200,7 @@ def launch(binary, env, idle_seconds=0):
     started = time.perf_counter()
     proc = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
-        deadline = started + 60
-        buffered = b""
-        while not any(line.startswith(b"ready") for line in buffered.split(b"\n")[:-1]):
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                raise SystemExit(f"bench: {binary} never said ready")
-            readable, _, _ = select.select([proc.stdout], [], [], left)
-            if readable:
-                chunk = os.read(proc.stdout.fileno(), 4096)
-                if not chunk:
-                    raise SystemExit(f"bench: {binary} exited before it was ready")
-                buffered += chunk
+        wait_for_line(proc, b"ready", started + 60)
         elapsed = time.perf_counter() - started
         memory = None
         if idle_seconds:
@@ -381,12 +370,12 @@ def wait_for_line(proc, prefix, deadline):
                 return
         left = deadline - time.perf_counter()
         if left <= 0:
-            raise SystemExit(f"bench: no `{prefix.decode()}` line in time")
+            raise SystemExit(f"bench: {Path(proc.args[0]).name} never said {prefix.decode()}")
         readable, _, _ = select.select([proc.stdout], [], [], left)
         if readable:
             chunk = os.read(proc.stdout.fileno(), 4096)
             if not chunk:
-                raise SystemExit("bench: latch-desktop exited")
+                raise SystemExit(f"bench: {Path(proc.args[0]).name} exited before it said {prefix.decode()}")
             buffered += chunk
 
 

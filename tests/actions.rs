@@ -237,15 +237,7 @@ async fn a_token_that_expires_in_20_seconds_is_refreshed_before_it_expires() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_automatic_refresh_names_the_account_in_a_desktop_notification() {
     // Watch the test's own session bus for the notification call (no daemon needed).
-    let mut monitor = std::process::Command::new("dbus-monitor")
-        .args([
-            "--session",
-            "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("dbus-monitor");
+    let mut monitor = support::notification_monitor();
     let sandbox = sandbox().await;
     sandbox.wazzup().settings().expires_in = 20;
     let window = Window::launch().await;

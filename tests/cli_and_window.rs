@@ -14,23 +14,7 @@ async fn an_account_added_and_refreshed_by_the_cli_shows_in_the_open_window() {
     let home = window.home.path().to_owned();
     let base = sandbox.wordapp().base_url();
 
-    latch(
-        &home,
-        &[
-            "add",
-            "wordapp",
-            "--label",
-            "From the CLI",
-            "--grant",
-            "client-credentials",
-            "--client-id",
-            "demo-wordapp-client",
-            "--base-url",
-            &base,
-            "--secret-stdin",
-        ],
-        "demo-wordapp-secret\n",
-    );
+    support::add_wordapp_robot(&home, "From the CLI", &base);
     latch(&home, &["connect", "from-the-cli"], "");
     let row = "[data-account=from-the-cli]";
     window
@@ -126,23 +110,7 @@ async fn details_show_who_last_took_the_token_from_a_script_and_then_from_the_wi
     window.wait_for("#empty-title").await;
     let home = window.home.path().to_owned();
     let base = sandbox.wordapp().base_url();
-    latch(
-        &home,
-        &[
-            "add",
-            "wordapp",
-            "--label",
-            "Handed out",
-            "--grant",
-            "client-credentials",
-            "--client-id",
-            "demo-wordapp-client",
-            "--base-url",
-            &base,
-            "--secret-stdin",
-        ],
-        "demo-wordapp-secret\n",
-    );
+    support::add_wordapp_robot(&home, "Handed out", &base);
     latch(&home, &["connect", "handed-out"], "");
     let row = "[data-account=handed-out]";
     window

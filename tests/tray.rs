@@ -15,23 +15,7 @@ use support::{Launch, WAIT, Window, latch, sandbox, stored_tokens};
 async fn robot(sandbox: &latch_sandbox::Sandbox) -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
     let base = sandbox.wordapp().base_url();
-    latch(
-        home.path(),
-        &[
-            "add",
-            "wordapp",
-            "--label",
-            "Robot",
-            "--grant",
-            "client-credentials",
-            "--client-id",
-            "demo-wordapp-client",
-            "--base-url",
-            &base,
-            "--secret-stdin",
-        ],
-        "demo-wordapp-secret\n",
-    );
+    support::add_wordapp_robot(home.path(), "Robot", &base);
     latch(home.path(), &["connect", "robot"], "");
     home
 }
@@ -166,15 +150,7 @@ async fn the_trays_menu_lists_the_account_copies_its_token_and_quits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_that_keeps_failing_is_named_in_a_notification_and_in_the_tray() {
     // The notifications as the desktop's daemon would get them.
-    let mut monitor = std::process::Command::new("dbus-monitor")
-        .args([
-            "--session",
-            "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("dbus-monitor");
+    let mut monitor = support::notification_monitor();
     let notifications = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     {
         use std::io::BufRead;

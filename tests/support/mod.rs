@@ -490,3 +490,39 @@ pub fn latch(home: &std::path::Path, args: &[&str], stdin: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `dbus-monitor` on the test's own session bus, printing every desktop
+/// notification Latch sends (`Notify` calls; no notification daemon needed).
+pub fn notification_monitor() -> std::process::Child {
+    Command::new("dbus-monitor")
+        .args([
+            "--session",
+            "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dbus-monitor")
+}
+
+/// `latch add wordapp` for the demo app's client credentials grant, under
+/// `label`, against the Wordapp fake at `base_url`.
+pub fn add_wordapp_robot(home: &std::path::Path, label: &str, base_url: &str) {
+    latch(
+        home,
+        &[
+            "add",
+            "wordapp",
+            "--label",
+            label,
+            "--grant",
+            "client-credentials",
+            "--client-id",
+            "demo-wordapp-client",
+            "--base-url",
+            base_url,
+            "--secret-stdin",
+        ],
+        "demo-wordapp-secret\n",
+    );
+}

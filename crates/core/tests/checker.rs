@@ -12,10 +12,9 @@ use latch_sandbox::harness::{SCHEME_REDIRECT, account, sandbox};
 use latch_sandbox::{DemoCredentials, demo};
 use std::sync::Arc;
 
-#[tokio::test]
-async fn a_round_finds_the_dead_token_and_paces_calls_to_one_instance() {
-    let sb = sandbox().await;
-    sb.green_api().settings().rate_limits = true;
+/// A Latch on a fresh data directory with an in-memory keyring, and where
+/// the sandbox's fakes listen.
+fn latch_on(sb: &latch_sandbox::Sandbox) -> (tempfile::TempDir, Latch, demo::BaseUrls) {
     let home = tempfile::tempdir().unwrap();
     let latch = Latch::with_secrets(
         Some(home.path().to_owned()),
@@ -30,6 +29,14 @@ async fn a_round_finds_the_dead_token_and_paces_calls_to_one_instance() {
         green_api: sb.green_api().base_url(),
         oauth2: sb.oauth2().base_url(),
     };
+    (home, latch, urls)
+}
+
+#[tokio::test]
+async fn a_round_finds_the_dead_token_and_paces_calls_to_one_instance() {
+    let sb = sandbox().await;
+    sb.green_api().settings().rate_limits = true;
+    let (_home, latch, urls) = latch_on(&sb);
     let d = DemoCredentials::default();
     // Two accounts on the one demo instance: without the pacing, the second
     // test call comes within the second and the fake answers 429.
@@ -101,20 +108,7 @@ async fn a_round_finds_the_dead_token_and_paces_calls_to_one_instance() {
 #[tokio::test]
 async fn a_round_finds_an_instance_whatsapp_was_unlinked_from() {
     let sb = sandbox().await;
-    let home = tempfile::tempdir().unwrap();
-    let latch = Latch::with_secrets(
-        Some(home.path().to_owned()),
-        Arc::new(MemoryStore::new()),
-        EngineConfig::default(),
-    )
-    .unwrap();
-    let urls = demo::BaseUrls {
-        wazzup: sb.wazzup().base_url(),
-        payu: sb.payu().base_url(),
-        wordapp: sb.wordapp().base_url(),
-        green_api: sb.green_api().base_url(),
-        oauth2: sb.oauth2().base_url(),
-    };
+    let (_home, latch, urls) = latch_on(&sb);
     let d = DemoCredentials::default();
     assert!(sb.green_api().set_state(
         d.green_api_id_instance,

@@ -144,7 +144,9 @@ pub fn closing(app: &AppHandle) {
         }
     } else {
         eprintln!("latch-desktop: this desktop shows no tray icons, so closing the window quits Latch");
-        notify(
+        // Sent and answered before the process ends (the plugin's own
+        // notifications go out from a task the exit would cut short).
+        notify_before_exit(
             app,
             "Latch has quit",
             "This desktop shows no tray icons, so Latch cannot stay running with its window closed. Tokens are refreshed again when you open it.",
@@ -165,6 +167,25 @@ fn first_time_in_tray(app: &AppHandle) -> bool {
     }
     let _ = std::fs::write(&mark, b"");
     true
+}
+
+/// A desktop notification sent on the session bus and answered before this
+/// returns (org.freedesktop.Notifications.Notify); through the plugin where
+/// that bus is not there.
+fn notify_before_exit(app: &AppHandle, title: &str, body: &str) {
+    let sent = zbus::blocking::Connection::session().and_then(|bus| {
+        let hints: std::collections::HashMap<&str, zbus::zvariant::Value<'_>> = Default::default();
+        bus.call_method(
+            Some("org.freedesktop.Notifications"),
+            "/org/freedesktop/Notifications",
+            Some("org.freedesktop.Notifications"),
+            "Notify",
+            &("Latch", 0u32, "", title, body, Vec::<&str>::new(), hints, -1i32),
+        )
+    });
+    if sent.is_err() {
+        notify(app, title, body);
+    }
 }
 
 pub fn notify(app: &AppHandle, title: &str, body: &str) {

@@ -302,3 +302,43 @@ async fn started_hidden_latch_shows_only_its_tray_icon_until_opened() {
     wait_for_window(desktop.pid(), true);
     drop(tray);
 }
+
+/// Issue 17, item 2: on a desktop that shows no tray icons (no
+/// StatusNotifierWatcher on the bus), closing the window quits Latch, as it
+/// always did, and a notification says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_tray_closing_the_window_quits_and_says_why() {
+    let mut monitor = support::notification_monitor();
+    let notifications = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    {
+        use std::io::BufRead;
+        let (out, seen) = (monitor.stdout.take().unwrap(), notifications.clone());
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                seen.lock().unwrap().push_str(&line);
+            }
+        });
+    }
+    let sandbox = sandbox().await;
+    let home = robot(&sandbox).await;
+    let mut desktop = Desktop::start(home.path(), &[]);
+    desktop.painted();
+    let window = wait_for_window(desktop.pid(), true);
+    close_window_as_a_person(desktop.pid(), window[0]);
+    assert!(desktop.exited().success(), "closing the window quits Latch");
+    let deadline = Instant::now() + WAIT;
+    while !notifications
+        .lock()
+        .unwrap()
+        .contains("This desktop shows no tray icons")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no notification saying why:\n{}",
+            notifications.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = monitor.kill();
+    let _ = monitor.wait();
+}

@@ -338,6 +338,23 @@ mod tests {
         assert!(std::fs::read_to_string(&path).unwrap().contains("future"));
     }
 
+    /// Schemas count from 1: a file whose `schema` is 0, negative, a fraction
+    /// or text was written by no Latch, and is called what it is rather than
+    /// sent looking for a migration from a schema that never existed.
+    #[test]
+    fn a_schema_that_is_not_a_whole_number_from_1_is_no_schema() {
+        for schema in ["0", "-1", "1.5", "\"2\"", "null"] {
+            let bytes = format!(r#"{{"schema": {schema}, "accounts": []}}"#);
+            assert_eq!(
+                Index::from_bytes(bytes.as_bytes(), 0).unwrap_err(),
+                Unreadable::Corrupt("no \"schema\" number".into()),
+                "schema {schema}"
+            );
+        }
+        let first = Index::from_bytes(br#"{"schema": 1, "accounts": []}"#, 0).unwrap();
+        assert_eq!(first.migrated_from, Some(1));
+    }
+
     #[test]
     fn a_missing_index_is_an_empty_list() {
         let dir = tempfile::tempdir().unwrap();

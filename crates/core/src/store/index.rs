@@ -363,6 +363,29 @@ mod tests {
         assert_eq!(loaded.migrated_from, None);
     }
 
+    /// The sweep runs under the index lock, which a trim of the hand-out log
+    /// (`handouts.rs`, under its own hold) does not wait for: the trim's
+    /// temporary file, being written in the same directory right then, is not
+    /// the index's to sweep. Nor is a name that only begins like the index's.
+    #[test]
+    fn the_sweep_leaves_other_temporary_files_of_the_data_directory_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let others = [".handouts.jsonl.Xy12Zq.tmp", ".index.json.Xy12Zq.swp", "notes.tmp"];
+        for name in others {
+            std::fs::write(dir.path().join(name), "not the index's").unwrap();
+        }
+        std::fs::write(dir.path().join(".index.json.Xy12Zq.tmp"), "{").unwrap();
+        Index::remove_stale_temp_files(dir.path());
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        let mut expected = others.map(String::from).to_vec();
+        expected.sort();
+        assert_eq!(names, expected);
+    }
+
     #[test]
     fn stale_temp_files_are_swept_but_nothing_else() {
         let dir = tempfile::tempdir().unwrap();

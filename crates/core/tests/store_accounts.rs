@@ -4,6 +4,7 @@
 mod support;
 
 use latch_core::AccountStatus;
+use latch_core::store::index::FILE_NAME;
 use latch_core::store::{MemoryStore, SecretStore, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -242,6 +243,103 @@ fn a_change_made_by_another_process_shows_without_reopening() {
     }
 }
 
+/// Two writes within one tick of the file system's clock leave a file of the
+/// same size and modification time; only its inode (each write is a rename
+/// of a new file over the old) tells the second version from the first. The
+/// tick is made deterministic here by putting the first version's time back.
+#[cfg(unix)]
+#[test]
+fn a_change_by_another_process_within_one_clock_tick_still_shows() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    let gui = open(&dir, &secrets);
+    let cli = open(&dir, &secrets);
+    let id = support::id("green-shop");
+    let mut account = support::account("green-shop");
+    account.label = "aaaa".into();
+    cli.upsert_account(&account).unwrap();
+    assert_eq!(gui.account(&id).unwrap().unwrap().label, "aaaa");
+    let index = dir.path().join(FILE_NAME);
+    let seen = std::fs::metadata(&index).unwrap();
+
+    account.label = "bbbb".into();
+    cli.upsert_account(&account).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&index)
+        .unwrap()
+        .set_modified(seen.modified().unwrap())
+        .unwrap();
+    let now = std::fs::metadata(&index).unwrap();
+    assert_eq!(
+        (now.len(), now.modified().unwrap()),
+        (seen.len(), seen.modified().unwrap())
+    );
+    assert_ne!(now.ino(), seen.ino(), "the index was edited in place");
+
+    assert_eq!(
+        gui.account(&id).unwrap().unwrap().label,
+        "bbbb",
+        "the window kept showing the version before the other process's change"
+    );
+}
+
+/// The window lists the accounts at every change it hears of, the scheduler
+/// on each of its rounds: an index that has not changed on disk is answered
+/// from memory, not opened and parsed again (one `stat` tells). Seen with
+/// inotify on the data directory, which the kernel tells inside each `open`.
+#[cfg(target_os = "linux")]
+#[test]
+fn reading_an_unchanged_index_does_not_open_the_file_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    let gui = open(&dir, &secrets);
+    let cli = open(&dir, &secrets);
+    cli.upsert_account(&support::account("alpha")).unwrap();
+    assert_eq!(gui.accounts().unwrap().len(), 1);
+    let mut watch = OpenWatch::of(dir.path(), FILE_NAME);
+
+    for _ in 0..3 {
+        assert_eq!(gui.accounts().unwrap().len(), 1);
+        assert!(gui.account(&support::id("alpha")).unwrap().is_some());
+    }
+    assert!(!watch.opened(), "the unchanged index was read again");
+
+    cli.upsert_account(&support::account("beta")).unwrap();
+    assert!(
+        watch.opened(),
+        "the watch missed the other process's read: it proves nothing"
+    );
+    assert_eq!(
+        gui.accounts().unwrap().len(),
+        2,
+        "another process's change did not show"
+    );
+    assert!(watch.opened(), "the changed index was not read");
+    assert_eq!(gui.accounts().unwrap().len(), 2);
+    assert!(
+        !watch.opened(),
+        "the index was read again after its change had been read"
+    );
+}
+
+/// What a log line or a panic shows of the store: its data directory, none of
+/// the accounts or secrets it reaches.
+#[test]
+fn a_store_is_shown_by_its_data_directory_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    let store = open(&dir, &secrets);
+    let id = support::id("payu-uat");
+    store.upsert_account(&support::account("payu-uat")).unwrap();
+    store.put_secrets(&id, &support::secrets("tok", 1, 1000)).unwrap();
+
+    let shown = format!("{store:?}");
+    assert_eq!(shown, format!("Store {{ home: {:?}, .. }}", dir.path()));
+    assert!(!shown.contains("tok-") && !shown.contains("payu-uat"), "{shown}");
+}
+
 #[test]
 fn edits_from_two_stores_are_never_lost() {
     let dir = tempfile::tempdir().unwrap();
@@ -350,4 +448,61 @@ fn memory_store_forgets_deleted_entries() {
     secrets.delete(&id).unwrap();
     secrets.delete(&id).unwrap();
     assert!(secrets.get(&id).unwrap().is_none());
+}
+
+/// Whether one file of a directory was opened, through an inotify watch on
+/// the directory (a watch on the file would stay with the version it was put
+/// on, and every write renames a new version over it). It tells whether, not
+/// how often: inotify merges an event with an identical one still unread.
+#[cfg(target_os = "linux")]
+struct OpenWatch {
+    inotify: std::fs::File,
+    name: String,
+}
+
+#[cfg(target_os = "linux")]
+impl OpenWatch {
+    fn of(dir: &std::path::Path, name: &str) -> Self {
+        use std::os::fd::FromRawFd;
+        use std::os::unix::ffi::OsStrExt;
+        // SAFETY: a plain system call; the descriptor it returns is checked.
+        let fd = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+        assert!(fd >= 0, "inotify_init1: {}", std::io::Error::last_os_error());
+        // SAFETY: `fd` is open and owned by nothing else; the File closes it.
+        let inotify = unsafe { std::fs::File::from_raw_fd(fd) };
+        let dir = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
+        // SAFETY: `dir` is a NUL-terminated path that outlives the call.
+        let watch = unsafe { libc::inotify_add_watch(fd, dir.as_ptr(), libc::IN_OPEN) };
+        assert!(watch >= 0, "inotify_add_watch: {}", std::io::Error::last_os_error());
+        Self {
+            inotify,
+            name: name.into(),
+        }
+    }
+
+    /// Whether the file was opened since the last question.
+    fn opened(&mut self) -> bool {
+        use std::io::Read;
+        let mut opened = false;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match self.inotify.read(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return opened,
+                Err(e) => panic!("reading the inotify events: {e}"),
+            };
+            // Each event: wd, mask, cookie, len (4 bytes each), then a
+            // NUL-padded name of `len` bytes (none for the directory itself).
+            let mut at = 0;
+            while at < n {
+                let word = |k: usize| u32::from_ne_bytes(buf[at + 4 * k..at + 4 * k + 4].try_into().unwrap());
+                let (mask, len) = (word(1), word(3) as usize);
+                assert_eq!(mask & libc::IN_Q_OVERFLOW, 0, "the inotify queue overflowed");
+                let name = &buf[at + 16..at + 16 + len];
+                let name = name.split(|&b| b == 0).next().unwrap_or_default();
+                opened |= mask & libc::IN_OPEN != 0 && name == self.name.as_bytes();
+                at += 16 + len;
+            }
+        }
+    }
 }

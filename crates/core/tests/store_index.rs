@@ -197,6 +197,75 @@ fn two_damaged_files_in_one_second_are_both_kept() {
     assert_eq!(std::fs::read_to_string(b).unwrap(), "second damage");
 }
 
+/// The kept file's name tells a person when the damage was found
+/// (`index.json.corrupt-<unix time>`).
+#[test]
+fn a_damaged_index_is_kept_under_the_time_it_was_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE_NAME);
+    std::fs::write(&path, "damage").unwrap();
+    let before = support::now();
+    let err = Index::load(&path).unwrap_err();
+    let after = support::now();
+    let IndexError::Corrupt { kept_at, .. } = &err else {
+        panic!("expected Corrupt, got {err}")
+    };
+    let name = kept_at.file_name().unwrap().to_str().unwrap();
+    let at: i64 = name
+        .strip_prefix("index.json.corrupt-")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("{name} does not carry a time"));
+    assert!(
+        (before..=after).contains(&at),
+        "{name}: not found between {before} and {after}"
+    );
+}
+
+/// Damage found again within the second of an earlier one is kept as `…-1`,
+/// then `…-2`: numbered in the order found, never over another kept file,
+/// and found a name at all.
+/// The next seconds are filled in advance, so the test does not depend on
+/// where a second begins.
+#[test]
+fn damaged_files_found_within_one_second_are_numbered_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE_NAME);
+    let kept = |suffix: String| dir.path().join(format!("{FILE_NAME}.corrupt-{suffix}"));
+    let from = support::now();
+    let seconds = from..from + 30;
+    for t in seconds.clone() {
+        std::fs::write(kept(format!("{t}")), "first damage").unwrap();
+        std::fs::write(kept(format!("{t}-1")), "second damage").unwrap();
+    }
+    std::fs::write(&path, "third damage").unwrap();
+
+    // A count that stops counting would look for a free name for ever.
+    let (done, result) = std::sync::mpsc::channel();
+    let loading = path.clone();
+    std::thread::spawn(move || done.send(Index::load(&loading).map(|_| ())));
+    let err = result
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("setting the damaged index aside did not end")
+        .unwrap_err();
+
+    let IndexError::Corrupt { kept_at, .. } = &err else {
+        panic!("expected Corrupt, got {err}")
+    };
+    let name = kept_at.file_name().unwrap().to_str().unwrap();
+    let at: i64 = name
+        .strip_prefix("index.json.corrupt-")
+        .and_then(|rest| rest.strip_suffix("-2"))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("{name} is not the third file kept in its second"));
+    assert!(seconds.contains(&at), "{name}");
+    assert_eq!(std::fs::read_to_string(kept_at).unwrap(), "third damage");
+    assert_eq!(
+        std::fs::read_to_string(kept(format!("{at}-1"))).unwrap(),
+        "second damage"
+    );
+    assert_eq!(std::fs::read_to_string(kept(format!("{at}"))).unwrap(), "first damage");
+}
+
 #[test]
 fn unreadable_index_is_reported_with_its_path_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();

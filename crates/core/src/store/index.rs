@@ -338,12 +338,52 @@ mod tests {
         assert!(std::fs::read_to_string(&path).unwrap().contains("future"));
     }
 
+    /// Schemas count from 1: a file whose `schema` is 0, negative, a fraction
+    /// or text was written by no Latch, and is called what it is rather than
+    /// sent looking for a migration from a schema that never existed.
+    #[test]
+    fn a_schema_that_is_not_a_whole_number_from_1_is_no_schema() {
+        for schema in ["0", "-1", "1.5", "\"2\"", "null"] {
+            let bytes = format!(r#"{{"schema": {schema}, "accounts": []}}"#);
+            assert_eq!(
+                Index::from_bytes(bytes.as_bytes(), 0).unwrap_err(),
+                Unreadable::Corrupt("no \"schema\" number".into()),
+                "schema {schema}"
+            );
+        }
+        let first = Index::from_bytes(br#"{"schema": 1, "accounts": []}"#, 0).unwrap();
+        assert_eq!(first.migrated_from, Some(1));
+    }
+
     #[test]
     fn a_missing_index_is_an_empty_list() {
         let dir = tempfile::tempdir().unwrap();
         let loaded = Index::load(&dir.path().join(FILE_NAME)).unwrap();
         assert!(loaded.index.accounts.is_empty());
         assert_eq!(loaded.migrated_from, None);
+    }
+
+    /// The sweep runs under the index lock, which a trim of the hand-out log
+    /// (`handouts.rs`, under its own hold) does not wait for: the trim's
+    /// temporary file, being written in the same directory right then, is not
+    /// the index's to sweep. Nor is a name that only begins like the index's.
+    #[test]
+    fn the_sweep_leaves_other_temporary_files_of_the_data_directory_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let others = [".handouts.jsonl.Xy12Zq.tmp", ".index.json.Xy12Zq.swp", "notes.tmp"];
+        for name in others {
+            std::fs::write(dir.path().join(name), "not the index's").unwrap();
+        }
+        std::fs::write(dir.path().join(".index.json.Xy12Zq.tmp"), "{").unwrap();
+        Index::remove_stale_temp_files(dir.path());
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        let mut expected = others.map(String::from).to_vec();
+        expected.sort();
+        assert_eq!(names, expected);
     }
 
     #[test]

@@ -64,3 +64,22 @@ async fn without_a_keyring_the_window_says_so_plainly_and_stays_up() {
     window.wait_for("[data-testid=provider-picker]").await;
     let _ = window.close().await;
 }
+
+/// Issue 17, item 2: Ctrl+Q in the window quits Latch (closing the window
+/// would leave it in the tray).
+#[tokio::test]
+async fn ctrl_q_quits_latch() {
+    let window = Window::launch().await;
+    window.wait_for("#empty-title").await;
+    let home = window.home.path().to_owned();
+    assert!(!support::windows_on(&home).is_empty());
+    let body = window.wait_for("body").await;
+    // WebDriver's Control key (U+E009) held for the q.
+    let _ = body.send_keys("\u{E009}q").await;
+    let deadline = std::time::Instant::now() + support::WAIT;
+    while !support::windows_on(&home).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "Latch still runs after Ctrl+Q");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = window.close().await;
+}

@@ -7,7 +7,7 @@
 mod support;
 
 use std::time::{Duration, Instant};
-use support::desktop::{Desktop, Tray, close_window_as_a_person, wait_for_window};
+use support::desktop::{Desktop, Notifications, Tray, close_window_as_a_person, wait_for_window};
 use support::{Launch, WAIT, Window, latch, sandbox, stored_tokens};
 
 /// A Wordapp robot (client credentials), connected by the command line
@@ -150,17 +150,7 @@ async fn the_trays_menu_lists_the_account_copies_its_token_and_quits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_that_keeps_failing_is_named_in_a_notification_and_in_the_tray() {
     // The notifications as the desktop's daemon would get them.
-    let mut monitor = support::notification_monitor();
-    let notifications = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    {
-        use std::io::BufRead;
-        let (out, seen) = (monitor.stdout.take().unwrap(), notifications.clone());
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-                seen.lock().unwrap().push_str(&line);
-            }
-        });
-    }
+    let notifications = Notifications::watch();
     let tray = Tray::start().await;
     let sandbox = sandbox().await;
     sandbox.wordapp().settings().expires_in = 20;
@@ -205,19 +195,8 @@ async fn a_refresh_that_keeps_failing_is_named_in_a_notification_and_in_the_tray
     );
     assert!(sandbox.wordapp().count("wordapp.token") >= 2, "Latch tried to renew");
 
-    // The notification goes out beside the tray's mark, from its own thread.
-    let deadline = Instant::now() + WAIT;
-    while !notifications.lock().unwrap().contains("Refreshing Robot keeps failing") {
-        assert!(
-            Instant::now() < deadline,
-            "no notification naming the account:\n{}",
-            notifications.lock().unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    notifications.wait_for("Refreshing Robot keeps failing").await;
     drop(desktop);
-    let _ = monitor.kill();
-    let _ = monitor.wait();
     drop(tray);
 }
 
@@ -308,17 +287,7 @@ async fn started_hidden_latch_shows_only_its_tray_icon_until_opened() {
 /// always did, and a notification says why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_tray_closing_the_window_quits_and_says_why() {
-    let mut monitor = support::notification_monitor();
-    let notifications = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    {
-        use std::io::BufRead;
-        let (out, seen) = (monitor.stdout.take().unwrap(), notifications.clone());
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-                seen.lock().unwrap().push_str(&line);
-            }
-        });
-    }
+    let notifications = Notifications::watch();
     let sandbox = sandbox().await;
     let home = robot(&sandbox).await;
     let mut desktop = Desktop::start(home.path(), &[]);
@@ -326,19 +295,5 @@ async fn without_a_tray_closing_the_window_quits_and_says_why() {
     let window = wait_for_window(desktop.pid(), true);
     close_window_as_a_person(desktop.pid(), window[0]);
     assert!(desktop.exited().success(), "closing the window quits Latch");
-    let deadline = Instant::now() + WAIT;
-    while !notifications
-        .lock()
-        .unwrap()
-        .contains("This desktop shows no tray icons")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "no notification saying why:\n{}",
-            notifications.lock().unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = monitor.kill();
-    let _ = monitor.wait();
+    notifications.wait_for("This desktop shows no tray icons").await;
 }

@@ -425,3 +425,45 @@ pub fn close_window_as_a_person(pid: u32, window: u32) {
         );
     }
 }
+
+/// The desktop notifications Latch sends, as the desktop's daemon would get
+/// them (`dbus-monitor` on the test's bus; no daemon needed), collected as
+/// they come.
+pub struct Notifications {
+    monitor: Child,
+    seen: Arc<Mutex<String>>,
+}
+
+impl Notifications {
+    pub fn watch() -> Notifications {
+        let mut monitor = super::notification_monitor();
+        let seen = Arc::new(Mutex::new(String::new()));
+        let (out, into) = (monitor.stdout.take().unwrap(), seen.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                into.lock().unwrap().push_str(&line);
+            }
+        });
+        Notifications { monitor, seen }
+    }
+
+    /// Waits until a notification carrying `text` has gone out.
+    pub async fn wait_for(&self, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        while !self.seen.lock().unwrap().contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "no notification saying {text:?}:\n{}",
+                self.seen.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Notifications {
+    fn drop(&mut self) {
+        let _ = self.monitor.kill();
+        let _ = self.monitor.wait();
+    }
+}

@@ -194,6 +194,26 @@ def pss_kib(pid):
     return total
 
 
+def stop(proc, gently=False):
+    """Ends a window and whatever it started (WebKit's processes): SIGTERM
+    first if `gently`, SIGKILL otherwise or after 10 s."""
+    tree = descendants(proc.pid)
+    if gently:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    for p in tree[1:]:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def launch(binary, env, idle_seconds=0):
     """Starts a window; returns (seconds to `ready`, PSS in KiB after idling, or None)."""
     env = dict(env, LATCH_REPORT_READY="1")
@@ -208,18 +228,7 @@ def launch(binary, env, idle_seconds=0):
             memory = pss_kib(proc.pid)
         return elapsed, memory
     finally:
-        tree = descendants(proc.pid)
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        for p in tree[1:]:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        stop(proc, gently=True)
 
 
 # A desktop's tray, for rows 8-10: a StatusNotifierWatcher with a host
@@ -403,14 +412,7 @@ def bench_tray(desktop, env, runs):
             reopen.append(time.perf_counter() - started)
         return statistics.median(hidden_pss), cpu[0], median_ms(reopen)
     finally:
-        tree = descendants(proc.pid)
-        proc.kill()
-        proc.wait()
-        for p in tree[1:]:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        stop(proc)
         host.terminate()
         host.wait()
 

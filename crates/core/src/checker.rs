@@ -43,6 +43,14 @@ impl Pacer {
         }
         self.last.insert(server.to_owned(), Instant::now());
     }
+
+    /// Records that the call to `server` has been answered: the gap runs
+    /// from then, so the next call cannot reach the server within the gap
+    /// of this one, however late this one arrived there (a new connection)
+    /// and however early the next (a reused one).
+    pub fn done(&mut self, server: &str) {
+        self.last.insert(server.to_owned(), Instant::now());
+    }
 }
 
 /// The server an account's test call goes to, for pacing.
@@ -59,8 +67,10 @@ fn server(account: &Account) -> String {
 pub async fn round(latch: &Latch, pacer: &mut Pacer, mut report: impl FnMut(&AccountId, &Result<(), Error>)) {
     let accounts = latch.accounts().unwrap_or_default();
     for account in accounts.iter().filter(|a| checkable(a)) {
-        pacer.wait(&server(account), MIN_GAP).await;
+        let server = server(account);
+        pacer.wait(&server, MIN_GAP).await;
         let result = latch.check(account).await;
+        pacer.done(&server);
         report(&account.id, &result);
     }
 }

@@ -125,7 +125,7 @@ async fn add_by_issuer_fills_the_endpoints_from_the_servers_metadata() {
         format!("  authorization endpoint: {iss}/auth"),
         format!("  token endpoint: {iss}/token"),
         format!("  revocation endpoint: {iss}/token/revocation"),
-        format!("  introspection endpoint: {iss}/token/introspection (not used yet)"),
+        format!("  introspection endpoint: {iss}/token/introspection"),
         format!("  device authorization endpoint: {iss}/device/auth"),
         format!("  JWKS: {iss}/jwks (not used yet)"),
     ] {

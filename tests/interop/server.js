@@ -10,7 +10,7 @@
 // The person's part (sign-in and consent) goes through the server's own
 // interaction pages (devInteractions: any login, a Continue button): the tests
 // submit those forms as a browser would. Nothing of the server is patched.
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const port = Number(process.argv[2]);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -18,6 +18,9 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
   process.exit(2);
 }
 const issuer = `http://127.0.0.1:${port}`;
+const API_RESOURCE = 'https://api.latch.test/';
+// A test of expiry asks for device codes that live only seconds.
+const deviceCodeTtl = Number(process.env.LATCH_INTEROP_DEVICE_CODE_TTL || 600);
 
 // Loopback redirects match on any port for native clients (RFC 8252 §7.3).
 const redirectUris = ['http://127.0.0.1/callback'];
@@ -68,6 +71,18 @@ const configuration = {
     introspection: { enabled: true },
     revocation: { enabled: true },
     deviceFlow: { enabled: true },
+    // RFC 8707: one API the tokens can be for; a token asked for it is a JWT
+    // whose audience is that API, so a test can see the resource arrived.
+    // Any other resource is refused (invalid_target).
+    resourceIndicators: {
+      enabled: true,
+      getResourceServerInfo: (_ctx, resource) => {
+        if (resource === API_RESOURCE) {
+          return { scope: 'api:read', audience: API_RESOURCE, accessTokenTTL: 120, accessTokenFormat: 'jwt' };
+        }
+        throw new errors.InvalidTarget();
+      },
+    },
   },
   pkce: { required: () => true },
   // Every client that may refresh gets a refresh token, and each refresh
@@ -78,6 +93,7 @@ const configuration = {
     AccessToken: 120,
     AuthorizationCode: 60,
     ClientCredentials: 120,
+    DeviceCode: deviceCodeTtl,
     IdToken: 120,
     Interaction: 120,
     Grant: 600,

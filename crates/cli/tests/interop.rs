@@ -125,7 +125,7 @@ async fn add_by_issuer_fills_the_endpoints_from_the_servers_metadata() {
         format!("  authorization endpoint: {iss}/auth"),
         format!("  token endpoint: {iss}/token"),
         format!("  revocation endpoint: {iss}/token/revocation"),
-        format!("  introspection endpoint: {iss}/token/introspection (not used yet)"),
+        format!("  introspection endpoint: {iss}/token/introspection"),
         format!("  device authorization endpoint: {iss}/device/auth"),
         format!("  JWKS: {iss}/jwks (not used yet)"),
     ] {
@@ -423,4 +423,107 @@ async fn device_code_aborted_at_the_servers_page_is_said_and_stores_nothing() {
     assert_eq!(out.status.code(), Some(5), "a provider refusal: {said}");
     assert!(said.contains("the sign-in was refused on the server's page"), "{said}");
     assert!(!env.run(&["token", &id], "").status.success(), "no token was stored");
+}
+
+/// `latch status --check` of an account without a test call asks the
+/// server's introspection endpoint (discovery filled it in): a live token
+/// works; once the grant is revoked at the server behind Latch's back, the
+/// token is inactive, the one refresh is refused, and the account needs
+/// reconnecting (exit status 4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_check_asks_the_servers_introspection_endpoint() {
+    let env = env().await;
+    let server = OidcServer::start();
+    let id = connected(&env, &server).await;
+    assert_eq!(
+        settings(&env, &id).introspection_url,
+        Some(format!("{}/token/introspection", server.issuer))
+    );
+    assert_eq!(
+        settings(&env, &id).probe_url,
+        None,
+        "no test call: introspection is the check"
+    );
+    let out = env.run(&["--json", "status", &id, "--check"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["check"], "works", "{rows}");
+
+    server.revoke(BASIC, &refresh_token(&tokens(&env, &id))).await;
+    let access = tokens(&env, &id).access_token.secret().to_owned();
+    assert_eq!(server.introspect(BASIC, &access).await["active"], false);
+    let out = env.run(&["--json", "status", &id, "--check"], "");
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["check"], "failed", "{rows}");
+    assert_eq!(rows[0]["status"], "needs-reconnect", "{rows}");
+}
+
+/// RFC 8707: a resource indicator reaches the server, whose token is then
+/// for that API (a JWT whose audience is the resource); a resource the
+/// server does not know is refused in its words, and nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resource_indicator_gets_a_token_for_that_api() {
+    let env = env().await;
+    let server = OidcServer::start();
+    let (id, _) = add_by_issuer(
+        &env,
+        &server,
+        BASIC,
+        &[
+            "--grant",
+            "client-credentials",
+            "--scopes",
+            "api:read",
+            "--set",
+            "resource=https://api.latch.test/",
+        ],
+    );
+    env.ok(&["connect", &id], "");
+    let token = env.ok(&["token", &id], "").trim().to_owned();
+    let claims = latch_core::jwt::claims(&token).expect("a token for the API is a JWT");
+    assert_eq!(claims["aud"], "https://api.latch.test/", "{claims}");
+    assert_eq!(claims["scope"], "api:read", "{claims}");
+
+    let (other, _) = add_by_issuer(
+        &env,
+        &server,
+        BASIC,
+        &[
+            "--grant",
+            "client-credentials",
+            "--set",
+            "resource=https://unknown.latch.test/",
+        ],
+    );
+    let out = env.run(&["connect", &other], "");
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("invalid_target"), "{}", stderr(&out));
+    assert!(!env.run(&["token", &other], "").status.success(), "nothing stored");
+}
+
+/// A device code nobody approves ends when it expires (the server's
+/// `expires_in`, here 6 s): said plainly (exit status 5), nothing stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_code_nobody_approves_expires_and_stores_nothing() {
+    let env = env().await;
+    let server = OidcServer::start_with(&[("LATCH_INTEROP_DEVICE_CODE_TTL", "6")]);
+    let (id, _) = add_by_issuer(&env, &server, DEVICE, &["--grant", "device-code", "--scopes", "openid"]);
+    let out = env
+        .cmd(&["connect", &id, "--no-browser"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("the code expires in 0:05") || said.contains("the code expires in 0:06"),
+        "the countdown starts from the server's 6 s: {said}"
+    );
+    assert!(
+        stderr(&out).contains("expired_token: the code was not approved in time"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!env.run(&["token", &id], "").status.success(), "nothing stored");
 }

@@ -98,6 +98,13 @@ async fn main() {
         api_base: None,
         probe_url: None,
         device_authorization_url: None,
+        introspection_url: None,
+        authorize_params: None,
+        token_params: None,
+        refresh_params: None,
+        audience: None,
+        resource: Vec::new(),
+        scope_on_exchange: false,
     };
 
     // Real token sets from the fake, 16 grants at a time.

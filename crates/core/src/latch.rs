@@ -344,11 +344,19 @@ impl Latch {
     /// ([`crate::providers::Provider::probe_target`]) sent as [`Latch::api`]
     /// sends any request: a 401 is refreshed once and retried once, and a
     /// credential still refused turns the account to "needs reconnect".
+    ///
+    /// Without a test call, a server with an introspection endpoint is
+    /// asked whether the token is active (RFC 7662): an inactive token is
+    /// refreshed once and asked about again, and one still inactive turns
+    /// the account to "needs reconnect".
     pub async fn check(&self, account: &Account) -> Result<(), Error> {
         let provider = account.settings.provider();
         let Some(target) = provider.probe_target() else {
+            if let Some(checked) = self.check_by_introspection(account).await {
+                return checked;
+            }
             return Err(Error::InvalidInput(format!(
-                "Latch knows no test call for this {} account; add one in its settings (`latch edit {} --set probe_url=…`).",
+                "Latch knows no test call for this {} account; add one in its settings (`latch edit {} --set probe_url=…`, or `introspection_url=…` where the server has RFC 7662 introspection).",
                 provider.name(),
                 account.id
             )));
@@ -393,6 +401,31 @@ impl Latch {
             content_type,
             body: answer.body,
         }))
+    }
+
+    /// [`Latch::check`] by introspection; `None` when the account has no
+    /// introspection endpoint.
+    async fn check_by_introspection(&self, account: &Account) -> Option<Result<(), Error>> {
+        if !account.settings.provider().introspects() {
+            return None;
+        }
+        Some(self.introspect_or_reconnect(account).await)
+    }
+
+    async fn introspect_or_reconnect(&self, account: &Account) -> Result<(), Error> {
+        let secrets = &self.secrets(account)?;
+        let token = self.valid_token_for(account, TOKEN_MIN_VALIDITY).await?;
+        if self.engine.introspect(account, secrets, &token.access_token).await? == Some(true) {
+            return Ok(());
+        }
+        let renewed = self.refresh(account).await?;
+        if self.engine.introspect(account, secrets, &renewed.access_token).await? == Some(true) {
+            return Ok(());
+        }
+        Err(self.needs_reconnect(
+            account,
+            "its introspection endpoint says the access token is not active, and again right after a refresh",
+        ))
     }
 
     /// The variables a program is handed for the account (`latch exec`,

@@ -179,6 +179,10 @@ impl Account {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "provider", rename_all = "kebab-case")]
+// Other OAuth 2.0 has the most settings by far; an account holds one value,
+// and boxing it would buy a few hundred bytes per account at the price of an
+// indirection in every provider call.
+#[allow(clippy::large_enum_variant)]
 pub enum ProviderSettings {
     Wazzup(WazzupSettings),
     Payu(PayuSettings),
@@ -340,6 +344,36 @@ pub struct OAuth2Settings {
     /// code grant; discovery fills it from `device_authorization_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_url: Option<String>,
+    /// The introspection endpoint (RFC 7662): without a test call, `latch
+    /// status --check` and the window's Check ask it whether the access
+    /// token is still active. Discovery fills it from
+    /// `introspection_endpoint`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_url: Option<String>,
+    /// Extra parameters of the authorization request (and of the device
+    /// authorization request), as a query string: `prompt=consent&ui_locales=de`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorize_params: Option<String>,
+    /// Extra parameters of the token requests that get a token (code
+    /// exchange, client credentials, password, device code), as a query string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_params: Option<String>,
+    /// Extra parameters of the refresh request, as a query string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_params: Option<String>,
+    /// The API the token is for, as Auth0 and others name it: `audience` on
+    /// the authorization, device authorization, client credentials and
+    /// password requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// Resource indicators (RFC 8707): one `resource` per URI on the
+    /// authorization request and on every token request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource: Vec<String>,
+    /// Send `scope` on the code exchange too. Off by default: RFC 6749
+    /// §4.1.3 has no scope there, and some servers (Microsoft Entra) refuse it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scope_on_exchange: bool,
 }
 
 /// A token set as the provider issued it, with expiry computed once, when the

@@ -222,6 +222,9 @@ impl FakeOAuth2 {
     pub fn revoke_url(&self) -> String {
         format!("{}/revoke", self.base_url())
     }
+    pub fn introspection_url(&self) -> String {
+        format!("{}/introspect", self.base_url())
+    }
 
     pub fn device_authorization_url(&self) -> String {
         format!("{}/device_authorization", self.base_url())
@@ -281,6 +284,7 @@ pub(crate) async fn start(demo: &DemoCredentials, port: u16) -> std::io::Result<
         .route("/authorize", get(authorize))
         .route("/token", post(token))
         .route("/revoke", post(revoke))
+        .route("/introspect", post(introspect))
         .route("/device_authorization", post(device_authorization))
         .route("/device", get(device_page))
         .route("/userinfo", get(userinfo))
@@ -313,6 +317,7 @@ async fn metadata(State(st): State<Arc<OAuth2State>>) -> Response {
             "authorization_endpoint": format!("{base}/authorize"),
             "token_endpoint": format!("{base}/token"),
             "revocation_endpoint": format!("{base}/revoke"),
+            "introspection_endpoint": format!("{base}/introspect"),
             "device_authorization_endpoint": format!("{base}/device_authorization"),
             "userinfo_endpoint": format!("{base}/userinfo"),
             "response_types_supported": ["code"],
@@ -331,6 +336,7 @@ fn classify(method: &Method, path: &str) -> (&'static str, String) {
         ("GET", "/authorize") => "oauth2.authorize",
         ("POST", "/token") => "oauth2.token",
         ("POST", "/revoke") => "oauth2.revoke",
+        ("POST", "/introspect") => "oauth2.introspect",
         ("POST", "/device_authorization") => "oauth2.device_authorization",
         ("GET", "/device") => "oauth2.device_page",
         ("GET", "/userinfo") => "oauth2.userinfo",
@@ -780,6 +786,31 @@ async fn revoke(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: By
         None => {}
     }
     (StatusCode::OK, Body::empty()).into_response()
+}
+
+/// `POST /introspect` (RFC 7662 §2): an authenticated client asks about a
+/// token; only a live access token issued to that client is active, and
+/// anything else is `{"active": false}` alone (§2.2).
+async fn introspect(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: Bytes) -> Response {
+    let s = lock(&st.settings).clone();
+    if !is_form(&headers) {
+        return error(E::InvalidRequest, "The body must be application/x-www-form-urlencoded.");
+    }
+    let f = form_map(&body);
+    let client = match authenticate(&s, &headers, &f) {
+        Ok(c) => c,
+        Err((e, description)) => return error(e, description),
+    };
+    let Some(token) = f.get("token") else {
+        return error(E::InvalidRequest, "Missing token.");
+    };
+    match lock(&st.tokens).check_access(token, st.core.clock.now()) {
+        TokenCheck::Valid(g) if g.client_id == client.client_id => json(
+            StatusCode::OK,
+            json!({ "active": true, "client_id": g.client_id, "sub": g.subject, "scope": g.scope, "token_type": "Bearer" }),
+        ),
+        _ => json(StatusCode::OK, json!({ "active": false })),
+    }
 }
 
 /// `GET /userinfo`: the bearer probe (RFC 6750).

@@ -74,11 +74,7 @@ pub fn endpoint_lines(metadata: &ServerMetadata) -> Vec<String> {
         ("authorization endpoint", metadata.authorization_endpoint.as_deref(), ""),
         ("token endpoint", Some(metadata.token_endpoint.as_str()), ""),
         ("revocation endpoint", metadata.revocation_endpoint.as_deref(), ""),
-        (
-            "introspection endpoint",
-            metadata.introspection_endpoint.as_deref(),
-            " (not used yet)",
-        ),
+        ("introspection endpoint", metadata.introspection_endpoint.as_deref(), ""),
         (
             "device authorization endpoint",
             metadata.device_authorization_endpoint.as_deref(),

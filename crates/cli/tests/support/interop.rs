@@ -34,6 +34,12 @@ impl OidcServer {
     /// A port another process took between `free_port` and node's bind is
     /// tried again with another, twice at most.
     pub fn start() -> OidcServer {
+        Self::start_with(&[])
+    }
+
+    /// [`OidcServer::start`] with variables `server.js` reads
+    /// (`LATCH_INTEROP_DEVICE_CODE_TTL`: how many seconds a device code lives).
+    pub fn start_with(vars: &[(&str, &str)]) -> OidcServer {
         assert!(
             std::path::Path::new(INTEROP)
                 .join("node_modules/oidc-provider")
@@ -43,7 +49,7 @@ impl OidcServer {
         let mut failures = Vec::new();
         for _ in 0..3 {
             let port = harness::free_port();
-            match Self::start_on(port) {
+            match Self::start_on(port, vars) {
                 Ok(server) => return server,
                 Err(why) => failures.push(format!("port {port}: {why}")),
             }
@@ -51,8 +57,9 @@ impl OidcServer {
         panic!("the interop server did not start: {}", failures.join("; "));
     }
 
-    fn start_on(port: u16) -> Result<OidcServer, String> {
+    fn start_on(port: u16, vars: &[(&str, &str)]) -> Result<OidcServer, String> {
         let mut child = Command::new("node")
+            .envs(vars.iter().copied())
             .arg("server.js")
             .arg(port.to_string())
             .current_dir(INTEROP)
@@ -204,6 +211,18 @@ impl OidcServer {
             answer.status()
         );
         answer.json().await.unwrap()
+    }
+
+    /// RFC 7009: revokes `token` at the server, as `client`, behind Latch's back.
+    pub async fn revoke(&self, client: (&str, &str), token: &str) {
+        let answer = harness::browser()
+            .post(format!("{}/token/revocation", self.issuer))
+            .basic_auth(client.0, Some(client.1))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .expect("the revocation endpoint answers");
+        assert!(answer.status().is_success(), "revocation answered {}", answer.status());
     }
 
     /// The token endpoint's answer to a refresh with `refresh_token`, sent

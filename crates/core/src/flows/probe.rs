@@ -34,4 +34,21 @@ impl Engine {
         }
         Err(provider.probe_refusal(&answer))
     }
+
+    /// Asks the server whether the access token is active (RFC 7662):
+    /// `None` when the account has no introspection endpoint. Sent like
+    /// every request with the account's secrets (their binding, TLS).
+    pub async fn introspect(
+        &self,
+        account: &Account,
+        secrets: &AccountSecrets,
+        access_token: &AccessToken,
+    ) -> Result<Option<bool>, Error> {
+        let provider = account.settings.provider();
+        let Some(call) = provider.introspection_call(secrets, access_token)? else {
+            return Ok(None);
+        };
+        let answer = self.send(secrets, provider.name(), call, None).await?;
+        crate::providers::rfc6749::read_introspection(provider.name(), &answer).map(Some)
+    }
 }

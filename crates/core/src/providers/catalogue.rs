@@ -103,6 +103,66 @@ pub enum Rule {
     Digits,
     /// One of the field's options.
     Choice,
+    /// Extra request parameters as a query string (`name=value&…`), none of
+    /// them one that Latch sends itself ([`OWN_PARAMETERS`]).
+    Params,
+    /// Absolute URIs without a fragment (RFC 8707 §2), comma- or space-separated.
+    Uris,
+}
+
+/// The parameters Latch writes itself on authorization, token, device,
+/// revocation and introspection requests; extra parameters may not set them
+/// (the scope, audience and resources have fields of their own).
+pub const OWN_PARAMETERS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code",
+    "code_challenge",
+    "code_challenge_method",
+    "code_verifier",
+    "grant_type",
+    "refresh_token",
+    "username",
+    "password",
+    "device_code",
+    "token",
+    "token_type_hint",
+    "audience",
+    "resource",
+];
+
+/// The pairs of an extra-parameters value (`a=1&b=2`), or `None` when one
+/// is not `name=value` with a name of its own or names what Latch sends.
+pub fn extra_params(value: &str) -> Option<Vec<(String, String)>> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Some(Vec::new());
+    }
+    let mut pairs = Vec::new();
+    for piece in value.split('&') {
+        if !piece.contains('=') {
+            return None;
+        }
+        let (name, v) = url::form_urlencoded::parse(piece.as_bytes()).next()?;
+        let name = name.trim();
+        if name.is_empty() || OWN_PARAMETERS.contains(&name) {
+            return None;
+        }
+        pairs.push((name.to_owned(), v.into_owned()));
+    }
+    Some(pairs)
+}
+
+/// RFC 8707 §2: a resource is an absolute URI without a fragment.
+fn is_resource(value: &str) -> bool {
+    url::Url::parse(value).is_ok_and(|u| u.fragment().is_none())
 }
 
 impl Rule {
@@ -116,6 +176,11 @@ impl Rule {
             Self::Email => value.contains('@') && !value.starts_with('@') && !value.ends_with('@'),
             Self::Digits => (1..=19).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()),
             Self::Choice => options.iter().any(|o| o.value == value),
+            Self::Params => extra_params(value).is_some(),
+            Self::Uris => value
+                .split([',', ' ', '\t', '\n'])
+                .filter(|s| !s.is_empty())
+                .all(is_resource),
         }
     }
 }

@@ -230,6 +230,7 @@ impl ServerMetadata {
             ("token_url", Some(self.token_endpoint.clone())),
             ("revoke_url", self.revocation_endpoint.clone()),
             ("device_authorization_url", self.device_authorization_endpoint.clone()),
+            ("introspection_url", self.introspection_endpoint.clone()),
             (
                 "require_iss",
                 Some(self.authorization_response_iss_parameter_supported.to_string()),

@@ -51,6 +51,8 @@ pub enum Step {
     Revoke,
     /// An authenticated API call that checks a token works.
     Probe,
+    /// An introspection request (RFC 7662), authenticated as the client.
+    Introspect,
 }
 
 /// The grant a token request runs, with what it needs.
@@ -108,6 +110,9 @@ pub struct Call {
     pub body: Body,
     pub auth: Auth,
     pub headers: Vec<(&'static str, String)>,
+    /// Form parameters named at run time (an account's extra parameters),
+    /// sent after the form's own.
+    pub form_params: Vec<(String, String)>,
 }
 
 impl Call {
@@ -118,6 +123,7 @@ impl Call {
             body,
             auth,
             headers: Vec::new(),
+            form_params: Vec::new(),
         }
     }
 
@@ -128,10 +134,33 @@ impl Call {
             body: Body::None,
             auth,
             headers: Vec::new(),
+            form_params: Vec::new(),
         }
     }
 
+    /// The call with `params` added to its form.
+    pub fn with_form_params(mut self, params: Vec<(String, String)>) -> Self {
+        self.form_params.extend(params);
+        self
+    }
+
+    /// The form's pairs as sent: its own, then the run-time ones.
+    pub fn form_pairs(&self) -> Vec<(&str, &str)> {
+        let own = match &self.body {
+            Body::Form(pairs) => pairs.iter().map(|(n, v)| (*n, v.as_str())).collect(),
+            _ => Vec::new(),
+        };
+        let more = self.form_params.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        own.into_iter().chain(more).collect()
+    }
+
     pub fn into_request(self, client: &reqwest::Client) -> reqwest::RequestBuilder {
+        let form: Option<Vec<(String, String)>> = matches!(self.body, Body::Form(_)).then(|| {
+            self.form_pairs()
+                .into_iter()
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect()
+        });
         let mut request = if self.post {
             client.post(self.url)
         } else {
@@ -146,10 +175,10 @@ impl Call {
         for (name, value) in self.headers {
             request = request.header(name, value);
         }
-        match self.body {
-            Body::None => request,
-            Body::Form(pairs) => request.form(&pairs),
-            Body::Json(value) => request.json(&value),
+        match (self.body, form) {
+            (Body::Json(value), _) => request.json(&value),
+            (_, Some(pairs)) => request.form(&pairs),
+            _ => request,
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::model::{
     AccountSecrets, ClientAuth, Grant, IssuerCheck, OAuth2Settings, ProviderKind, ProviderSettings, TokenSet, UnixTime,
 };
 use crate::pkce::Pkce;
-use crate::secret::{DeviceCode, State};
+use crate::secret::{AccessToken, DeviceCode, State};
 use url::Url;
 
 pub const NAME: &str = "Other OAuth 2.0";
@@ -138,9 +138,61 @@ pub static INFO: ProviderInfo = ProviderInfo {
             ),
             ..Field::text("probe_url", "Test call (optional)")
         },
+        Field {
+            kind: FieldKind::Url,
+            help: Some(
+                "RFC 7662. Without a test call, Check asks this endpoint whether the access token is still active.",
+            ),
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            ..Field::text("introspection_url", "Introspection endpoint (optional)")
+        },
+        Field {
+            help: Some("The API the token is for, where the server asks for an `audience` (Auth0 and others)."),
+            ..Field::text("audience", "Audience (optional)")
+        },
+        Field {
+            help: Some(
+                "RFC 8707 resource indicators: the APIs the token is for, as absolute URIs, space- or comma-separated.",
+            ),
+            rule: Rule::Uris,
+            problem: "Enter each resource as an absolute URI without a #fragment, such as https://api.example.com/.",
+            ..Field::text("resource", "Resources (optional)")
+        },
+        Field {
+            help: Some("Sent on the authorization request as they are, such as prompt=consent&ui_locales=de."),
+            rule: Rule::Params,
+            problem: PARAMS_PROBLEM,
+            ..Field::text("authorize_params", "Extra authorization parameters (optional)")
+        },
+        Field {
+            help: Some(
+                "Sent on each request for a new token (code exchange, client credentials, password, device code).",
+            ),
+            rule: Rule::Params,
+            problem: PARAMS_PROBLEM,
+            ..Field::text("token_params", "Extra token parameters (optional)")
+        },
+        Field {
+            help: Some("Sent on each refresh."),
+            rule: Rule::Params,
+            problem: PARAMS_PROBLEM,
+            ..Field::text("refresh_params", "Extra refresh parameters (optional)")
+        },
+        Field {
+            kind: FieldKind::Checkbox,
+            shown: CODE_ONLY,
+            help: Some(
+                "Off by default: RFC 6749 sends no scope when the code is exchanged, and some servers (Microsoft Entra) refuse one.",
+            ),
+            ..Field::text("scope_on_exchange", "Send the scopes on the code exchange too")
+        },
     ],
     build,
 };
+
+/// What to say when extra parameters cannot be read.
+pub const PARAMS_PROBLEM: &str = "Write the parameters as name=value pairs joined by &, such as prompt=consent&ui_locales=de; the ones Latch sends itself (client_id, state, grant_type, scope, audience, resource and the like) have their own fields or cannot be changed.";
 
 /// What turning PKCE off costs, said beside the box and by `latch connect`.
 pub const PKCE_OFF_COST: &str = "Keep it on: without PKCE, whoever sees the authorization code on its way back (another program on this computer, a browser extension, a log) can exchange it for this account's tokens. Turn it off only for a server that refuses PKCE.";
@@ -173,6 +225,13 @@ fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
         api_base: draft.opt("api_base"),
         probe_url: draft.opt("probe_url"),
         device_authorization_url: draft.opt("device_authorization_url"),
+        introspection_url: draft.opt("introspection_url"),
+        authorize_params: draft.opt("authorize_params"),
+        token_params: draft.opt("token_params"),
+        refresh_params: draft.opt("refresh_params"),
+        audience: draft.opt("audience"),
+        resource: draft.list("resource"),
+        scope_on_exchange: draft.flag("scope_on_exchange"),
     };
     Ok((ProviderSettings::Oauth2(settings), secrets))
 }
@@ -206,6 +265,9 @@ impl Provider for OAuth2Settings {
         if let Some(device_url) = set(&self.device_authorization_url) {
             endpoints.push(parse_url(device_url)?);
         }
+        if let Some(introspection_url) = set(&self.introspection_url) {
+            endpoints.push(parse_url(introspection_url)?);
+        }
         if set(&self.api_base).is_some() {
             endpoints.push(self.api_base()?);
         }
@@ -228,6 +290,14 @@ impl Provider for OAuth2Settings {
 
     fn probe_target(&self) -> Option<String> {
         set(&self.probe_url).map(str::to_owned)
+    }
+
+    fn introspects(&self) -> bool {
+        set(&self.introspection_url).is_some()
+    }
+
+    fn introspection_call(&self, secrets: &AccountSecrets, token: &AccessToken) -> Result<Option<Call>, Error> {
+        introspection_call(self, secrets, token)
     }
 
     fn missing_exchange_secret(&self, _secrets: &AccountSecrets) -> Option<&'static str> {
@@ -298,6 +368,9 @@ pub fn authorize_url(settings: &OAuth2Settings, state: &State, pkce: Option<&Pkc
             q.append_pair("code_challenge", &pkce.challenge);
             q.append_pair("code_challenge_method", pkce.method.as_str());
         }
+        for (name, value) in authorization_extras(settings) {
+            q.append_pair(&name, &value);
+        }
     }
     Ok(url)
 }
@@ -318,35 +391,83 @@ pub fn token_call(settings: &OAuth2Settings, secrets: &AccountSecrets, grant: &G
             if let Some(v) = verifier {
                 form.push(("code_verifier", v.secret().into()));
             }
+            if settings.scope_on_exchange {
+                scope(settings, &mut form);
+            }
+            resources(settings, &mut form);
         }
         GrantRequest::Password { username, password } => {
             form.push(("grant_type", "password".into()));
             form.push(("username", (*username).into()));
             form.push(("password", password.secret().into()));
             scope(settings, &mut form);
+            audience(settings, &mut form);
+            resources(settings, &mut form);
         }
         GrantRequest::ClientCredentials => {
             form.push(("grant_type", "client_credentials".into()));
             scope(settings, &mut form);
+            audience(settings, &mut form);
+            resources(settings, &mut form);
         }
         GrantRequest::Refresh { refresh_token } => {
             form.push(("grant_type", "refresh_token".into()));
             form.push(("refresh_token", refresh_token.secret().into()));
+            resources(settings, &mut form);
         }
     }
+    let extra = match grant {
+        GrantRequest::Refresh { .. } => &settings.refresh_params,
+        _ => &settings.token_params,
+    };
     let auth = rfc6749::client_auth(
         &settings.client_id,
         secrets.client_secret.as_ref(),
         settings.client_auth,
         &mut form,
     );
-    Ok(Call::post(url, Body::Form(form), auth))
+    Ok(Call::post(url, Body::Form(form), auth).with_form_params(params(extra)))
 }
 
 fn scope(settings: &OAuth2Settings, form: &mut Vec<(&'static str, String)>) {
     if !settings.scopes.is_empty() {
         form.push(("scope", settings.scopes.join(" ")));
     }
+}
+
+fn audience(settings: &OAuth2Settings, form: &mut Vec<(&'static str, String)>) {
+    if let Some(audience) = set(&settings.audience) {
+        form.push(("audience", audience.to_owned()));
+    }
+}
+
+/// One `resource` per resource indicator (RFC 8707 §2).
+fn resources(settings: &OAuth2Settings, form: &mut Vec<(&'static str, String)>) {
+    for resource in &settings.resource {
+        form.push(("resource", resource.clone()));
+    }
+}
+
+/// An extra-parameters setting's pairs; a value that cannot be read (only
+/// an index edited by hand holds one: forms and `latch edit` check the rule)
+/// sends nothing extra rather than something half-read.
+fn params(value: &Option<String>) -> Vec<(String, String)> {
+    set(value).and_then(super::catalogue::extra_params).unwrap_or_default()
+}
+
+/// What the authorization request and the device authorization request
+/// carry beyond their own parameters: the audience, the resources and the
+/// account's extra authorization parameters, in that order.
+fn authorization_extras(settings: &OAuth2Settings) -> Vec<(String, String)> {
+    let mut extras = Vec::new();
+    if let Some(audience) = set(&settings.audience) {
+        extras.push(("audience".to_owned(), audience.to_owned()));
+    }
+    for resource in &settings.resource {
+        extras.push(("resource".to_owned(), resource.clone()));
+    }
+    extras.extend(params(&settings.authorize_params));
+    extras
 }
 
 /// The revocation request for one token (RFC 7009 §2.1), or `None` when the
@@ -393,7 +514,7 @@ pub fn device_authorization_call(settings: &OAuth2Settings, secrets: &AccountSec
         settings.client_auth,
         &mut form,
     );
-    Ok(Call::post(url, Body::Form(form), auth))
+    Ok(Call::post(url, Body::Form(form), auth).with_form_params(authorization_extras(settings)))
 }
 
 /// One poll of the token endpoint with the device code (RFC 8628 §3.4).
@@ -407,13 +528,39 @@ pub fn device_token_call(
         ("grant_type", DEVICE_CODE_GRANT.into()),
         ("device_code", device_code.secret().into()),
     ];
+    resources(settings, &mut form);
     let auth = rfc6749::client_auth(
         &settings.client_id,
         secrets.client_secret.as_ref(),
         settings.client_auth,
         &mut form,
     );
-    Ok(Call::post(url, Body::Form(form), auth))
+    Ok(Call::post(url, Body::Form(form), auth).with_form_params(params(&settings.token_params)))
+}
+
+/// The introspection request for the access token (RFC 7662 §2.1),
+/// authenticated as at the token endpoint, or `None` when the account has
+/// no introspection endpoint.
+pub fn introspection_call(
+    settings: &OAuth2Settings,
+    secrets: &AccountSecrets,
+    token: &AccessToken,
+) -> Result<Option<Call>, Error> {
+    let Some(introspection_url) = set(&settings.introspection_url) else {
+        return Ok(None);
+    };
+    let url = parse_url(introspection_url)?;
+    let mut form = vec![
+        ("token", token.secret().to_owned()),
+        ("token_type_hint", "access_token".into()),
+    ];
+    let auth = rfc6749::client_auth(
+        &settings.client_id,
+        secrets.client_secret.as_ref(),
+        settings.client_auth,
+        &mut form,
+    );
+    Ok(Some(Call::post(url, Body::Form(form), auth)))
 }
 
 /// RFC 8628 §3.4's `grant_type`.
@@ -441,6 +588,13 @@ mod tests {
             api_base: None,
             probe_url: None,
             device_authorization_url: None,
+            introspection_url: None,
+            authorize_params: None,
+            token_params: None,
+            refresh_params: None,
+            audience: None,
+            resource: Vec::new(),
+            scope_on_exchange: false,
         }
     }
 
@@ -535,6 +689,214 @@ mod tests {
             (user.as_str(), password.as_str()),
             ("app+1", "s%261"),
             "RFC 6749 §2.3.1 form-encodes both"
+        );
+    }
+
+    /// What each request carries of the per-request knobs: the audience and
+    /// the resources where the grant asks for a token, the extra parameters
+    /// of their own request, the scope on the code exchange only when asked.
+    #[test]
+    fn each_request_carries_its_own_knobs() {
+        let mut s = settings(ClientAuth::Basic);
+        s.audience = Some("https://api.example/".into());
+        s.resource = vec!["https://a.example/".into(), "https://b.example/x".into()];
+        s.authorize_params = Some("prompt=consent&ui_locales=de%20en".into());
+        s.token_params = Some("tenant=t1".into());
+        s.refresh_params = Some("keep=yes".into());
+        s.device_authorization_url = Some("https://auth.example/device".into());
+        let none = AccountSecrets::default();
+
+        let url = authorize_url(&s, &State::new("st"), None).unwrap();
+        let query: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect();
+        let tail: Vec<(&str, &str)> = query[query.len() - 5..]
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            tail,
+            [
+                ("audience", "https://api.example/"),
+                ("resource", "https://a.example/"),
+                ("resource", "https://b.example/x"),
+                ("prompt", "consent"),
+                ("ui_locales", "de en"),
+            ]
+        );
+
+        let sent = |call: &Call| -> Vec<(String, String)> {
+            call.form_pairs()
+                .into_iter()
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect()
+        };
+        let names = |call: &Call| -> Vec<String> { sent(call).into_iter().map(|(n, _)| n).collect() };
+
+        let code = crate::secret::AuthorizationCode::new("c");
+        let exchange = GrantRequest::AuthorizationCode {
+            code: &code,
+            redirect_uri: "http://127.0.0.1:8765/callback",
+            verifier: None,
+        };
+        let call = token_call(&s, &none, &exchange).unwrap();
+        assert_eq!(
+            names(&call),
+            [
+                "grant_type",
+                "code",
+                "redirect_uri",
+                "resource",
+                "resource",
+                "client_id",
+                "tenant"
+            ],
+            "no scope, no audience, and the token parameters last"
+        );
+        s.scope_on_exchange = true;
+        let call = token_call(&s, &none, &exchange).unwrap();
+        assert!(sent(&call).contains(&("scope".into(), "read write".into())));
+
+        let call = token_call(&s, &none, &GrantRequest::ClientCredentials).unwrap();
+        assert_eq!(
+            names(&call),
+            [
+                "grant_type",
+                "scope",
+                "audience",
+                "resource",
+                "resource",
+                "client_id",
+                "tenant"
+            ]
+        );
+
+        let rt = RefreshToken::new("r");
+        let call = token_call(&s, &none, &GrantRequest::Refresh { refresh_token: &rt }).unwrap();
+        assert_eq!(
+            names(&call),
+            [
+                "grant_type",
+                "refresh_token",
+                "resource",
+                "resource",
+                "client_id",
+                "keep"
+            ],
+            "a refresh sends the refresh parameters, not the token parameters"
+        );
+
+        let call = device_authorization_call(&s, &none).unwrap();
+        assert_eq!(
+            names(&call),
+            [
+                "scope",
+                "client_id",
+                "audience",
+                "resource",
+                "resource",
+                "prompt",
+                "ui_locales"
+            ]
+        );
+        let call = device_token_call(&s, &none, &DeviceCode::new("d")).unwrap();
+        assert_eq!(
+            names(&call),
+            [
+                "grant_type",
+                "device_code",
+                "resource",
+                "resource",
+                "client_id",
+                "tenant"
+            ]
+        );
+    }
+
+    /// Extra parameters are `name=value` pairs; a name Latch sends itself is
+    /// refused by the rule, so no setting can replace the state, the client
+    /// or the grant.
+    #[test]
+    fn extra_parameters_cannot_replace_what_latch_sends() {
+        use crate::providers::catalogue::{Rule, extra_params};
+        assert_eq!(
+            extra_params("a=1&b=x%26y"),
+            Some(vec![("a".into(), "1".into()), ("b".into(), "x&y".into())])
+        );
+        assert_eq!(extra_params(""), Some(Vec::new()));
+        for refused in [
+            "state=x",
+            "a=1&client_id=evil",
+            "grant_type=password",
+            "novalue",
+            "=1",
+            "a=1&&b=2",
+        ] {
+            assert_eq!(extra_params(refused), None, "{refused}");
+            assert!(!Rule::Params.accepts(refused, &[]), "{refused}");
+        }
+        assert!(Rule::Uris.accepts("https://a.example/ urn:example:api", &[]));
+        assert!(!Rule::Uris.accepts("https://a.example/#frag", &[]));
+        assert!(!Rule::Uris.accepts("api.example", &[]));
+    }
+
+    /// Introspection asks about the access token with the client's own
+    /// authentication; without an endpoint there is no call.
+    #[test]
+    fn introspection_asks_about_the_access_token_as_the_client() {
+        let mut s = settings(ClientAuth::Body);
+        let secrets = AccountSecrets {
+            client_secret: Some(ClientSecret::new("cs")),
+            ..Default::default()
+        };
+        let token = AccessToken::new("at-1");
+        assert!(introspection_call(&s, &secrets, &token).unwrap().is_none());
+        assert!(!s.introspects());
+        s.introspection_url = Some("https://auth.example/introspect".into());
+        assert!(s.introspects());
+        let call = introspection_call(&s, &secrets, &token).unwrap().unwrap();
+        assert_eq!(call.url.as_str(), "https://auth.example/introspect");
+        assert_eq!(
+            call.form_pairs(),
+            [
+                ("token", "at-1"),
+                ("token_type_hint", "access_token"),
+                ("client_id", "app 1"),
+                ("client_secret", "cs")
+            ]
+        );
+        assert!(
+            s.secret_endpoints()
+                .unwrap()
+                .iter()
+                .any(|u| u.as_str() == "https://auth.example/introspect"),
+            "the introspection endpoint is one of the servers the secrets may reach"
+        );
+    }
+
+    #[test]
+    fn an_introspection_answer_says_active_or_is_refused_plainly() {
+        use crate::providers::rfc6749::read_introspection;
+        let answer = |status: u16, body: &str| Answer {
+            status,
+            content_type: Some("application/json".into()),
+            body: body.as_bytes().to_vec(),
+        };
+        assert_eq!(
+            read_introspection(NAME, &answer(200, r#"{"active":true,"sub":"x"}"#)),
+            Ok(true)
+        );
+        assert_eq!(read_introspection(NAME, &answer(200, r#"{"active":false}"#)), Ok(false));
+        let e = read_introspection(NAME, &answer(200, r#"{"active":"yes"}"#)).unwrap_err();
+        assert_eq!(e.kind(), crate::error::ErrorKind::InvalidAnswer);
+        let e = read_introspection(NAME, &answer(401, r#"{"error":"invalid_client"}"#)).unwrap_err();
+        assert_eq!(e.kind(), crate::error::ErrorKind::ProviderRefused, "{e}");
+        let e = read_introspection(NAME, &answer(401, "")).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            crate::error::ErrorKind::ProviderRefused,
+            "a 401 there is about the client, never the token: {e}"
         );
     }
 }

@@ -242,6 +242,20 @@ pub trait Provider: Send + Sync {
         None
     }
 
+    /// Whether the account has an introspection endpoint
+    /// ([`Provider::introspection_call`]).
+    fn introspects(&self) -> bool {
+        false
+    }
+
+    /// The introspection request for an access token (RFC 7662), the
+    /// generic check of a server that offers it; `None` when the account
+    /// has no introspection endpoint. Its answer is read by
+    /// [`rfc6749::read_introspection`].
+    fn introspection_call(&self, _secrets: &AccountSecrets, _token: &AccessToken) -> Result<Option<Call>, Error> {
+        Ok(None)
+    }
+
     /// The test call of [`Provider::probe_target`], authenticated like any
     /// API request (`access_token` is `None` for a provider without OAuth
     /// tokens, whose credential is in `secrets`).

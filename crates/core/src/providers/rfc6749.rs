@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::http::Answer;
 use crate::model::{AccountSecrets, ClientAuth, TokenSet, UnixTime};
 use crate::secret::ClientSecret;
+use serde_json::Value;
 
 /// How a client authenticates at a token or revocation endpoint (§2.3.1):
 /// a Basic header with id and secret form-urlencoded first, as the RFC
@@ -86,6 +87,23 @@ pub fn read_answer(
         return read_token_fields(provider, &fields, received_at, extras);
     }
     Err(refusal(provider, answer, step))
+}
+
+/// An introspection answer (RFC 7662 §2.2): whether the server says the
+/// token is active. A refusal is about Latch's client (its credentials at
+/// the introspection endpoint), never about the token.
+pub fn read_introspection(provider: &str, answer: &Answer) -> Result<bool, Error> {
+    if !answer.is_success() {
+        return Err(refusal(provider, answer, Step::Introspect));
+    }
+    let fields = super::answer_object(provider, answer)?;
+    match fields.get("active") {
+        Some(Value::Bool(active)) => Ok(*active),
+        _ => Err(Error::invalid_answer(
+            provider,
+            "an introspection answer without the boolean `active` (RFC 7662 §2.2)",
+        )),
+    }
 }
 
 /// The error of a non-2xx answer: the RFC 6749 §5.2 body when there is one,

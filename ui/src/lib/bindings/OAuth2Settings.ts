@@ -28,4 +28,41 @@ probe_url?: string | null,
  * The device authorization endpoint (RFC 8628 §3.1), for the device
  * code grant; discovery fills it from `device_authorization_endpoint`.
  */
-device_authorization_url?: string | null, };
+device_authorization_url?: string | null, 
+/**
+ * The introspection endpoint (RFC 7662): without a test call, `latch
+ * status --check` and the window's Check ask it whether the access
+ * token is still active. Discovery fills it from
+ * `introspection_endpoint`.
+ */
+introspection_url?: string | null, 
+/**
+ * Extra parameters of the authorization request (and of the device
+ * authorization request), as a query string: `prompt=consent&ui_locales=de`.
+ */
+authorize_params?: string | null, 
+/**
+ * Extra parameters of the token requests that get a token (code
+ * exchange, client credentials, password, device code), as a query string.
+ */
+token_params?: string | null, 
+/**
+ * Extra parameters of the refresh request, as a query string.
+ */
+refresh_params?: string | null, 
+/**
+ * The API the token is for, as Auth0 and others name it: `audience` on
+ * the authorization, device authorization, client credentials and
+ * password requests.
+ */
+audience?: string | null, 
+/**
+ * Resource indicators (RFC 8707): one `resource` per URI on the
+ * authorization request and on every token request.
+ */
+resource?: Array<string>, 
+/**
+ * Send `scope` on the code exchange too. Off by default: RFC 6749
+ * §4.1.3 has no scope there, and some servers (Microsoft Entra) refuse it.
+ */
+scope_on_exchange?: boolean, };

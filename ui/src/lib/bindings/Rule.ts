@@ -3,4 +3,4 @@
 /**
  * What a field's value must look like when it is given.
  */
-export type Rule = "any" | "url" | "redirect-uri" | "email" | "digits" | "choice";
+export type Rule = "any" | "url" | "redirect-uri" | "email" | "digits" | "choice" | "params" | "uris";

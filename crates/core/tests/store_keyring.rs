@@ -386,3 +386,30 @@ fn doctor_s_question_says_what_is_missing_and_what_to_do() {
         "{out}"
     );
 }
+
+#[test]
+fn a_keyring_that_keeps_the_doctor_s_test_entry_is_told_and_the_entry_named() {
+    // A working keyring on a bus whose policy refuses deletes, as a
+    // sandbox's might: the test entry is written and read back, then stays.
+    let bus = PrivateBus::start_refusing("org.freedesktop.Secret.Item", "Delete");
+    let _keyring = bus.start_unlocked_keyring();
+    let (code, out) = diagnose(&bus.address);
+    assert_eq!(code, Some(4), "{out}");
+    let left = secret_tool_items_on(Some(&bus.address));
+    let [entry] = left.as_slice() else {
+        panic!("the test entry should be left, alone: {left:#?}")
+    };
+    let user = field(entry, "attribute.username").unwrap();
+    let hex = user.strip_prefix("doctor:").unwrap_or_else(|| panic!("{user}"));
+    assert!(hex.len() == 12 && hex.chars().all(|c| c.is_ascii_hexdigit()), "{user}");
+    let expected = trouble_lines(
+        "Failed",
+        "The system keyring kept a test entry Latch asked it to delete",
+        &format!(
+            "remove it with `secret-tool clear service latch username {user}`, and check that the keyring \
+             lets Latch delete entries"
+        ),
+    );
+    assert!(out.starts_with(&expected), "{out}");
+    assert!(out.contains("AccessDenied"), "the bus's own words: {out}");
+}

@@ -11,7 +11,7 @@
 
 #![cfg(target_os = "linux")]
 
-use latch_sandbox::harness::{PrivateBus, keyring_bus};
+use latch_sandbox::harness::{Answers, PrivateBus, keyring_bus};
 mod support;
 
 use latch_core::store::{KeyringStore, SecretStore};
@@ -412,4 +412,28 @@ fn a_keyring_that_keeps_the_doctor_s_test_entry_is_told_and_the_entry_named() {
     );
     assert!(out.starts_with(&expected), "{out}");
     assert!(out.contains("AccessDenied"), "the bus's own words: {out}");
+}
+
+/// The sentence of `diagnose` for a keyring that gave back other bytes.
+fn other_bytes_trouble() -> String {
+    trouble_lines(
+        "Failed",
+        "The system keyring gave back something else than the test entry Latch wrote",
+        "check that gnome-keyring or KeePassXC's Secret Service integration is running and unlocked",
+    ) + "the keyring returned other bytes than were stored\n"
+}
+
+#[test]
+fn a_keyring_that_gives_back_other_bytes_than_the_doctor_s_test_entry_is_told() {
+    // No real keyring can be made to do it: a Secret Service of the test's
+    // own, which hands back the entry with its first bit flipped.
+    let bus = PrivateBus::start();
+    let _service = bus.start_fake_secret_service(Answers::OtherBytes);
+    assert_eq!(diagnose(&bus.address), (Some(4), other_bytes_trouble()));
+
+    // The same service giving back what it was given passes: what failed
+    // above is the bytes, not how the service speaks.
+    let bus = PrivateBus::start();
+    let _service = bus.start_fake_secret_service(Answers::Faithfully);
+    assert_eq!(diagnose(&bus.address), (Some(0), "ok\n".into()));
 }

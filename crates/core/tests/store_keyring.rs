@@ -11,7 +11,7 @@
 
 #![cfg(target_os = "linux")]
 
-use latch_sandbox::harness::{PrivateBus, keyring_bus};
+use latch_sandbox::harness::{Answers, PrivateBus, keyring_bus};
 mod support;
 
 use latch_core::store::{KeyringStore, SecretStore};
@@ -27,10 +27,16 @@ fn unique(name: &str) -> String {
 /// `secret-tool search --all service latch`, as blocks of `key = value`
 /// lines (it prints the label and secret on stdout, the attributes on stderr).
 fn secret_tool_items() -> Vec<Vec<(String, String)>> {
-    let out = Command::new("secret-tool")
-        .args(["search", "--all", "service", "latch"])
-        .output()
-        .unwrap();
+    secret_tool_items_on(None)
+}
+
+/// The same on the D-Bus session at `bus` (the test's own) if given.
+fn secret_tool_items_on(bus: Option<&str>) -> Vec<Vec<(String, String)>> {
+    let mut command = Command::new("secret-tool");
+    if let Some(bus) = bus {
+        command.env("DBUS_SESSION_BUS_ADDRESS", bus);
+    }
+    let out = command.args(["search", "--all", "service", "latch"]).output().unwrap();
     assert!(
         out.status.success(),
         "secret-tool failed: {}",
@@ -289,7 +295,7 @@ fn assert_unavailable(out: &Output, must_say: &[&str]) {
 fn no_session_bus_says_so_plainly() {
     let dir = tempfile::tempdir().unwrap();
     let dead = format!("unix:path={}", dir.path().join("no-bus-here").display());
-    for op in ["get", "put"] {
+    for op in ["get", "put", "check"] {
         assert_unavailable(&probe(op, &dead), &["no D-Bus session", "gnome-keyring", "KeePassXC"]);
     }
 }
@@ -297,7 +303,7 @@ fn no_session_bus_says_so_plainly() {
 #[test]
 fn a_bus_without_a_secret_service_says_how_to_get_one() {
     let bus = PrivateBus::start();
-    for op in ["get", "put"] {
+    for op in ["get", "put", "check"] {
         assert_unavailable(
             &probe(op, &bus.address),
             &["No keyring service", "gnome-keyring", "KeePassXC"],
@@ -306,12 +312,128 @@ fn a_bus_without_a_secret_service_says_how_to_get_one() {
 }
 
 /// gnome-keyring started but never unlocked: reads would find "nothing" and
-/// writes fail. Both must say the keyring is locked.
+/// writes fail. Both, and `check` (which reads and writes nothing), must say
+/// the keyring is locked.
 #[test]
 fn a_keyring_never_unlocked_is_reported_as_locked_for_reads_and_writes() {
     let bus = PrivateBus::start();
     let _keyring = bus.start_locked_keyring();
-    for op in ["get", "put"] {
+    for op in ["get", "put", "check"] {
         assert_unavailable(&probe(op, &bus.address), &["locked", "Unlock it"]);
     }
+}
+
+/// `latch doctor`'s keyring question (`KeyringStore::diagnose`) in the
+/// probe, on the bus at `bus`: its exit code and what it printed.
+fn diagnose(bus: &str) -> (Option<i32>, String) {
+    let out = probe("diagnose", bus);
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// What `diagnose` prints for a trouble, the platform's words aside.
+fn trouble_lines(kind: &str, found: &str, fix: &str) -> String {
+    format!("trouble: {kind}\nfound: {found}\nfix: {fix}\ndetail: ")
+}
+
+#[test]
+fn doctor_s_question_on_a_working_keyring_writes_reads_and_removes_its_test_entry() {
+    // A keyring of the test's own, so that "no entry left" is exact.
+    let bus = PrivateBus::start();
+    let _keyring = bus.start_unlocked_keyring();
+    assert!(secret_tool_items_on(Some(&bus.address)).is_empty());
+    assert_eq!(diagnose(&bus.address), (Some(0), "ok\n".into()));
+    let left = secret_tool_items_on(Some(&bus.address));
+    assert!(left.is_empty(), "the doctor's test entry outlived the check: {left:#?}");
+}
+
+#[test]
+fn doctor_s_question_says_what_is_missing_and_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let dead = format!("unix:path={}", dir.path().join("no-bus-here").display());
+    let (code, out) = diagnose(&dead);
+    assert_eq!(code, Some(4), "{out}");
+    let expected = trouble_lines(
+        "NoSession",
+        "There is no D-Bus session",
+        "run Latch in a desktop session (or under `dbus-run-session`) with gnome-keyring or KeePassXC's \
+         Secret Service running and unlocked",
+    );
+    assert!(out.starts_with(&expected), "{out}");
+
+    let bus = PrivateBus::start();
+    let (code, out) = diagnose(&bus.address);
+    assert_eq!(code, Some(4), "{out}");
+    let expected = trouble_lines(
+        "NoService",
+        "No keyring service (Secret Service) answers on this D-Bus session",
+        "install and start gnome-keyring (`apt install gnome-keyring`), or enable the Secret Service \
+         integration in KeePassXC",
+    );
+    assert!(out.starts_with(&expected), "{out}");
+
+    let _keyring = bus.start_locked_keyring();
+    let (code, out) = diagnose(&bus.address);
+    assert_eq!(code, Some(4), "{out}");
+    let expected = trouble_lines(
+        "Locked",
+        "The system keyring is locked (or was never set up)",
+        "unlock it (log in to the desktop session, or unlock the login keyring in Passwords and Keys, \
+         or the database in KeePassXC)",
+    );
+    assert_eq!(
+        out,
+        format!("{expected}the default collection is missing or locked\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_keyring_that_keeps_the_doctor_s_test_entry_is_told_and_the_entry_named() {
+    // A working keyring on a bus whose policy refuses deletes, as a
+    // sandbox's might: the test entry is written and read back, then stays.
+    let bus = PrivateBus::start_refusing("org.freedesktop.Secret.Item", "Delete");
+    let _keyring = bus.start_unlocked_keyring();
+    let (code, out) = diagnose(&bus.address);
+    assert_eq!(code, Some(4), "{out}");
+    let left = secret_tool_items_on(Some(&bus.address));
+    let [entry] = left.as_slice() else {
+        panic!("the test entry should be left, alone: {left:#?}")
+    };
+    let user = field(entry, "attribute.username").unwrap();
+    let hex = user.strip_prefix("doctor:").unwrap_or_else(|| panic!("{user}"));
+    assert!(hex.len() == 12 && hex.chars().all(|c| c.is_ascii_hexdigit()), "{user}");
+    let expected = trouble_lines(
+        "Failed",
+        "The system keyring kept a test entry Latch asked it to delete",
+        &format!(
+            "remove it with `secret-tool clear service latch username {user}`, and check that the keyring \
+             lets Latch delete entries"
+        ),
+    );
+    assert!(out.starts_with(&expected), "{out}");
+    assert!(out.contains("AccessDenied"), "the bus's own words: {out}");
+}
+
+/// The sentence of `diagnose` for a keyring that gave back other bytes.
+fn other_bytes_trouble() -> String {
+    trouble_lines(
+        "Failed",
+        "The system keyring gave back something else than the test entry Latch wrote",
+        "check that gnome-keyring or KeePassXC's Secret Service integration is running and unlocked",
+    ) + "the keyring returned other bytes than were stored\n"
+}
+
+#[test]
+fn a_keyring_that_gives_back_other_bytes_than_the_doctor_s_test_entry_is_told() {
+    // No real keyring can be made to do it: a Secret Service of the test's
+    // own, which hands back the entry with its first bit flipped.
+    let bus = PrivateBus::start();
+    let _service = bus.start_fake_secret_service(Answers::OtherBytes);
+    assert_eq!(diagnose(&bus.address), (Some(4), other_bytes_trouble()));
+
+    // The same service giving back what it was given passes: what failed
+    // above is the bytes, not how the service speaks.
+    let bus = PrivateBus::start();
+    let _service = bus.start_fake_secret_service(Answers::Faithfully);
+    assert_eq!(diagnose(&bus.address), (Some(0), "ok\n".into()));
 }

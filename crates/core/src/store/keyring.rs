@@ -494,3 +494,60 @@ mod platform {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_keyring_store_is_shown_by_its_service_alone() {
+        // What a log line or a panic shows of the store: not its profile,
+        // not its connection, and it holds no secret to show.
+        let store = KeyringStore::lazy_in(Some("p-0123456789abcdef".into()));
+        assert_eq!(format!("{store:?}"), r#"KeyringStore { service: "latch", .. }"#);
+    }
+
+    #[test]
+    fn doctor_s_test_entries_have_random_names_of_12_hex_digits() {
+        // `diagnose` writes `doctor:<random_hex>`: two runs of `latch doctor`
+        // at once must not take each other's test entry.
+        let (a, b) = (random_hex(), random_hex());
+        for name in [&a, &b] {
+            assert_eq!(name.len(), 12, "{name:?}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)),
+                "{name:?}"
+            );
+        }
+        assert_ne!(a, b, "48 random bits twice the same");
+    }
+
+    fn trouble(kind: TroubleKind) -> KeyringTrouble {
+        KeyringTrouble {
+            kind,
+            found: "Something is wrong".into(),
+            fix: "do this".into(),
+            detail: "the platform's words".into(),
+        }
+    }
+
+    #[test]
+    fn each_kind_of_trouble_says_what_it_means_for_secrets() {
+        let cases = [
+            (TroubleKind::NoSession, "Latch cannot reach the system keyring"),
+            (TroubleKind::NoService, "Latch has nowhere safe to keep secrets"),
+            (TroubleKind::Locked, "Latch cannot read or store secrets"),
+            (TroubleKind::Failed, "Latch cannot read or store secrets"),
+        ];
+        for (kind, consequence) in cases {
+            assert_eq!(
+                trouble(kind).to_string(),
+                format!(
+                    "Something is wrong, so {consequence}. Do this, then try again. Latch never stores \
+                     secrets anywhere else. (the platform's words)"
+                ),
+                "{kind:?}"
+            );
+        }
+    }
+}

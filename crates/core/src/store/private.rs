@@ -210,3 +210,23 @@ pub(crate) fn state(path: &Path, _kind: Kind) -> std::io::Result<State> {
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_data_directory_path_is_refused_not_taken_for_the_current_directory() {
+        // Making the empty path succeeds without making anything (std's
+        // recursive create counts it as done), so only the check that the
+        // data directory then exists keeps Latch from checking, and then
+        // writing, `index.json` and `locks/` in the current directory.
+        match open_home(Path::new("")) {
+            Err(StoreError::Home { path, source }) => {
+                assert_eq!(path, PathBuf::new());
+                assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+            }
+            other => panic!("an empty data directory path was taken: {other:?}"),
+        }
+    }
+}

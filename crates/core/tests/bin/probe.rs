@@ -6,6 +6,14 @@
 //! prints `ok`, or `unavailable: <message>` (exit 2), or `error: <message>`
 //! (exit 3).
 //!
+//! `latch-store-probe check` runs `KeyringStore::check` on a store that
+//! connects at its first use, and prints the same as `get`.
+//!
+//! `latch-store-probe diagnose` runs `latch doctor`'s keyring question
+//! (`KeyringStore::diagnose`): it prints `ok`, or the trouble's parts on
+//! lines of their own (`trouble: <kind>`, `found: …`, `fix: …`,
+//! `detail: …`) and exits 4.
+//!
 //! `latch-store-probe home` prints where the store would live here.
 //!
 //! `latch-store-probe story <home> <account>` reads a secret prefix from
@@ -18,7 +26,7 @@
 mod support;
 
 use latch_core::AccountStatus;
-use latch_core::store::{KeyringStore, SecretStore, SecretStoreError, Store, StoreError};
+use latch_core::store::{KeyringStore, KeyringTrouble, SecretStore, SecretStoreError, Store, StoreError};
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -27,9 +35,11 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("get") => probe(false),
         Some("put") => probe(true),
+        Some("check") => KeyringStore::lazy().check().map_err(StoreError::from),
+        Some("diagnose") => return diagnose(),
         Some("story") => story(&args[1], &args[2]),
         Some("home") => Store::default_home().map(|home| println!("{}", home.display())),
-        _ => panic!("usage: latch-store-probe get|put|home|story <home> <account>"),
+        _ => panic!("usage: latch-store-probe get|put|check|diagnose|home|story <home> <account>"),
     };
     match result {
         Ok(()) => {
@@ -43,6 +53,24 @@ fn main() -> ExitCode {
         Err(other) => {
             println!("error: {other}");
             ExitCode::from(3)
+        }
+    }
+}
+
+fn diagnose() -> ExitCode {
+    match KeyringStore::diagnose() {
+        Ok(()) => {
+            println!("ok");
+            ExitCode::SUCCESS
+        }
+        Err(KeyringTrouble {
+            kind,
+            found,
+            fix,
+            detail,
+        }) => {
+            println!("trouble: {kind:?}\nfound: {found}\nfix: {fix}\ndetail: {detail}");
+            ExitCode::from(4)
         }
     }
 }

@@ -24,6 +24,20 @@ pub struct PrivateBus {
 
 impl PrivateBus {
     pub fn start() -> PrivateBus {
+        Self::start_with_rules("")
+    }
+
+    /// A bus whose policy refuses every call of `interface`'s `member`
+    /// (the daemon answers it with `AccessDenied`), as a sandbox's policy
+    /// would: a keyring on it that works in every other way.
+    pub fn start_refusing(interface: &str, member: &str) -> PrivateBus {
+        Self::start_with_rules(&format!(
+            r#"<deny send_interface="{interface}" send_member="{member}"/>"#
+        ))
+    }
+
+    /// `rules` come after the policy's allow-all, so they can refuse.
+    fn start_with_rules(rules: &str) -> PrivateBus {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("session.conf");
         std::fs::write(
@@ -32,7 +46,7 @@ impl PrivateBus {
                 r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig><type>session</type><listen>unix:dir={}</listen>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/>{rules}</policy>
 </busconfig>"#,
                 dir.path().display()
             ),

@@ -15,15 +15,18 @@
 //! - the clock: [`now`] is Latch's "now"; the fakes' own clocks move with
 //!   `Sandbox::advance_all` or a fake's `advance`;
 //! - a real, unlocked keyring for the tests that need one ([`keyring_bus`]),
-//!   and the keyrings that do not work ([`PrivateBus`]).
+//!   and the keyrings that do not work ([`PrivateBus`]), down to one that
+//!   gives back other bytes than it was given ([`FakeSecretService`]).
 
 mod bus;
 mod keyring;
 mod opener;
+mod secret_service;
 
 pub use bus::{PrivateBus, PrivateKeyring};
 pub use keyring::keyring_bus;
 pub use opener::{FakeOpener, Opened};
+pub use secret_service::{Answers, FakeSecretService};
 
 use crate::{DemoCredentials, Sandbox, SandboxConfig};
 use latch_core::model::{Account, AccountId, AccountSecrets, UnixTime};

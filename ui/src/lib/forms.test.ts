@@ -107,7 +107,7 @@ describe("discovery in the connect form", () => {
   });
 
   it("fills around what the person set: defaults, blanks and the secret are left out", () => {
-    const v = {
+    const v: Record<string, string> = {
       ...initialValues(oauth2),
       label: "Acme",
       grant: "device_code",

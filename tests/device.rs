@@ -1,0 +1,195 @@
+//! The device code sign-in (RFC 8628) in the real window, against the
+//! sandbox's OAuth 2.0 fake: the Other OAuth 2.0 dialog discovers the
+//! server from its issuer, the person picks the device grant and presses
+//! Connect, reads the user code off the window and approves it at the
+//! fake's device page (its hook, as `latch connect`'s tests answer), and
+//! the account is connected — the token then comes out of `latch token` on
+//! the same LATCH_HOME. The device code itself never reaches the page.
+
+mod support;
+
+use latch_sandbox::oauth2::DeviceDecision;
+use latch_sandbox::{DemoCredentials, Sandbox};
+use support::{Launch, Window, latch_cli, sandbox};
+
+const ROW: &str = "[data-account=device] [data-testid=status]";
+
+/// Opens the Other OAuth 2.0 dialog, discovers the fake from its issuer,
+/// chooses the device grant, fills the client and presses Connect; returns
+/// the user code the window shows.
+async fn connect_by_device(window: &Window, sandbox: &Sandbox) -> String {
+    let base = sandbox.oauth2().base_url();
+    let demo = DemoCredentials::default();
+    window.click("[data-testid=connect-account]").await;
+    window.click("button[data-provider=oauth2]").await;
+    window.fill("#discover-issuer", &base).await;
+    window.click("[data-testid=discover-button]").await;
+    let facts = facts(window).await;
+    let fact = |term: &str| {
+        facts
+            .iter()
+            .find(|(t, _)| t == term)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no {term:?} among {facts:?}"))
+    };
+    assert_eq!(fact("Token endpoint"), format!("{base}/token"));
+    assert_eq!(
+        fact("Device authorization endpoint"),
+        format!("{base}/device_authorization")
+    );
+    assert_eq!(fact("PKCE methods"), "S256, plain");
+    assert_eq!(
+        fact("Client authentication"),
+        "client_secret_basic, client_secret_post, none"
+    );
+    assert!(
+        fact("Grants offered").ends_with(", urn:ietf:params:oauth:grant-type:device_code"),
+        "{facts:?}"
+    );
+    assert_eq!(fact("Issuer (iss) required on sign-in"), "no");
+    assert_eq!(value(window, "#f-token_url").await, format!("{base}/token"));
+    assert_eq!(value(window, "#f-revoke_url").await, format!("{base}/revoke"));
+    window
+        .wait_for("#f-grant")
+        .await
+        .select_by_value("device_code")
+        .await
+        .unwrap();
+    // Filled while it was hidden (the code grant was chosen), shown now.
+    assert_eq!(
+        value(window, "#f-device_authorization_url").await,
+        format!("{base}/device_authorization")
+    );
+    window.fill("#f-label", "Device").await;
+    window.fill("#f-client_id", &demo.oauth2_client_id).await;
+    window.fill("#f-secret", &demo.oauth2_client_secret).await;
+    window.click("[data-testid=connect-submit]").await;
+    let code = window.text("[data-testid=user-code]").await;
+    assert_eq!(value(window, "[data-testid=verification-uri]").await, format!("{base}/device"));
+    code
+}
+
+/// What the dialog says discovery found, as (term, value) pairs.
+async fn facts(window: &Window) -> Vec<(String, String)> {
+    let list = "[data-testid=discovered-facts]";
+    window.wait_for(list).await;
+    let mut columns = Vec::new();
+    for css in ["dt", "dd"] {
+        let mut column = Vec::new();
+        for element in window
+            .client
+            .find_all(fantoccini::Locator::Css(&format!("{list} > {css}")))
+            .await
+            .unwrap()
+        {
+            column.push(element.text().await.unwrap());
+        }
+        columns.push(column);
+    }
+    let (terms, values) = (columns.remove(0), columns.remove(0));
+    assert_eq!(terms.len(), values.len(), "{terms:?} {values:?}");
+    terms.into_iter().zip(values).collect()
+}
+
+async fn value(window: &Window, css: &str) -> String {
+    window
+        .wait_for(css)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// `latch token ID` through the CLI binary on the window's LATCH_HOME.
+fn cli_token(home: &std::path::Path, id: &str) -> String {
+    let out = std::process::Command::new(latch_cli())
+        .args(["token", id])
+        .env("LATCH_HOME", home)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "latch token: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_oauth2_connects_through_the_device_flow_discovered_from_its_issuer() {
+    let sandbox = sandbox().await;
+    sandbox.oauth2().settings().device_interval = Some(1);
+    let window = Window::start(Launch {
+        env: &[("LATCH_IPC_LOG", "1")],
+        ..Launch::default()
+    })
+    .await;
+    let code = connect_by_device(&window, &sandbox).await;
+    assert_eq!(sandbox.oauth2().user_codes(), vec![code.clone()], "the code the server gave");
+    let left = window.text("[data-testid=device-countdown]").await;
+    assert!(["10:00", "9:59", "9:58"].contains(&left.as_str()), "{left}");
+    window.screenshot("device-code").await;
+
+    assert!(sandbox.oauth2().decide_device(&code, DeviceDecision::Approved));
+    window.wait_text(ROW, |t| t == "Valid").await;
+    assert!(
+        window
+            .client
+            .find(fantoccini::Locator::Css("[data-testid=connect-dialog]"))
+            .await
+            .is_err(),
+        "the dialog closed once connected"
+    );
+    let token = cli_token(window.home.path(), "device");
+    assert!(sandbox.oauth2().is_live(&token), "latch token hands out the approved token");
+
+    // The device code was polled with, and never crossed into the page.
+    let polled = sandbox
+        .oauth2()
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.route == "oauth2.token")
+        .expect("a poll");
+    let device_code = polled
+        .form()
+        .into_iter()
+        .find(|(k, _)| k == "device_code")
+        .expect("polled with the device code")
+        .1;
+    let log = window
+        .client
+        .execute("return JSON.stringify(window.__LATCH_IPC_LOG__);", vec![])
+        .await
+        .unwrap();
+    let log = log.as_str().unwrap();
+    assert!(log.contains("\"call\":\"discover_issuer\""), "{log}");
+    assert!(log.contains(&code), "the user code is shown");
+    assert!(!log.contains(&device_code), "the device code reached the webview");
+    assert!(!log.contains(&token), "the token reached the webview");
+    let _ = window.close().await;
+}
+
+/// Refused at the server's page: the dialog says so in the core's words and
+/// offers Start again, which asks for a new code that then connects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denied_device_code_is_said_and_start_again_gets_a_new_one() {
+    let sandbox = sandbox().await;
+    sandbox.oauth2().settings().device_interval = Some(1);
+    let window = Window::launch().await;
+    let first = connect_by_device(&window, &sandbox).await;
+    assert!(sandbox.oauth2().decide_device(&first, DeviceDecision::Denied));
+    let said = window.text("[data-testid=device-ended]").await;
+    assert!(said.contains("the sign-in was refused on the server's page"), "{said}");
+    window.screenshot("device-code-denied").await;
+    let status = window.text(ROW).await;
+    assert_eq!(status, "Not connected", "nothing was stored");
+
+    window.click("[data-testid=device-start-again]").await;
+    let second = window
+        .wait_text("[data-testid=user-code]", |t| !t.is_empty() && t != first)
+        .await;
+    assert_ne!(second, first);
+    assert!(sandbox.oauth2().decide_device(&second, DeviceDecision::Approved));
+    window.wait_text(ROW, |t| t == "Valid").await;
+    let token = cli_token(window.home.path(), "device");
+    assert!(sandbox.oauth2().is_live(&token));
+    let _ = window.close().await;
+}

@@ -65,6 +65,14 @@ async fn connect_by_device(window: &Window, sandbox: &Sandbox) -> String {
     window.fill("#f-secret", &demo.oauth2_client_secret).await;
     window.click("[data-testid=connect-submit]").await;
     let code = window.text("[data-testid=user-code]").await;
+    // RFC 8628 §6.1's shape, which the fake gives: eight letters, two groups.
+    let (left, right) = code.split_once('-').unwrap_or_else(|| panic!("{code:?}"));
+    assert!(
+        [left, right]
+            .iter()
+            .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_uppercase())),
+        "{code:?}"
+    );
     assert_eq!(value(window, "[data-testid=verification-uri]").await, format!("{base}/device"));
     code
 }

@@ -73,7 +73,10 @@ async fn connect_by_device(window: &Window, sandbox: &Sandbox) -> String {
             .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_uppercase())),
         "{code:?}"
     );
-    assert_eq!(value(window, "[data-testid=verification-uri]").await, format!("{base}/device"));
+    assert_eq!(
+        value(window, "[data-testid=verification-uri]").await,
+        format!("{base}/device")
+    );
     code
 }
 
@@ -116,7 +119,11 @@ fn cli_token(home: &std::path::Path, id: &str) -> String {
         .env("LATCH_HOME", home)
         .output()
         .unwrap();
-    assert!(out.status.success(), "latch token: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "latch token: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
@@ -130,7 +137,11 @@ async fn other_oauth2_connects_through_the_device_flow_discovered_from_its_issue
     })
     .await;
     let code = connect_by_device(&window, &sandbox).await;
-    assert_eq!(sandbox.oauth2().user_codes(), vec![code.clone()], "the code the server gave");
+    assert_eq!(
+        sandbox.oauth2().user_codes(),
+        vec![code.clone()],
+        "the code the server gave"
+    );
     let left = window.text("[data-testid=device-countdown]").await;
     assert!(["10:00", "9:59", "9:58"].contains(&left.as_str()), "{left}");
     window.screenshot("device-code").await;
@@ -146,7 +157,10 @@ async fn other_oauth2_connects_through_the_device_flow_discovered_from_its_issue
         "the dialog closed once connected"
     );
     let token = cli_token(window.home.path(), "device");
-    assert!(sandbox.oauth2().is_live(&token), "latch token hands out the approved token");
+    assert!(
+        sandbox.oauth2().is_live(&token),
+        "latch token hands out the approved token"
+    );
 
     // The device code was polled with, and never crossed into the page.
     let polled = sandbox

@@ -85,7 +85,10 @@ async fn poll(app: AppHandle, account: Account, device: DeviceAuthorization, sto
     // Ended: its entry goes (unless a new sign-in has taken its place).
     {
         let mut devices = state.devices.lock().unwrap();
-        if devices.get(&account.id).is_some_and(|d| d.user_code == device.user_code) {
+        if devices
+            .get(&account.id)
+            .is_some_and(|d| d.user_code == device.user_code)
+        {
             devices.remove(&account.id);
         }
     }

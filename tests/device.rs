@@ -215,3 +215,44 @@ async fn a_denied_device_code_is_said_and_start_again_gets_a_new_one() {
     assert!(sandbox.oauth2().is_live(&token));
     let _ = window.close().await;
 }
+
+/// Discovery's refusals are said under the Issuer field, in the core's
+/// words, and fill nothing: a server whose metadata names another issuer
+/// (a mix-up, RFC 8414 §3.3), and an issuer that nothing answers at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_refusals_are_said_in_the_dialog_and_fill_nothing() {
+    let sandbox = sandbox().await;
+    let base = sandbox.oauth2().base_url();
+    sandbox.oauth2().settings().issuer = Some("https://other.example".into());
+    let window = Window::launch().await;
+    window.click("[data-testid=connect-account]").await;
+    window.click("button[data-provider=oauth2]").await;
+    window.fill("#discover-issuer", &base).await;
+    window.click("[data-testid=discover-button]").await;
+    let said = window.text("[data-testid=discover-problem]").await;
+    assert_eq!(
+        said,
+        format!(
+            "The metadata of {base} cannot be used: it names the issuer \"https://other.example\", not \"{base}\": \
+             a server must describe only itself (RFC 8414 §3.3), so this may be another server posing as it; \
+             check the issuer URL."
+        )
+    );
+    assert_eq!(value(&window, "#f-token_url").await, "", "nothing was filled");
+
+    let nobody = format!("http://127.0.0.1:{}", latch_sandbox::harness::free_port());
+    window.fill("#discover-issuer", &nobody).await;
+    window.click("[data-testid=discover-button]").await;
+    let said = window
+        .wait_text("[data-testid=discover-problem]", |t| !t.contains("other.example"))
+        .await;
+    assert_eq!(
+        said,
+        format!(
+            "Could not reach {nobody} (the connection failed); check the internet connection and the account's \
+             server address, then try again."
+        )
+    );
+    assert_eq!(value(&window, "#f-token_url").await, "");
+    let _ = window.close().await;
+}

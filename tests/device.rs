@@ -9,108 +9,9 @@
 mod support;
 
 use latch_sandbox::oauth2::DeviceDecision;
-use latch_sandbox::{DemoCredentials, Sandbox};
-use support::{Launch, Window, latch_cli, sandbox};
+use support::{Launch, Window, connect_by_device, field_value as value, latch_cli, sandbox};
 
 const ROW: &str = "[data-account=device] [data-testid=status]";
-
-/// Opens the Other OAuth 2.0 dialog, discovers the fake from its issuer,
-/// chooses the device grant, fills the client and presses Connect; returns
-/// the user code the window shows.
-async fn connect_by_device(window: &Window, sandbox: &Sandbox) -> String {
-    let base = sandbox.oauth2().base_url();
-    let demo = DemoCredentials::default();
-    window.click("[data-testid=connect-account]").await;
-    window.click("button[data-provider=oauth2]").await;
-    window.fill("#discover-issuer", &base).await;
-    window.click("[data-testid=discover-button]").await;
-    let facts = facts(window).await;
-    let fact = |term: &str| {
-        facts
-            .iter()
-            .find(|(t, _)| t == term)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_else(|| panic!("no {term:?} among {facts:?}"))
-    };
-    assert_eq!(fact("Token endpoint"), format!("{base}/token"));
-    assert_eq!(
-        fact("Device authorization endpoint"),
-        format!("{base}/device_authorization")
-    );
-    assert_eq!(fact("PKCE methods"), "S256, plain");
-    assert_eq!(
-        fact("Client authentication"),
-        "client_secret_basic, client_secret_post, none"
-    );
-    assert!(
-        fact("Grants offered").ends_with(", urn:ietf:params:oauth:grant-type:device_code"),
-        "{facts:?}"
-    );
-    assert_eq!(fact("Issuer (iss) required on sign-in"), "no");
-    assert_eq!(value(window, "#f-token_url").await, format!("{base}/token"));
-    assert_eq!(value(window, "#f-revoke_url").await, format!("{base}/revoke"));
-    window
-        .wait_for("#f-grant")
-        .await
-        .select_by_value("device_code")
-        .await
-        .unwrap();
-    // Filled while it was hidden (the code grant was chosen), shown now.
-    assert_eq!(
-        value(window, "#f-device_authorization_url").await,
-        format!("{base}/device_authorization")
-    );
-    window.fill("#f-label", "Device").await;
-    window.fill("#f-client_id", &demo.oauth2_client_id).await;
-    window.fill("#f-secret", &demo.oauth2_client_secret).await;
-    window.click("[data-testid=connect-submit]").await;
-    let code = window.text("[data-testid=user-code]").await;
-    // RFC 8628 §6.1's shape, which the fake gives: eight letters, two groups.
-    let (left, right) = code.split_once('-').unwrap_or_else(|| panic!("{code:?}"));
-    assert!(
-        [left, right]
-            .iter()
-            .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_uppercase())),
-        "{code:?}"
-    );
-    assert_eq!(
-        value(window, "[data-testid=verification-uri]").await,
-        format!("{base}/device")
-    );
-    code
-}
-
-/// What the dialog says discovery found, as (term, value) pairs.
-async fn facts(window: &Window) -> Vec<(String, String)> {
-    let list = "[data-testid=discovered-facts]";
-    window.wait_for(list).await;
-    let mut columns = Vec::new();
-    for css in ["dt", "dd"] {
-        let mut column = Vec::new();
-        for element in window
-            .client
-            .find_all(fantoccini::Locator::Css(&format!("{list} > {css}")))
-            .await
-            .unwrap()
-        {
-            column.push(element.text().await.unwrap());
-        }
-        columns.push(column);
-    }
-    let (terms, values) = (columns.remove(0), columns.remove(0));
-    assert_eq!(terms.len(), values.len(), "{terms:?} {values:?}");
-    terms.into_iter().zip(values).collect()
-}
-
-async fn value(window: &Window, css: &str) -> String {
-    window
-        .wait_for(css)
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default()
-}
 
 /// `latch token ID` through the CLI binary on the window's LATCH_HOME.
 fn cli_token(home: &std::path::Path, id: &str) -> String {
@@ -136,7 +37,7 @@ async fn other_oauth2_connects_through_the_device_flow_discovered_from_its_issue
         ..Launch::default()
     })
     .await;
-    let code = connect_by_device(&window, &sandbox).await;
+    let code = connect_by_device(&window, &sandbox, "[data-testid=connect-account]").await;
     assert_eq!(
         sandbox.oauth2().user_codes(),
         vec![code.clone()],
@@ -196,7 +97,7 @@ async fn a_denied_device_code_is_said_and_start_again_gets_a_new_one() {
     let sandbox = sandbox().await;
     sandbox.oauth2().settings().device_interval = Some(1);
     let window = Window::launch().await;
-    let first = connect_by_device(&window, &sandbox).await;
+    let first = connect_by_device(&window, &sandbox, "[data-testid=connect-account]").await;
     assert!(sandbox.oauth2().decide_device(&first, DeviceDecision::Denied));
     let said = window.text("[data-testid=device-ended]").await;
     assert!(said.contains("the sign-in was refused on the server's page"), "{said}");

@@ -18,7 +18,7 @@
 //! no TypeScript type at all: the page never gets one.
 
 use crate::callback::ConnectFinished;
-use crate::commands::{CodeShown, ConnectStarted, Details, InstanceReport, LinkFinished};
+use crate::commands::{CodeShown, ConnectStarted, Details, Discovered, InstanceReport, LinkFinished};
 use latch_core::Account;
 use latch_core::error::ErrorReport;
 use latch_core::model::ProviderKind;
@@ -50,6 +50,7 @@ fn render() -> BTreeMap<String, String> {
     FieldProblem::export_all(&cfg).unwrap();
     ProviderKind::export_all(&cfg).unwrap();
     ConnectStarted::export_all(&cfg).unwrap();
+    Discovered::export_all(&cfg).unwrap();
     ConnectFinished::export_all(&cfg).unwrap();
     InstanceReport::export_all(&cfg).unwrap();
     CodeShown::export_all(&cfg).unwrap();

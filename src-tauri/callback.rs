@@ -88,7 +88,7 @@ pub async fn complete(app: &AppHandle, latch: &Latch, flow: PendingFlow, params:
 }
 
 /// Tells the UI that a sign-in succeeded.
-fn connected(app: &AppHandle, account: &Account, tokens: &TokenSet) {
+pub fn connected(app: &AppHandle, account: &Account, tokens: &TokenSet) {
     let left = tokens.expires_at.map(|at| at - latch_core::time::now());
     let message = match left {
         Some(s) => format!(

@@ -262,6 +262,7 @@ fn nothing_in_flight(app: &AppHandle) -> bool {
     state.flows.is_empty()
         && state.listeners.lock().unwrap().is_empty()
         && state.link_watchers.lock().unwrap().is_empty()
+        && state.devices.lock().unwrap().is_empty()
         && state.clipboard_clears.load(Ordering::SeqCst) == 0
 }
 

@@ -25,6 +25,9 @@ pub struct AppState {
     /// GREEN-API: the link code on screen and its watcher, by account.
     pub link_codes: Mutex<HashMap<AccountId, String>>,
     pub link_watchers: Mutex<HashMap<AccountId, tauri::async_runtime::JoinHandle<()>>>,
+    /// Device code sign-ins (RFC 8628) being polled, by account: removing
+    /// one stops its polling and deletes its browser page.
+    pub devices: Mutex<HashMap<AccountId, crate::commands::DeviceSignIn>>,
     /// Wakes the refresh scheduler when accounts change.
     pub wake: tokio::sync::Notify,
     /// Accounts whose refresh keeps failing (the person was warned), with
@@ -47,6 +50,7 @@ impl AppState {
             pages: Mutex::new(HashMap::new()),
             link_codes: Mutex::new(HashMap::new()),
             link_watchers: Mutex::new(HashMap::new()),
+            devices: Mutex::new(HashMap::new()),
             wake: tokio::sync::Notify::new(),
             failing: Mutex::new(HashMap::new()),
             clipboard_clears: std::sync::atomic::AtomicUsize::new(0),

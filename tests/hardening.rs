@@ -8,7 +8,7 @@
 //!   Three lists must agree: the commands declared in build.rs, the ones
 //!   registered in lib.rs and the ones granted in capabilities/main.json.
 //! - A secrets audit over a run of every kind of flow in the window: no
-//!   token, refresh token, client secret, password, API token or
+//!   token, refresh token, client secret, password, API token, device code or
 //!   authorization code appears in any answer or event the webview got (its
 //!   IPC traffic, logged by a test build), in the window's stderr (its only
 //!   log), in the command line or environment of the window and its WebKit
@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use support::{
-    Launch, Window, add_green_api_sales, clipboard, connect_wordapp_robot, launch_again_with, sandbox, sign_in,
-    start_wazzup_connect, windows_on,
+    Launch, Window, add_green_api_sales, clipboard, connect_by_device, connect_wordapp_robot, launch_again_with,
+    sandbox, sign_in, start_wazzup_connect, windows_on,
 };
 
 /// A TCP listener that counts the connections it gets: what "remote" means here.
@@ -258,6 +258,7 @@ async fn no_secret_reaches_the_webview_the_log_the_process_table_or_the_disk() {
         demo.wazzup_password.clone(),
         demo.wordapp_client_secret.clone(),
         demo.green_api_token.clone(),
+        demo.oauth2_client_secret.clone(),
     ]
     .into();
 
@@ -311,6 +312,29 @@ async fn no_secret_reaches_the_webview_the_log_the_process_table_or_the_disk() {
         .await;
     window.click(&format!("{wordapp} [data-testid=remove]")).await;
 
+    // Other OAuth 2.0: discovered from its issuer, then the device code
+    // approved at the server; the device code it was polled with is a secret.
+    sandbox.oauth2().settings().device_interval = Some(1);
+    let user_code = connect_by_device(&window, &sandbox, "[data-testid=connect-another]").await;
+    assert!(
+        sandbox
+            .oauth2()
+            .decide_device(&user_code, latch_sandbox::oauth2::DeviceDecision::Approved)
+    );
+    window
+        .wait_text("[data-account=device] [data-testid=status]", |t| t == "Valid")
+        .await;
+    secrets.extend(secrets_of(&latch, "device"));
+    let polled = sandbox.oauth2().requests();
+    let device_code = polled
+        .iter()
+        .filter(|r| r.route == "oauth2.token")
+        .flat_map(|r| r.form())
+        .find(|(k, _)| k == "device_code")
+        .expect("polled with the device code")
+        .1;
+    secrets.insert(device_code);
+
     // GREEN-API: the instance token typed in, a link code, the phone links.
     add_green_api_sales(&window, &sandbox, "[data-testid=connect-another]").await;
     window.click("[data-testid=get-code]").await;
@@ -351,6 +375,7 @@ async fn no_secret_reaches_the_webview_the_log_the_process_table_or_the_disk() {
         "revoke_account",
         "remove_account",
         "link_request_code",
+        "discover_issuer",
     ] {
         assert!(called.contains(expected), "the log has no {expected} call: {called:?}");
     }
@@ -359,6 +384,7 @@ async fn no_secret_reaches_the_webview_the_log_the_process_table_or_the_disk() {
         demo.wazzup_password.as_str(),
         demo.wordapp_client_secret.as_str(),
         demo.green_api_token.as_str(),
+        demo.oauth2_client_secret.as_str(),
     ];
     for crossing in &log {
         let from_rust = serde_json::json!([&crossing["answer"], &crossing["error"], &crossing["payload"]]).to_string();
@@ -433,5 +459,5 @@ async fn no_secret_reaches_the_webview_the_log_the_process_table_or_the_disk() {
     for secret in &secrets {
         assert!(!log.contains(secret.as_str()), "a secret in the window's stderr");
     }
-    assert!(secrets.len() >= 9, "the audit looked for {} secrets", secrets.len());
+    assert!(secrets.len() >= 13, "the audit looked for {} secrets", secrets.len());
 }

@@ -1,5 +1,6 @@
 //! Commands that connect an account: create it, start its flow, take a
-//! pasted callback, cancel. The browser is opened from Rust, on the core's
+//! pasted callback, cancel (the device code grant's own steps are in
+//! `device.rs`). The browser is opened from Rust, on the core's
 //! private sign-in page rather than the address (an opener's command line
 //! is readable by every local user); the page is kept until the sign-in
 //! ends, is cancelled or reaches its deadline. Tokens never come back
@@ -9,7 +10,7 @@ use super::account::{Target, changing};
 use crate::callback;
 use crate::state::AppState;
 use latch_core::Error;
-use latch_core::model::{Account, Grant};
+use latch_core::model::{Account, Grant, UnixTime};
 use latch_core::providers::AccountDraft;
 use latch_core::providers::catalogue::FieldProblem;
 use latch_core::redirect::page::SignInPage;
@@ -96,6 +97,18 @@ pub enum ConnectStarted {
     Connected { message: String },
     /// The password grant: ask for the password, then `connect_with_password`.
     NeedsPassword,
+    /// The device code grant (RFC 8628): the person types `user_code` at
+    /// `verification_uri` (or opens `verification_uri_complete`, which
+    /// carries it) before `expires_at`; the outcome comes as `connect-finished`.
+    Device {
+        user_code: String,
+        verification_uri: String,
+        verification_uri_complete: Option<String>,
+        /// Unix seconds; the page counts down to it.
+        expires_at: UnixTime,
+        /// Whether a browser was opened at the address.
+        opened: bool,
+    },
 }
 
 /// How the browser's redirect comes back to Latch.
@@ -136,9 +149,7 @@ pub async fn connect_account(
                 message: format!("Connected {}.", target.account.label),
             })
         }
-        Some(Grant::DeviceCode) => Err(refused(
-            "The device code sign-in runs in the terminal for now: run `latch connect` with this account's id.",
-        )),
+        Some(Grant::DeviceCode) => super::device::start(&target).await,
         None => Err(refused(
             "A GREEN-API account is linked with a code, not connected in a browser.",
         )),
@@ -198,7 +209,7 @@ async fn start_browser_flow(target: &Target<'_>) -> Result<ConnectStarted, Error
 /// Opens the browser on the sign-in page that leads to `url`; the page is
 /// returned to be kept while the sign-in runs. `None` when there is no
 /// browser to open (the dialog shows the address either way).
-fn open_browser(app: &AppHandle, latch: &latch_core::Latch, url: &tauri::Url) -> Option<SignInPage> {
+pub(super) fn open_browser(app: &AppHandle, latch: &latch_core::Latch, url: &tauri::Url) -> Option<SignInPage> {
     // LATCH_NO_BROWSER: show the address only (tests, and machines without a browser).
     if std::env::var_os("LATCH_NO_BROWSER").is_some() {
         return None;
@@ -253,6 +264,7 @@ pub async fn submit_callback(app: AppHandle, id: String, pasted: String) -> Resu
 pub fn cancel_connect(app: AppHandle, id: String) -> Result<(), Error> {
     let target = Target::find(&app, &id)?;
     cancel_listener(target.state, &target.account);
+    super::device::stop(target.state, &target.account.id);
     forget_page(&app, &target.account.id);
     target.state.flows.take_for_account(&target.account.id);
     target.latch.forget_kept_flow(&target.account);

@@ -7,6 +7,8 @@
 mod account;
 mod accounts;
 mod connect;
+mod device;
+mod discover;
 mod link;
 mod sandbox;
 mod tokens;
@@ -14,6 +16,8 @@ mod window;
 
 pub use accounts::*;
 pub use connect::*;
+pub use device::*;
+pub use discover::*;
 pub use link::*;
 pub use sandbox::*;
 pub use tokens::*;

@@ -333,6 +333,104 @@ pub async fn start_wazzup_connect(window: &Window, sandbox: &Sandbox) -> String 
     url
 }
 
+/// Opens the Other OAuth 2.0 dialog, discovers the fake from its issuer,
+/// chooses the device grant, fills the client and presses Connect; returns
+/// the user code the window shows. `picker` opens the provider picker.
+pub async fn connect_by_device(window: &Window, sandbox: &Sandbox, picker: &str) -> String {
+    let base = sandbox.oauth2().base_url();
+    let demo = DemoCredentials::default();
+    window.click(picker).await;
+    window.click("button[data-provider=oauth2]").await;
+    window.fill("#discover-issuer", &base).await;
+    window.click("[data-testid=discover-button]").await;
+    let facts = discovered_facts(window).await;
+    let fact = |term: &str| {
+        facts
+            .iter()
+            .find(|(t, _)| t == term)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no {term:?} among {facts:?}"))
+    };
+    assert_eq!(fact("Token endpoint"), format!("{base}/token"));
+    assert_eq!(
+        fact("Device authorization endpoint"),
+        format!("{base}/device_authorization")
+    );
+    assert_eq!(fact("PKCE methods"), "S256, plain");
+    assert_eq!(
+        fact("Client authentication"),
+        "client_secret_basic, client_secret_post, none"
+    );
+    assert!(
+        fact("Grants offered").ends_with(", urn:ietf:params:oauth:grant-type:device_code"),
+        "{facts:?}"
+    );
+    assert_eq!(fact("Issuer (iss) required on sign-in"), "no");
+    assert_eq!(field_value(window, "#f-token_url").await, format!("{base}/token"));
+    assert_eq!(field_value(window, "#f-revoke_url").await, format!("{base}/revoke"));
+    window
+        .wait_for("#f-grant")
+        .await
+        .select_by_value("device_code")
+        .await
+        .unwrap();
+    // Filled while it was hidden (the code grant was chosen), shown now.
+    assert_eq!(
+        field_value(window, "#f-device_authorization_url").await,
+        format!("{base}/device_authorization")
+    );
+    window.fill("#f-label", "Device").await;
+    window.fill("#f-client_id", &demo.oauth2_client_id).await;
+    window.fill("#f-secret", &demo.oauth2_client_secret).await;
+    window.click("[data-testid=connect-submit]").await;
+    let code = window.text("[data-testid=user-code]").await;
+    // RFC 8628 §6.1's shape, which the fake gives: eight letters, two groups.
+    let (left, right) = code.split_once('-').unwrap_or_else(|| panic!("{code:?}"));
+    assert!(
+        [left, right]
+            .iter()
+            .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_uppercase())),
+        "{code:?}"
+    );
+    assert_eq!(
+        field_value(window, "[data-testid=verification-uri]").await,
+        format!("{base}/device")
+    );
+    code
+}
+
+/// What the dialog says discovery found, as (term, value) pairs.
+pub async fn discovered_facts(window: &Window) -> Vec<(String, String)> {
+    let list = "[data-testid=discovered-facts]";
+    window.wait_for(list).await;
+    let mut columns = Vec::new();
+    for css in ["dt", "dd"] {
+        let mut column = Vec::new();
+        for element in window
+            .client
+            .find_all(Locator::Css(&format!("{list} > {css}")))
+            .await
+            .unwrap()
+        {
+            column.push(element.text().await.unwrap());
+        }
+        columns.push(column);
+    }
+    let (terms, values) = (columns.remove(0), columns.remove(0));
+    assert_eq!(terms.len(), values.len(), "{terms:?} {values:?}");
+    terms.into_iter().zip(values).collect()
+}
+
+pub async fn field_value(window: &Window, css: &str) -> String {
+    window
+        .wait_for(css)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
 /// What the browser does: the fake consents and redirects to Latch's scheme.
 pub async fn sign_in(url: &str) -> String {
     let location = harness::follow_consent(url).await;

@@ -622,9 +622,10 @@ async fn device_authorization(State(st): State<Arc<OAuth2State>>, headers: Heade
     }
     let device_code = random_hex(32);
     // §6.1: eight letters without vowels, shown as XXXX-XXXX.
-    let letters: String = random_hex(8)
-        .bytes()
-        .map(|b| char::from(b"BCDFGHJKLMNPQRSTVWXZ"[usize::from(b) % 20]))
+    // One letter per random byte: eight bytes, not eight hex digits' sixteen.
+    let letters: String = crate::util::random_bytes(8)
+        .iter()
+        .map(|b| char::from(b"BCDFGHJKLMNPQRSTVWXZ"[usize::from(*b) % 20]))
         .collect();
     let user_code = format!("{}-{}", &letters[..4], &letters[4..]);
     let subject = s.users.first().map(|u| u.username.clone());

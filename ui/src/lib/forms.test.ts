@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { byField, forChecking, initialValues, isRequired, toDraft, visibleFields } from "./forms";
+import { byField, discovers, forChecking, initialValues, isRequired, personsValues, toDraft, visibleFields } from "./forms";
 import { PROVIDERS, linksInstead, providerOf } from "./providers";
 import { statusOf, bySoonestExpiry } from "./status";
 import { timeLeft } from "./time.svelte";
@@ -96,5 +96,30 @@ describe("status and time left", () => {
   it("sorts the soonest expiry first, never-expiring last", () => {
     const list = [account({ id: "n", label: "N" }), account({ id: "l", token: token(0, 900) }), account({ id: "s", token: token(0, 100) })];
     expect(list.sort(bySoonestExpiry).map((a) => a.id)).toEqual(["s", "l", "n"]);
+  });
+});
+
+describe("discovery in the connect form", () => {
+  const oauth2 = providerOf("oauth2");
+
+  it("is offered where the form has an issuer: Other OAuth 2.0 only", () => {
+    expect(PROVIDERS.filter(discovers).map((p) => p.kind)).toEqual(["oauth2"]);
+  });
+
+  it("fills around what the person set: defaults, blanks and the secret are left out", () => {
+    const v: Record<string, string> = {
+      ...initialValues(oauth2),
+      label: "Acme",
+      grant: "device_code",
+      client_id: "cli",
+      secret: "s3cret",
+      token_url: "  ",
+      scopes: "openid",
+    };
+    expect(v.client_auth).toBe("basic");
+    expect(v.pkce).toBe("true");
+    expect(personsValues(oauth2, v)).toEqual({ label: "Acme", grant: "device_code", client_id: "cli", scopes: "openid" });
+    // A default changed by the person is theirs.
+    expect(personsValues(oauth2, { ...v, client_auth: "body", pkce: "false" })).toMatchObject({ client_auth: "body", pkce: "false" });
   });
 });

@@ -77,3 +77,23 @@ export function byField(problems: FieldProblem[]): Record<string, string> {
   for (const p of problems) errors[p.field] ??= p.message;
   return errors;
 }
+
+/** Whether the provider's servers can be discovered from an issuer: its form has an `issuer` field (Other OAuth 2.0). */
+export const discovers = (provider: Provider) => provider.fields.some((f) => f.name === "issuer");
+
+/**
+ * The values the person has set, for discovery to fill around: every field
+ * but the secret, left out where it is empty or still at the form's first
+ * value (a default is not a choice, so the server's answer may replace it,
+ * as `latch add --issuer` fills what no flag set).
+ */
+export function personsValues(provider: Provider, values: Values): Values {
+  const first = initialValues(provider);
+  const set: Values = {};
+  for (const field of provider.fields) {
+    const value = values[field.name] ?? "";
+    if (field.kind === "secret" || !value.trim() || value === first[field.name]) continue;
+    set[field.name] = value;
+  }
+  return set;
+}

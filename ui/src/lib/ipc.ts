@@ -37,6 +37,7 @@ export type { CodeShown } from "./bindings/CodeShown";
 export type { ConnectFinished } from "./bindings/ConnectFinished";
 export type { ConnectStarted } from "./bindings/ConnectStarted";
 export type { Details } from "./bindings/Details";
+export type { Discovered } from "./bindings/Discovered";
 export type { ErrorReport } from "./bindings/ErrorReport";
 export type { InstanceReport } from "./bindings/InstanceReport";
 export type { LinkFinished } from "./bindings/LinkFinished";
@@ -49,6 +50,7 @@ import type { CodeShown } from "./bindings/CodeShown";
 import type { ConnectFinished } from "./bindings/ConnectFinished";
 import type { ConnectStarted } from "./bindings/ConnectStarted";
 import type { Details } from "./bindings/Details";
+import type { Discovered } from "./bindings/Discovered";
 import type { ErrorReport } from "./bindings/ErrorReport";
 import type { InstanceReport } from "./bindings/InstanceReport";
 import type { LinkFinished } from "./bindings/LinkFinished";
@@ -81,6 +83,13 @@ export const submitCallback = (id: string, pasted: string) => invoke<void>("subm
 export const cancelConnect = (id: string) => invoke<void>("cancel_connect", { id });
 export const connectWithPassword = (id: string, username: string, password: string) =>
   invoke<string>("connect_with_password", { id, username, password });
+/** Reads the issuer's metadata and fills the empty fields among `values` (never the secret: it is not sent). */
+export const discoverIssuer = (issuer: string, values: Record<string, string>) =>
+  invoke<Discovered>("discover_issuer", { issuer, values });
+/** Copies the device sign-in's user code, or (`address`) its verification address: neither is a secret. */
+export const deviceCopy = (id: string, address: boolean) => invoke<void>("device_copy", { id, address });
+/** Opens the verification address in the browser again; whether one opened. */
+export const deviceOpen = (id: string) => invoke<boolean>("device_open", { id });
 
 export const onAccountsChanged = (f: () => void): Promise<UnlistenFn> => listen("accounts-changed", () => f());
 export const onConnectFinished = (f: (e: ConnectFinished) => void): Promise<UnlistenFn> =>

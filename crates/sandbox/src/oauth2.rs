@@ -473,16 +473,30 @@ fn authenticate(
     Ok(client)
 }
 
+/// The form of a POST from an authenticated client (a token, device,
+/// revocation or introspection request), or the error to answer.
+fn client_form(
+    s: &OAuth2Settings,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(OAuth2Client, HashMap<String, String>), Box<Response>> {
+    if !is_form(headers) {
+        return Err(Box::new(error(
+            E::InvalidRequest,
+            "The body must be application/x-www-form-urlencoded.",
+        )));
+    }
+    let f = form_map(body);
+    let client = authenticate(s, headers, &f).map_err(|(e, description)| Box::new(error(e, description)))?;
+    Ok((client, f))
+}
+
 /// `POST /token` (RFC 6749 §3.2).
 async fn token(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: Bytes) -> Response {
     let s = lock(&st.settings).clone();
-    if !is_form(&headers) {
-        return error(E::InvalidRequest, "The body must be application/x-www-form-urlencoded.");
-    }
-    let f = form_map(&body);
-    let client = match authenticate(&s, &headers, &f) {
-        Ok(c) => c,
-        Err((e, description)) => return error(e, description),
+    let (client, f) = match client_form(&s, &headers, &body) {
+        Ok(pair) => pair,
+        Err(refusal) => return *refusal,
     };
     let Some(grant_type) = f.get("grant_type") else {
         return error(E::InvalidRequest, "Missing grant_type.");
@@ -605,13 +619,9 @@ const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// `POST /device_authorization` (RFC 8628 §3.1, §3.2).
 async fn device_authorization(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: Bytes) -> Response {
     let s = lock(&st.settings).clone();
-    if !is_form(&headers) {
-        return error(E::InvalidRequest, "The body must be application/x-www-form-urlencoded.");
-    }
-    let f = form_map(&body);
-    let client = match authenticate(&s, &headers, &f) {
-        Ok(c) => c,
-        Err((e, description)) => return error(e, description),
+    let (client, f) = match client_form(&s, &headers, &body) {
+        Ok(pair) => pair,
+        Err(refusal) => return *refusal,
     };
     let scope = f.get("scope").cloned().unwrap_or_else(|| s.default_scope.clone());
     if !scope_allowed(&s, &scope) {
@@ -756,13 +766,9 @@ async fn revoke(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: By
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return resp;
     }
-    if !is_form(&headers) {
-        return error(E::InvalidRequest, "The body must be application/x-www-form-urlencoded.");
-    }
-    let f = form_map(&body);
-    let client = match authenticate(&s, &headers, &f) {
-        Ok(c) => c,
-        Err((e, description)) => return error(e, description),
+    let (client, f) = match client_form(&s, &headers, &body) {
+        Ok(pair) => pair,
+        Err(refusal) => return *refusal,
     };
     let Some(token) = f.get("token") else {
         return error(E::InvalidRequest, "Missing token.");
@@ -794,13 +800,9 @@ async fn revoke(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: By
 /// anything else is `{"active": false}` alone (§2.2).
 async fn introspect(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: Bytes) -> Response {
     let s = lock(&st.settings).clone();
-    if !is_form(&headers) {
-        return error(E::InvalidRequest, "The body must be application/x-www-form-urlencoded.");
-    }
-    let f = form_map(&body);
-    let client = match authenticate(&s, &headers, &f) {
-        Ok(c) => c,
-        Err((e, description)) => return error(e, description),
+    let (client, f) = match client_form(&s, &headers, &body) {
+        Ok(pair) => pair,
+        Err(refusal) => return *refusal,
     };
     let Some(token) = f.get("token") else {
         return error(E::InvalidRequest, "Missing token.");

@@ -82,21 +82,16 @@ pub async fn discover_issuer(
     })
 }
 
-/// The endpoints the metadata names, as `latch discover` lists them.
+/// The endpoints the metadata names, as `latch discover` lists them, each
+/// name starting with a capital as the dialog shows it.
 fn endpoints(metadata: &ServerMetadata) -> Vec<(String, String)> {
-    [
-        ("Authorization endpoint", metadata.authorization_endpoint.as_deref()),
-        ("Token endpoint", Some(metadata.token_endpoint.as_str())),
-        ("Revocation endpoint", metadata.revocation_endpoint.as_deref()),
-        ("Introspection endpoint", metadata.introspection_endpoint.as_deref()),
-        (
-            "Device authorization endpoint",
-            metadata.device_authorization_endpoint.as_deref(),
-        ),
-        ("JWKS", metadata.jwks_uri.as_deref()),
-        ("Userinfo endpoint", metadata.userinfo_endpoint.as_deref()),
-    ]
-    .into_iter()
-    .filter_map(|(name, url)| url.map(|url| (name.to_owned(), url.to_owned())))
-    .collect()
+    metadata
+        .endpoints()
+        .into_iter()
+        .map(|(name, url, _)| {
+            let mut shown = name.to_owned();
+            shown[..1].make_ascii_uppercase();
+            (shown, url.to_owned())
+        })
+        .collect()
 }

@@ -70,25 +70,9 @@ pub async fn run(env: &mut Env<'_>, args: DiscoverArgs) -> Result<(), Failure> {
 /// One line per endpoint the server has, in the order a flow meets them;
 /// the ones no flow of Latch's uses yet say so.
 pub fn endpoint_lines(metadata: &ServerMetadata) -> Vec<String> {
-    let endpoints = [
-        ("authorization endpoint", metadata.authorization_endpoint.as_deref(), ""),
-        ("token endpoint", Some(metadata.token_endpoint.as_str()), ""),
-        ("revocation endpoint", metadata.revocation_endpoint.as_deref(), ""),
-        ("introspection endpoint", metadata.introspection_endpoint.as_deref(), ""),
-        (
-            "device authorization endpoint",
-            metadata.device_authorization_endpoint.as_deref(),
-            "",
-        ),
-        ("JWKS", metadata.jwks_uri.as_deref(), " (not used yet)"),
-        (
-            "userinfo endpoint",
-            metadata.userinfo_endpoint.as_deref(),
-            " (not used yet)",
-        ),
-    ];
-    endpoints
+    metadata
+        .endpoints()
         .into_iter()
-        .filter_map(|(name, url, unused)| url.map(|url| format!("{name}: {url}{unused}")))
+        .map(|(name, url, used)| format!("{name}: {url}{}", if used { "" } else { " (not used yet)" }))
         .collect()
 }

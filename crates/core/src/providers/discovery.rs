@@ -202,6 +202,28 @@ pub struct Filled {
 }
 
 impl ServerMetadata {
+    /// Each endpoint the server has, as (what it is, its URL), in the order
+    /// a flow meets them; the third part says whether a flow of Latch's
+    /// uses it yet. Both front ends list them from here.
+    pub fn endpoints(&self) -> Vec<(&'static str, &str, bool)> {
+        [
+            ("authorization endpoint", self.authorization_endpoint.as_deref(), true),
+            ("token endpoint", Some(self.token_endpoint.as_str()), true),
+            ("revocation endpoint", self.revocation_endpoint.as_deref(), true),
+            ("introspection endpoint", self.introspection_endpoint.as_deref(), true),
+            (
+                "device authorization endpoint",
+                self.device_authorization_endpoint.as_deref(),
+                true,
+            ),
+            ("JWKS", self.jwks_uri.as_deref(), false),
+            ("userinfo endpoint", self.userinfo_endpoint.as_deref(), false),
+        ]
+        .into_iter()
+        .filter_map(|(name, url, used)| url.map(|url| (name, url, used)))
+        .collect()
+    }
+
     /// Whether PKCE with S256 (the only method Latch sends) is offered.
     pub fn offers_s256(&self) -> bool {
         self.code_challenge_methods_supported.iter().any(|m| m == "S256")

@@ -99,12 +99,7 @@ async fn main() {
         probe_url: None,
         device_authorization_url: None,
         introspection_url: None,
-        authorize_params: None,
-        token_params: None,
-        refresh_params: None,
-        audience: None,
-        resource: Vec::new(),
-        scope_on_exchange: false,
+        requests: Default::default(),
     };
 
     // Real token sets from the fake, 16 grants at a time.

@@ -352,8 +352,8 @@ impl Latch {
     pub async fn check(&self, account: &Account) -> Result<(), Error> {
         let provider = account.settings.provider();
         let Some(target) = provider.probe_target() else {
-            if let Some(checked) = self.check_by_introspection(account).await {
-                return checked;
+            if provider.introspects() {
+                return self.introspect_or_reconnect(account).await;
             }
             return Err(Error::InvalidInput(format!(
                 "Latch knows no test call for this {} account; add one in its settings (`latch edit {} --set probe_url=…`, or `introspection_url=…` where the server has RFC 7662 introspection).",
@@ -403,15 +403,7 @@ impl Latch {
         }))
     }
 
-    /// [`Latch::check`] by introspection; `None` when the account has no
-    /// introspection endpoint.
-    async fn check_by_introspection(&self, account: &Account) -> Option<Result<(), Error>> {
-        if !account.settings.provider().introspects() {
-            return None;
-        }
-        Some(self.introspect_or_reconnect(account).await)
-    }
-
+    /// [`Latch::check`] by introspection (the account has an endpoint for it).
     async fn introspect_or_reconnect(&self, account: &Account) -> Result<(), Error> {
         let secrets = &self.secrets(account)?;
         let token = self.valid_token_for(account, TOKEN_MIN_VALIDITY).await?;

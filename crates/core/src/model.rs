@@ -350,6 +350,16 @@ pub struct OAuth2Settings {
     /// `introspection_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub introspection_url: Option<String>,
+    /// What the requests carry beyond their own parameters, where servers
+    /// differ. Its settings sit beside the others in the index and the form.
+    #[serde(flatten)]
+    pub requests: RequestOptions,
+}
+
+/// An Other OAuth 2.0 account's per-request settings (all optional).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RequestOptions {
     /// Extra parameters of the authorization request (and of the device
     /// authorization request), as a query string: `prompt=consent&ui_locales=de`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -17,7 +17,8 @@ use super::{Body, Call, GrantRequest, Step, parse_url, rfc6749};
 use crate::error::Error;
 use crate::http::Answer;
 use crate::model::{
-    AccountSecrets, ClientAuth, Grant, IssuerCheck, OAuth2Settings, ProviderKind, ProviderSettings, TokenSet, UnixTime,
+    AccountSecrets, ClientAuth, Grant, IssuerCheck, OAuth2Settings, ProviderKind, ProviderSettings, RequestOptions,
+    TokenSet, UnixTime,
 };
 use crate::pkce::Pkce;
 use crate::secret::{AccessToken, DeviceCode, State};
@@ -226,12 +227,14 @@ fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
         probe_url: draft.opt("probe_url"),
         device_authorization_url: draft.opt("device_authorization_url"),
         introspection_url: draft.opt("introspection_url"),
-        authorize_params: draft.opt("authorize_params"),
-        token_params: draft.opt("token_params"),
-        refresh_params: draft.opt("refresh_params"),
-        audience: draft.opt("audience"),
-        resource: draft.list("resource"),
-        scope_on_exchange: draft.flag("scope_on_exchange"),
+        requests: RequestOptions {
+            authorize_params: draft.opt("authorize_params"),
+            token_params: draft.opt("token_params"),
+            refresh_params: draft.opt("refresh_params"),
+            audience: draft.opt("audience"),
+            resource: draft.list("resource"),
+            scope_on_exchange: draft.flag("scope_on_exchange"),
+        },
     };
     Ok((ProviderSettings::Oauth2(settings), secrets))
 }
@@ -391,7 +394,7 @@ pub fn token_call(settings: &OAuth2Settings, secrets: &AccountSecrets, grant: &G
             if let Some(v) = verifier {
                 form.push(("code_verifier", v.secret().into()));
             }
-            if settings.scope_on_exchange {
+            if settings.requests.scope_on_exchange {
                 scope(settings, &mut form);
             }
             resources(settings, &mut form);
@@ -417,8 +420,8 @@ pub fn token_call(settings: &OAuth2Settings, secrets: &AccountSecrets, grant: &G
         }
     }
     let extra = match grant {
-        GrantRequest::Refresh { .. } => &settings.refresh_params,
-        _ => &settings.token_params,
+        GrantRequest::Refresh { .. } => &settings.requests.refresh_params,
+        _ => &settings.requests.token_params,
     };
     let auth = rfc6749::client_auth(
         &settings.client_id,
@@ -436,14 +439,14 @@ fn scope(settings: &OAuth2Settings, form: &mut Vec<(&'static str, String)>) {
 }
 
 fn audience(settings: &OAuth2Settings, form: &mut Vec<(&'static str, String)>) {
-    if let Some(audience) = set(&settings.audience) {
+    if let Some(audience) = set(&settings.requests.audience) {
         form.push(("audience", audience.to_owned()));
     }
 }
 
 /// One `resource` per resource indicator (RFC 8707 §2).
 fn resources(settings: &OAuth2Settings, form: &mut Vec<(&'static str, String)>) {
-    for resource in &settings.resource {
+    for resource in &settings.requests.resource {
         form.push(("resource", resource.clone()));
     }
 }
@@ -460,13 +463,13 @@ fn params(value: &Option<String>) -> Vec<(String, String)> {
 /// account's extra authorization parameters, in that order.
 fn authorization_extras(settings: &OAuth2Settings) -> Vec<(String, String)> {
     let mut extras = Vec::new();
-    if let Some(audience) = set(&settings.audience) {
+    if let Some(audience) = set(&settings.requests.audience) {
         extras.push(("audience".to_owned(), audience.to_owned()));
     }
-    for resource in &settings.resource {
+    for resource in &settings.requests.resource {
         extras.push(("resource".to_owned(), resource.clone()));
     }
-    extras.extend(params(&settings.authorize_params));
+    extras.extend(params(&settings.requests.authorize_params));
     extras
 }
 
@@ -535,7 +538,7 @@ pub fn device_token_call(
         settings.client_auth,
         &mut form,
     );
-    Ok(Call::post(url, Body::Form(form), auth).with_form_params(params(&settings.token_params)))
+    Ok(Call::post(url, Body::Form(form), auth).with_form_params(params(&settings.requests.token_params)))
 }
 
 /// The introspection request for the access token (RFC 7662 §2.1),
@@ -589,12 +592,7 @@ mod tests {
             probe_url: None,
             device_authorization_url: None,
             introspection_url: None,
-            authorize_params: None,
-            token_params: None,
-            refresh_params: None,
-            audience: None,
-            resource: Vec::new(),
-            scope_on_exchange: false,
+            requests: Default::default(),
         }
     }
 
@@ -698,11 +696,11 @@ mod tests {
     #[test]
     fn each_request_carries_its_own_knobs() {
         let mut s = settings(ClientAuth::Basic);
-        s.audience = Some("https://api.example/".into());
-        s.resource = vec!["https://a.example/".into(), "https://b.example/x".into()];
-        s.authorize_params = Some("prompt=consent&ui_locales=de%20en".into());
-        s.token_params = Some("tenant=t1".into());
-        s.refresh_params = Some("keep=yes".into());
+        s.requests.audience = Some("https://api.example/".into());
+        s.requests.resource = vec!["https://a.example/".into(), "https://b.example/x".into()];
+        s.requests.authorize_params = Some("prompt=consent&ui_locales=de%20en".into());
+        s.requests.token_params = Some("tenant=t1".into());
+        s.requests.refresh_params = Some("keep=yes".into());
         s.device_authorization_url = Some("https://auth.example/device".into());
         let none = AccountSecrets::default();
 
@@ -754,7 +752,7 @@ mod tests {
             ],
             "no scope, no audience, and the token parameters last"
         );
-        s.scope_on_exchange = true;
+        s.requests.scope_on_exchange = true;
         let call = token_call(&s, &none, &exchange).unwrap();
         assert!(sent(&call).contains(&("scope".into(), "read write".into())));
 

@@ -140,40 +140,54 @@ impl Window {
         let home = launch
             .home
             .unwrap_or_else(|| tempfile::tempdir().expect("temporary LATCH_HOME"));
-        let port = free_port();
-        let native_port = free_port();
         let home_path = home.path().to_owned();
-        let mut command = Command::new(tauri_driver());
-        match launch.opener {
-            Some(opener) => command.env("PATH", opener.path_var()),
-            None => command.env("LATCH_NO_BROWSER", "1"),
-        };
-        let driver = Driver(command
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .env("LATCH_HOME", home.path())
-            .env("LATCH_NO_SCHEME_REGISTRATION", "1")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(launch.stderr.map_or_else(Stdio::inherit, Stdio::from))
-            .process_group(0)
-            .spawn()
-            .expect("tauri-driver could not start: install it with `cargo install tauri-driver --locked` (scripts/setup does)"), home_path);
-        wait_for_port(port);
-        wait_for_port(native_port);
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": env!("CARGO_BIN_EXE_latch-desktop"), "args": launch.args }),
-        );
-        caps.insert("browserName".into(), "wry".into());
-        let mut builder = ClientBuilder::rustls().expect("TLS roots");
-        builder.capabilities(caps);
-        let address = format!("http://127.0.0.1:{port}");
-        let client = tokio::time::timeout(WAIT, builder.connect(&address))
-            .await
-            .expect("no WebDriver session within 20 s: is another latch-desktop running on this D-Bus session?")
-            .expect("WebDriver session with latch-desktop");
-        Window { client, driver, home }
+        // A port `free_port` found free can be taken by another test before
+        // the driver binds it (WebKitWebDriver then says "Unable to listen",
+        // and the session request reaches the other test's server): that
+        // start is tried again on other ports, twice at most.
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            let port = free_port();
+            let native_port = free_port();
+            let mut command = Command::new(tauri_driver());
+            match launch.opener {
+                Some(opener) => command.env("PATH", opener.path_var()),
+                None => command.env("LATCH_NO_BROWSER", "1"),
+            };
+            let stderr = match &launch.stderr {
+                Some(file) => Stdio::from(file.try_clone().expect("the window's log file")),
+                None => Stdio::inherit(),
+            };
+            let driver = Driver(command
+                .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+                .env("LATCH_HOME", home.path())
+                .env("LATCH_NO_SCHEME_REGISTRATION", "1")
+                .envs(env.iter().copied())
+                .stdout(Stdio::null())
+                .stderr(stderr)
+                .process_group(0)
+                .spawn()
+                .expect("tauri-driver could not start: install it with `cargo install tauri-driver --locked` (scripts/setup does)"), home_path.clone());
+            wait_for_port(port);
+            wait_for_port(native_port);
+            let mut caps = serde_json::Map::new();
+            caps.insert(
+                "tauri:options".into(),
+                serde_json::json!({ "application": env!("CARGO_BIN_EXE_latch-desktop"), "args": launch.args }),
+            );
+            caps.insert("browserName".into(), "wry".into());
+            let mut builder = ClientBuilder::rustls().expect("TLS roots");
+            builder.capabilities(caps);
+            let address = format!("http://127.0.0.1:{port}");
+            match tokio::time::timeout(WAIT, builder.connect(&address))
+                .await
+                .expect("no WebDriver session within 20 s: is another latch-desktop running on this D-Bus session?")
+            {
+                Ok(client) => return Window { client, driver, home },
+                Err(e) => failures.push(format!("ports {port} and {native_port}: {e}")),
+            }
+        }
+        panic!("no WebDriver session with latch-desktop: {}", failures.join("; "));
     }
 
     /// Waits until an element matching `css` is on the page.

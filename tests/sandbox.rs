@@ -10,7 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::{Launch, Window, detail, details, launch_again_with, page_time, sign_in, stored_tokens};
 
-const DEMO_IDS: [&str; 4] = ["sandbox-wazzup", "sandbox-payu", "sandbox-wordapp", "sandbox-green-api"];
+const DEMO_IDS: [&str; 5] = [
+    "sandbox-wazzup",
+    "sandbox-payu",
+    "sandbox-wordapp",
+    "sandbox-green-api",
+    "sandbox-oauth2",
+];
 
 /// The demo accounts as the window's data directory holds them.
 fn demo_accounts(home: &std::path::Path) -> Vec<latch_core::Account> {
@@ -113,13 +119,17 @@ async fn try_the_sandbox_adds_demo_accounts_that_really_connect() {
         .await;
     assert_eq!(
         notice,
-        "The sandbox is running inside Latch with 4 demo accounts, marked “Sandbox”: press Connect or Link on \
+        "The sandbox is running inside Latch with 5 demo accounts, marked “Sandbox”: press Connect or Link on \
          each to try its flow."
     );
 
     // Client credentials connect at once; the browser flows wait for a person.
     window
         .wait_text("[data-account=sandbox-wordapp] [data-testid=status]", |t| t == "Valid")
+        .await;
+    // The Other OAuth 2.0 robot too, by a client assertion signed with its secret.
+    window
+        .wait_text("[data-account=sandbox-oauth2] [data-testid=status]", |t| t == "Valid")
         .await;
     assert_eq!(
         window.text("[data-account=sandbox-wazzup] [data-testid=status]").await,
@@ -165,13 +175,13 @@ async fn try_the_sandbox_never_adopts_a_listener_it_did_not_start() {
         "the program on {} was sent a request (the notice said {notice:?})",
         squatter.port
     );
-    assert!(notice.contains("4 demo accounts"), "{notice}");
+    assert!(notice.contains("5 demo accounts"), "{notice}");
     window
         .wait_text("[data-account=sandbox-wordapp] [data-testid=status]", |t| t == "Valid")
         .await;
 
     let accounts = demo_accounts(window.home.path());
-    assert_eq!(accounts.len(), 4, "{accounts:?}");
+    assert_eq!(accounts.len(), 5, "{accounts:?}");
     for account in &accounts {
         assert!(account.sandbox, "{} is not marked as a sandbox account", account.id);
         for url in endpoints(account) {

@@ -30,10 +30,11 @@ pub async fn copy_token(app: AppHandle, id: String, header: bool) -> Result<Stri
     // again only once the copy is in the log.
     changing(&app, &id, async |t| {
         let tokens = t.latch.valid_token(&t.account).await?;
+        let credential = t.account.settings.provider().credential(&tokens)?;
         let text = Zeroizing::new(if header {
-            format!("Authorization: Bearer {}", tokens.access_token.secret())
+            format!("Authorization: Bearer {}", credential.secret())
         } else {
-            tokens.access_token.secret().to_owned()
+            credential.secret().to_owned()
         });
         put_on_clipboard(t.app, text)?;
         let what = if header { "Authorization header" } else { "Token" };
@@ -131,6 +132,13 @@ pub struct Details {
     /// A JWT's payload: claims the issuer chose, none of them a secret.
     #[cfg_attr(test, ts(type = "Record<string, unknown> | null"))]
     claims: Option<serde_json::Value>,
+    /// The claims of the verified id_token (OpenID Connect): who signed in.
+    #[cfg_attr(test, ts(type = "Record<string, unknown> | null"))]
+    id_token_claims: Option<serde_json::Value>,
+    /// A private_key_jwt account's public key, as the JWK to register
+    /// with the server (the private key never leaves the keyring).
+    #[cfg_attr(test, ts(type = "Record<string, unknown> | null"))]
+    public_key: Option<serde_json::Value>,
     /// The latest hand-out of its credential, from the hand-out log.
     last_used: Option<LastUsed>,
     /// Why the hand-out log could not be read, when it could not.
@@ -165,6 +173,7 @@ impl From<Handout> for LastUsed {
 pub fn account_details(app: AppHandle, id: String) -> Result<Details, Error> {
     let Target { latch, account, .. } = Target::find(&app, &id)?;
     let tokens = latch.secrets(&account)?.tokens;
+    let public_key = latch.public_key(&account).ok().flatten();
     let meta = account.token.clone().unwrap_or_default();
     let (last_used, last_used_problem) = match latch.last_handout(&account.id) {
         Ok(last) => (last.map(LastUsed::from), None),
@@ -177,7 +186,14 @@ pub fn account_details(app: AppHandle, id: String) -> Result<Details, Error> {
         expires_at: meta.expires_at,
         has_refresh_token: meta.has_refresh_token,
         extras: meta.extras,
-        claims: tokens.and_then(|t| latch_core::jwt::claims(t.access_token.secret())),
+        claims: tokens
+            .as_ref()
+            .and_then(|t| latch_core::jwt::claims(t.access_token.secret())),
+        id_token_claims: tokens
+            .as_ref()
+            .and_then(|t| t.id_token.as_ref())
+            .and_then(|t| latch_core::jwt::claims(t.secret())),
+        public_key,
         last_used,
         last_used_problem,
     })

@@ -2,7 +2,8 @@
 // for Latch's interop tests: `node tests/interop/server.js PORT` serves the issuer
 // http://127.0.0.1:PORT and prints "listening" once it takes connections.
 //
-// The clients cover the client authentication methods Latch has; refresh tokens
+// The clients cover the client authentication methods Latch has (private_key_jwt
+// clients are registered by the tests, with the keys Latch makes); refresh tokens
 // rotate; revocation, introspection, client credentials and the device flow are on; every
 // authorization response carries `iss` (RFC 9207, always on in this version).
 // Lifetimes are short so that nothing a test leaves behind lives long.
@@ -57,6 +58,16 @@ const configuration = {
       response_types: [],
     },
     {
+      // client_secret_jwt (RFC 7523): the secret signs (HS256), never travels.
+      client_id: 'latch-secret-jwt',
+      client_secret: 'latch-secret-jwt-secret-long-enough-for-hs256',
+      token_endpoint_auth_method: 'client_secret_jwt',
+      grant_types: grantTypes,
+      application_type: 'native',
+      redirect_uris: redirectUris,
+      response_types: ['code'],
+    },
+    {
       client_id: 'latch-public',
       token_endpoint_auth_method: 'none',
       application_type: 'native',
@@ -71,6 +82,10 @@ const configuration = {
     introspection: { enabled: true },
     revocation: { enabled: true },
     deviceFlow: { enabled: true },
+    // Dynamic client registration (RFC 7591), open: how a test registers a
+    // private_key_jwt client with the public key Latch made, as a person
+    // would hand it to the server's administrator.
+    registration: { enabled: true },
     // RFC 8707: one API the tokens can be for; a token asked for it is a JWT
     // whose audience is that API, so a test can see the resource arrived.
     // Any other resource is refused (invalid_target).

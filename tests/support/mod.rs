@@ -373,7 +373,7 @@ pub async fn connect_by_device(window: &Window, sandbox: &Sandbox, picker: &str)
     assert_eq!(fact("PKCE methods"), "S256, plain");
     assert_eq!(
         fact("Client authentication"),
-        "client_secret_basic, client_secret_post, none"
+        "client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, none"
     );
     assert!(
         fact("Grants offered").ends_with(", urn:ietf:params:oauth:grant-type:device_code"),

@@ -31,6 +31,9 @@ pub enum Command {
     /// Change an account's label or settings (`--set FIELD=VALUE`, the fields of `add`); asks
     /// before its secrets may go to a new server.
     Edit(EditArgs),
+    /// Print the public key of a private_key_jwt account as a JWK, to register with the server
+    /// (`--new` makes a new key pair).
+    Key(KeyArgs),
     /// GREEN-API: link a WhatsApp number to the instance with a code typed on the phone.
     Link(LinkArgs),
     /// Print a valid access token, refreshing it first if it expires within a minute.
@@ -292,8 +295,15 @@ pub struct DiscoverArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ClientAuthArg {
+    /// The client secret in a Basic header (client_secret_basic).
     Basic,
+    /// The client secret in the form body (client_secret_post).
     Body,
+    /// An assertion signed with the client secret, which is never sent (client_secret_jwt).
+    SecretJwt,
+    /// An assertion signed with a private key (private_key_jwt): Latch makes the key pair
+    /// unless --private-key-file gives one, and prints the public key to register.
+    PrivateKeyJwt,
 }
 
 #[derive(Args, Debug)]
@@ -384,4 +394,24 @@ pub struct AddArgs {
     /// Read the account's secret from this environment variable.
     #[arg(long, value_name = "VAR")]
     pub secret_env: Option<String>,
+    /// OAuth 2.0 with private_key_jwt: the private key (an unencrypted PEM, EC P-256 or RSA)
+    /// to copy into the keyring; without it Latch makes a key pair.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["secret_stdin", "secret_env"])]
+    pub private_key_file: Option<std::path::PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct KeyArgs {
+    /// The account's id (or its label).
+    pub account: String,
+    /// Make a new key pair, replacing the one in the keyring: the server then refuses the
+    /// account until it has the new public key.
+    #[arg(long)]
+    pub new: bool,
+    /// Print a JWK Set (`{"keys": [...]}`), as a server's client registration takes it.
+    #[arg(long)]
+    pub jwks: bool,
+    /// With --new: do not ask for confirmation (needed when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }

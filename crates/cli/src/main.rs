@@ -45,6 +45,7 @@ fn run(command: Command, json: bool) -> Result<(), Failure> {
         Command::Discover(args) => block_on(commands::discover::run(&mut Env::system(&open()?, json), args)),
         Command::Remove(args) => commands::remove::run(&mut Env::system(&open()?, json), args),
         Command::Edit(args) => commands::edit::run(&mut Env::system(&open()?, json), args),
+        Command::Key(args) => commands::key::run(&mut Env::system(&open()?, json), args),
         Command::Connect(args) => block_on(commands::connect::run(&mut Env::system(&open()?, json), args)),
         Command::Link(args) => block_on(commands::link::run(&mut Env::system(&open()?, json), args)),
         Command::Token(args) => block_on(commands::token::token(&mut Env::system(&open()?, json), &args)),

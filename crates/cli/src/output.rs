@@ -2,6 +2,7 @@
 //! documented in the README).
 
 use latch_core::model::{Account, AccountStatus, TokenSet, UnixTime};
+use latch_core::secret::AccessToken;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -114,10 +115,16 @@ fn span(seconds: i64) -> String {
     }
 }
 
+/// `latch token --json`: the credential the account hands out, under its
+/// own name (`access_token`, or `id_token` for an account that hands that
+/// out), never both.
 #[derive(Serialize)]
 pub struct TokenJson<'a> {
     pub account: &'a str,
-    pub access_token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<&'a str>,
     pub token_type: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<UnixTime>,
@@ -125,10 +132,12 @@ pub struct TokenJson<'a> {
     pub scope: Option<&'a str>,
 }
 
-pub fn token_json<'a>(account: &'a Account, tokens: &'a TokenSet) -> TokenJson<'a> {
+pub fn token_json<'a>(account: &'a Account, tokens: &'a TokenSet, credential: &'a AccessToken) -> TokenJson<'a> {
+    let is_access_token = *credential == tokens.access_token;
     TokenJson {
         account: account.id.as_str(),
-        access_token: tokens.access_token.secret(),
+        access_token: is_access_token.then(|| credential.secret()),
+        id_token: (!is_access_token).then(|| credential.secret()),
         token_type: &tokens.token_type,
         expires_at: tokens.expires_at,
         scope: tokens.scope.as_deref(),

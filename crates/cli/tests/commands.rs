@@ -861,7 +861,7 @@ async fn latch_sandbox_on_the_fixed_ports_skips_a_taken_one_and_prints_only_its_
         .iter()
         .map(|a| a["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids.len(), 4, "{accounts}");
+    assert_eq!(ids.len(), 5, "{accounts}");
     assert!(
         accounts.as_array().unwrap().iter().all(|a| a["sandbox"] == true),
         "{accounts}"

@@ -3,7 +3,8 @@
 //! fakes: discovery, authorization code with PKCE S256 and `iss` through the
 //! loopback redirect (a confidential and a public client), a forged `iss`
 //! refused, refresh with rotation, revoke, and client credentials with
-//! client_secret_basic and client_secret_post.
+//! client_secret_basic, client_secret_post, client_secret_jwt and
+//! private_key_jwt (a key Latch made, and an RSA key from a PEM file).
 //! What the server thinks of a token is asked of the server itself
 //! (introspection, RFC 7662), never read from Latch.
 
@@ -12,7 +13,7 @@ mod support;
 use latch_core::Latch;
 use latch_core::model::{ClientAuth, OAuth2Settings, ProviderSettings, TokenSet};
 use std::process::{Output, Stdio};
-use support::interop::{BASIC, DEVICE, OidcServer, POST, PUBLIC};
+use support::interop::{BASIC, DEVICE, OidcServer, POST, PUBLIC, SECRET_JWT};
 use support::{Env, env, read_line_starting, stdout_reader, unique, wait};
 
 fn stderr(out: &Output) -> String {
@@ -362,6 +363,240 @@ async fn client_credentials_with_client_secret_basic_and_client_secret_post() {
     let out = env.run(&["connect", &id], "");
     assert!(!out.status.success(), "a wrong client secret was accepted");
     assert!(stderr(&out).contains("invalid_client"), "{}", stderr(&out));
+}
+
+/// RFC 7523 client assertions: client_secret_jwt for a client the server
+/// has, and private_key_jwt for clients registered (RFC 7591) with the
+/// public key `latch` printed: one key Latch made, one RSA key the person
+/// brought as a PEM file. Each connects, its token is active at the server
+/// for that client, and the check (introspection, itself authenticated by
+/// an assertion) works; a new key pair is refused until it is registered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_with_client_secret_jwt_and_private_key_jwt() {
+    let env = env().await;
+    let server = OidcServer::start();
+    let works = |id: &str, client_id: &str| {
+        env.ok(&["connect", id], "");
+        let token = env.ok(&["token", id], "").trim().to_owned();
+        let out = env.run(&["--json", "status", id, "--check"], "");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(rows[0]["check"], "works", "{rows}");
+        (token, client_id.to_owned())
+    };
+
+    let (id, _) = add_by_issuer(
+        &env,
+        &server,
+        SECRET_JWT,
+        &["--grant", "client-credentials", "--client-auth", "secret-jwt"],
+    );
+    assert_eq!(settings(&env, &id).client_auth, ClientAuth::SecretJwt);
+    let mut issued = vec![works(&id, SECRET_JWT.0)];
+
+    let rsa_pem = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/src/testdata/rsa-2048.pem");
+    let mut keyed = Vec::new();
+    for key_flags in [&[][..], &["--private-key-file", rsa_pem][..]] {
+        let id = unique("oidc");
+        let mut args = vec![
+            "add",
+            "oauth2",
+            "--label",
+            "Keyed",
+            "--id",
+            &id,
+            "--issuer",
+            &server.issuer,
+            "--client-id",
+            "not-registered-yet",
+            "--grant",
+            "client-credentials",
+            "--client-auth",
+            "private-key-jwt",
+        ];
+        args.extend_from_slice(key_flags);
+        let out = env.run(&args, "");
+        assert!(out.status.success(), "add: {}", stderr(&out));
+        assert!(stderr(&out).contains("Register this public key"), "{}", stderr(&out));
+        assert_eq!(settings(&env, &id).client_auth, ClientAuth::PrivateKeyJwt);
+        let jwks: serde_json::Value = serde_json::from_str(&env.ok(&["key", &id, "--jwks"], "")).unwrap();
+        let client_id = server
+            .register(serde_json::json!({
+                "token_endpoint_auth_method": "private_key_jwt",
+                "jwks": jwks,
+                "grant_types": ["client_credentials"],
+                "response_types": [],
+                "redirect_uris": [],
+            }))
+            .await;
+        env.ok(&["edit", &id, "--set", &format!("client_id={client_id}")], "");
+        issued.push(works(&id, &client_id));
+        keyed.push(id);
+    }
+    for (token, client_id) in &issued {
+        let seen = server.introspect(BASIC, token).await;
+        assert_eq!(seen["active"], true, "{seen}");
+        assert_eq!(seen["client_id"], client_id.as_str(), "{seen}");
+    }
+
+    // A new key pair: the server knows only the old public key.
+    env.ok(&["key", &keyed[0], "--new", "--yes"], "");
+    let out = env.run(&["connect", &keyed[0]], "");
+    assert!(!out.status.success(), "an unregistered key was accepted");
+    assert!(stderr(&out).contains("invalid_client"), "{}", stderr(&out));
+}
+
+/// Connects `id` through the server's pages and the loopback redirect;
+/// returns what `connect` printed.
+async fn sign_in(env: &Env, server: &OidcServer, id: &str) -> Output {
+    let (child, _, callback) = start_connect(env, server, id).await;
+    reqwest::get(&callback).await.unwrap();
+    wait(child)
+}
+
+/// OpenID Connect: with the openid scope Latch sends a nonce, and the
+/// id_token that comes back is verified (the server's JWKS, `iss`, `aud`,
+/// `exp`, the nonce) and kept; an account that hands it out gives it to
+/// `latch token` and `latch header`, and a refresh brings a new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_token_is_verified_kept_and_handed_out_where_the_account_says() {
+    let env = env().await;
+    let server = OidcServer::start();
+    let (id, _) = add_by_issuer(
+        &env,
+        &server,
+        BASIC,
+        &[
+            "--redirect-uri",
+            &env.loopback_redirect,
+            "--scopes",
+            "openid offline_access",
+            "--set",
+            "hand_out=id_token",
+        ],
+    );
+    assert_eq!(
+        settings(&env, &id).jwks_uri,
+        Some(format!("{}/jwks", server.issuer)),
+        "from discovery"
+    );
+    let (child, url, callback) = start_connect(&env, &server, &id).await;
+    let nonce = url::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "nonce")
+        .map(|(_, v)| v.into_owned())
+        .expect("a nonce on the authorization request");
+    reqwest::get(&callback).await.unwrap();
+    let out = wait(child);
+    assert!(out.status.success(), "connect: {}", stderr(&out));
+
+    let handed = env.ok(&["token", &id], "").trim().to_owned();
+    let kept = tokens(&env, &id);
+    assert_eq!(
+        kept.id_token.as_ref().map(|t| t.secret()),
+        Some(handed.as_str()),
+        "the id_token is handed out"
+    );
+    assert_ne!(kept.access_token.secret(), handed);
+    let claims = latch_core::jwt::claims(&handed).unwrap();
+    assert_eq!(
+        (claims["sub"].as_str(), claims["aud"].as_str()),
+        (Some("alice"), Some(BASIC.0))
+    );
+    assert_eq!(
+        (claims["iss"].as_str(), claims["nonce"].as_str()),
+        (Some(server.issuer.as_str()), Some(nonce.as_str()))
+    );
+    assert_eq!(
+        env.ok(&["header", &id], "").trim(),
+        format!("Authorization: Bearer {handed}")
+    );
+
+    env.ok(&["refresh", &id], "");
+    let renewed = env.ok(&["token", &id], "").trim().to_owned();
+    assert_ne!(renewed, handed, "the refresh brought a new id_token");
+    assert_eq!(latch_core::jwt::claims(&renewed).unwrap()["sub"], "alice");
+}
+
+/// A man in the middle on the token endpoint that changes the id_token's
+/// `sub` (its signature then no longer verifies): the sign-in is refused,
+/// said plainly, and nothing is kept. The server's own answer, relayed
+/// untouched, connects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_id_token_is_refused_and_nothing_is_kept() {
+    let env = env().await;
+    let server = OidcServer::start();
+    let tamper = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let proxy = token_proxy(format!("{}/token", server.issuer), tamper.clone()).await;
+    let (id, _) = add_by_issuer(
+        &env,
+        &server,
+        BASIC,
+        &[
+            "--redirect-uri",
+            &env.loopback_redirect,
+            "--scopes",
+            "openid",
+            "--token-url",
+            &proxy,
+        ],
+    );
+    let out = sign_in(&env, &server, &id).await;
+    assert!(!out.status.success(), "a tampered id_token was taken");
+    assert!(
+        stderr(&out).contains("an id_token Latch does not trust: its signature does not verify"),
+        "{}",
+        stderr(&out)
+    );
+    let latch = Latch::open(Some(env.home.path().to_owned())).unwrap();
+    assert!(
+        latch.secrets(&latch.find(&id).unwrap()).unwrap().tokens.is_none(),
+        "nothing kept"
+    );
+
+    tamper.store(false, std::sync::atomic::Ordering::SeqCst);
+    let out = sign_in(&env, &server, &id).await;
+    assert!(out.status.success(), "connect: {}", stderr(&out));
+    assert!(tokens(&env, &id).id_token.is_some());
+}
+
+/// Serves POST /token on 127.0.0.1, relaying it to `upstream`; while
+/// `tamper` holds, the answer's id_token gets another `sub` (its header
+/// and signature left as they were). Returns the proxy's token URL.
+async fn token_proxy(upstream: String, tamper: std::sync::Arc<std::sync::atomic::AtomicBool>) -> String {
+    use axum::http::{HeaderMap, StatusCode};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let relay = move |headers: HeaderMap, body: axum::body::Bytes| {
+        let (upstream, tamper) = (upstream.clone(), tamper.clone());
+        async move {
+            let mut request = reqwest::Client::new().post(&upstream).body(body.to_vec());
+            for name in ["authorization", "content-type"] {
+                if let Some(value) = headers.get(name) {
+                    request = request.header(name, value.to_str().unwrap());
+                }
+            }
+            let answer = request.send().await.unwrap();
+            let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
+            let mut body: serde_json::Value = answer.json().await.unwrap();
+            if tamper.load(std::sync::atomic::Ordering::SeqCst)
+                && let Some(id_token) = body["id_token"].as_str()
+            {
+                let parts: Vec<&str> = id_token.split('.').collect();
+                let mut claims = latch_core::jwt::claims(id_token).unwrap();
+                claims["sub"] = "mallory".into();
+                let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+                body["id_token"] = format!("{}.{payload}.{}", parts[0], parts[2]).into();
+            }
+            (status, axum::Json(body))
+        }
+    };
+    let app = axum::Router::new().route("/token", axum::routing::post(relay));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/token", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
 }
 
 /// Starts `latch connect` of a device code account (added by issuer, so the

@@ -99,6 +99,8 @@ async fn main() {
         probe_url: None,
         device_authorization_url: None,
         introspection_url: None,
+        jwks_uri: None,
+        hand_out: Default::default(),
         requests: Default::default(),
     };
 

@@ -134,6 +134,8 @@ mod tests {
                 probe_url: None,
                 device_authorization_url: None,
                 introspection_url: None,
+                jwks_uri: None,
+                hand_out: Default::default(),
                 requests: Default::default(),
             }),
             status: AccountStatus::NotConnected,

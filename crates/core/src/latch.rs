@@ -213,6 +213,34 @@ impl Latch {
         Ok(account)
     }
 
+    /// The public half of the account's private key (a `private_key_jwt`
+    /// client's) as a JWK, to register with the server; `None` when the
+    /// account keeps no private key.
+    pub fn public_key(&self, account: &Account) -> Result<Option<serde_json::Value>, Error> {
+        match self.secrets(account)?.private_key {
+            Some(key) => Ok(Some(crate::jose::SigningKey::read(&key)?.public_jwk().clone())),
+            None => Ok(None),
+        }
+    }
+
+    /// Makes a new key pair for the account (`latch key --new`): the new
+    /// private key replaces the old one in the keyring, under the account's
+    /// lock so that no refresh writes the secrets meanwhile. Returns the new
+    /// public JWK; the server refuses the account until it has it.
+    pub fn new_key(&self, account: &Account) -> Result<serde_json::Value, Error> {
+        let key = crate::jose::generate_key()?;
+        let jwk = crate::jose::SigningKey::read(&key)?.public_jwk().clone();
+        let _lock = self.store.lock_account(&account.id).map_err(storage)?;
+        let mut secrets = self.secrets(account)?;
+        secrets.private_key = Some(key);
+        // A new key changes no server: the origins stay those confirmed.
+        if secrets.origins.is_empty() {
+            crate::binding::bind(account, &mut secrets)?;
+        }
+        self.store.put_secrets(&account.id, &secrets).map_err(storage)?;
+        Ok(jwk)
+    }
+
     pub fn secrets(&self, account: &Account) -> Result<AccountSecrets, Error> {
         Ok(self.store.secrets(&account.id).map_err(storage)?.unwrap_or_default())
     }
@@ -313,7 +341,7 @@ impl Latch {
         let provider = account.settings.provider();
         let oauth = provider.grant().is_some();
         let token = match oauth {
-            true => Some(self.valid_token_for(account, request.min_validity).await?.access_token),
+            true => Some(provider.credential(&self.valid_token_for(account, request.min_validity).await?)?),
             false => None,
         };
         let (answer, shown_url) = self.engine.api(account, &secrets, token.as_ref(), request).await?;
@@ -326,11 +354,8 @@ impl Latch {
                 "it refused the apiTokenInstance (HTTP 401): it was changed or deleted in the GREEN-API console",
             ));
         }
-        let renewed = self.refresh(account).await?;
-        let (answer, shown_url) = self
-            .engine
-            .api(account, &secrets, Some(&renewed.access_token), request)
-            .await?;
+        let renewed = provider.credential(&self.refresh(account).await?)?;
+        let (answer, shown_url) = self.engine.api(account, &secrets, Some(&renewed), request).await?;
         if answer.status == 401 {
             return Err(self.needs_reconnect(
                 account,
@@ -431,7 +456,7 @@ impl Latch {
         let secrets = self.secrets(account)?;
         let provider = account.settings.provider();
         let token = match provider.grant() {
-            Some(_) => Some(self.valid_token_for(account, min_validity).await?.access_token),
+            Some(_) => Some(provider.credential(&self.valid_token_for(account, min_validity).await?)?),
             None => None,
         };
         provider.credential_vars(&secrets, token.as_ref())

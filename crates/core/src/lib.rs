@@ -15,6 +15,7 @@ pub mod fuzzing;
 pub mod handoff;
 pub mod handouts;
 pub mod http;
+pub mod jose;
 pub mod jwt;
 pub mod latch;
 pub mod model;

@@ -5,7 +5,9 @@
 //! in the index file; [`AccountSecrets`] holds the secrets and lives only in the
 //! OS keyring, one entry per account, under the account's id.
 
-use crate::secret::{AccessToken, ApiToken, ClientSecret, Password, PkceVerifier, RefreshToken, State};
+use crate::secret::{
+    AccessToken, ApiToken, ClientSecret, IdToken, Nonce, Password, PkceVerifier, PrivateKey, RefreshToken, State,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -308,6 +310,12 @@ pub enum ClientAuth {
     Basic,
     /// `client_id` and `client_secret` in the form body.
     Body,
+    /// `client_secret_jwt` (RFC 7523 §2.2): an assertion signed with the
+    /// client secret (HS256); the secret itself is never sent.
+    SecretJwt,
+    /// `private_key_jwt` (RFC 7523 §2.2): an assertion signed with the
+    /// account's private key, whose public half the server has.
+    PrivateKeyJwt,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -350,10 +358,34 @@ pub struct OAuth2Settings {
     /// `introspection_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub introspection_url: Option<String>,
+    /// The server's JWKS (RFC 7517 §5, its metadata's `jwks_uri`): the keys
+    /// an id_token is verified with. Discovery fills it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// What `latch token` and every other hand-out gives: the access token,
+    /// or the verified id_token (for APIs that take one as their bearer).
+    #[serde(default, skip_serializing_if = "HandOut::is_access_token")]
+    pub hand_out: HandOut,
     /// What the requests carry beyond their own parameters, where servers
     /// differ. Its settings sit beside the others in the index and the form.
     #[serde(flatten)]
     pub requests: RequestOptions,
+}
+
+/// Which of an Other OAuth 2.0 account's tokens is its credential.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum HandOut {
+    #[default]
+    AccessToken,
+    IdToken,
+}
+
+impl HandOut {
+    pub fn is_access_token(&self) -> bool {
+        *self == Self::AccessToken
+    }
 }
 
 /// An Other OAuth 2.0 account's per-request settings (all optional).
@@ -405,6 +437,10 @@ pub struct TokenSet {
     /// Provider extras (PayU `user_uuid`, `merchantId`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extras: BTreeMap<String, String>,
+    /// The OpenID Connect id_token that came with the tokens, kept only
+    /// once it was verified ([`crate::jose::verify_id_token`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<IdToken>,
 }
 
 impl TokenSet {
@@ -441,6 +477,8 @@ pub struct PendingSecrets {
     pub deadline: UnixTime,
     #[serde(default, skip_serializing_if = "IssuerCheck::is_not_checked")]
     pub iss: IssuerCheck,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<Nonce>,
 }
 
 /// What the `iss` of an authorization response must say (RFC 9207), as the
@@ -469,6 +507,9 @@ impl IssuerCheck {
 pub struct AccountSecrets {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<ClientSecret>,
+    /// The private key of a `private_key_jwt` client (a PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<PrivateKey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_login: Option<PartnerLogin>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -538,6 +579,7 @@ mod tests {
             expires_at: Some(86401),
             refresh_expires_at: None,
             extras: BTreeMap::new(),
+            id_token: None,
         };
         let json = serde_json::to_string(&set.meta()).unwrap();
         assert!(!json.contains("secret-"), "{json}");

@@ -90,7 +90,7 @@ pub fn is_valid_verifier(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
-fn random_base64url(len: usize) -> Result<String, Error> {
+pub(crate) fn random_base64url(len: usize) -> Result<String, Error> {
     let mut bytes = vec![0u8; len];
     getrandom::fill(&mut bytes).map_err(|e| {
         Error::InvalidInput(format!(

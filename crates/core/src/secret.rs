@@ -90,6 +90,26 @@ secret_type!(
     DeviceCode
 );
 secret_type!(
+    /// An OpenID Connect id_token: a signed statement of who signed in, and
+    /// for some APIs the bearer credential itself.
+    IdToken
+);
+secret_type!(
+    /// The `nonce` of an OpenID Connect authorization request: the id_token
+    /// that comes back must carry it, which ties the token to this sign-in.
+    Nonce
+);
+secret_type!(
+    /// A client's private key for `private_key_jwt` (RFC 7523), as a PEM.
+    /// Kept in the keyring; only its public half (a JWK) is ever shown.
+    PrivateKey
+);
+secret_type!(
+    /// A signed client assertion (RFC 7523 §2.2): a bearer credential for
+    /// its minute of life, sent only to the server it names.
+    ClientAssertion
+);
+secret_type!(
     /// The `state` value of an authorization request (RFC 6749 §10.12).
     State
 );

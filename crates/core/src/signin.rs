@@ -264,6 +264,7 @@ mod tests {
             provider: ProviderKind::Oauth2,
             state: State::new("s1"),
             verifier: None,
+            nonce: None,
             redirect_uri: "https://partner.example/cb".into(),
             deadline: crate::time::now() + 600,
             iss: Default::default(),

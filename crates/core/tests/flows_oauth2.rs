@@ -227,3 +227,88 @@ async fn oauth2_a_refresh_tokens_end_is_kept_where_the_server_says_it() {
     assert_ne!(renewed.refresh_token, tokens.refresh_token, "rotated");
     assert_eq!(renewed.refresh_expires_at, Some(renewed.obtained_at + 900));
 }
+
+/// The claims of the `client_assertion` a recorded request carried.
+fn assertion_claims(request: &latch_sandbox::RecordedRequest) -> serde_json::Value {
+    let form = request.form();
+    assert!(
+        form.contains(&("client_assertion_type".into(), latch_core::jose::ASSERTION_TYPE.into())),
+        "{form:?}"
+    );
+    let (_, assertion) = form
+        .iter()
+        .find(|(k, _)| k == "client_assertion")
+        .expect("an assertion");
+    latch_core::jwt::claims(assertion).expect("a JWT")
+}
+
+#[tokio::test]
+async fn oauth2_client_secret_jwt_signs_with_the_secret_and_never_sends_it() {
+    let sb = sandbox().await;
+    sb.oauth2().settings().client_auth = ClientAuthMode::SecretJwt;
+    let engine = engine();
+    let (account, mut secrets) = oauth2(&sb, ClientAuth::SecretJwt, true, Grant::AuthorizationCode);
+    let tokens = connect(&engine, &account, &secrets).await;
+    let store = store_with(&account, &secrets, tokens.clone());
+    let renewed = engine.refresh(&account, &store).await.unwrap();
+    secrets.tokens = Some(renewed);
+    assert_eq!(engine.revoke(&account, &secrets).await.unwrap(), RevokeOutcome::Revoked);
+
+    let sent: Vec<_> = sb
+        .oauth2()
+        .requests()
+        .into_iter()
+        .filter(|r| r.route == "oauth2.token" || r.route == "oauth2.revoke")
+        .collect();
+    assert_eq!(sent.len(), 4, "exchange, refresh and two revocations");
+    let mut jtis = Vec::new();
+    for request in &sent {
+        assert!(request.header("authorization").is_none(), "{}", request.route);
+        assert!(
+            !request.form().iter().any(|(k, _)| k == "client_secret"),
+            "{}",
+            request.route
+        );
+        let claims = assertion_claims(request);
+        assert_eq!(claims["aud"], sb.oauth2().token_url());
+        assert_eq!(claims["iss"], demo().oauth2_client_id);
+        jtis.push(claims["jti"].to_string());
+    }
+    jtis.dedup();
+    assert_eq!(jtis.len(), 4, "a new jti for each request");
+}
+
+#[tokio::test]
+async fn oauth2_private_key_jwt_with_the_key_latch_made() {
+    let sb = sandbox().await;
+    sb.oauth2().settings().client_auth = ClientAuthMode::PrivateKeyJwt;
+    let engine = engine();
+    let (account, secrets) = oauth2(&sb, ClientAuth::PrivateKeyJwt, false, Grant::ClientCredentials);
+    assert!(secrets.client_secret.is_none() && secrets.private_key.is_some());
+    engine.client_credentials(&account, &secrets).await.unwrap();
+    let token = last(&sb.oauth2().requests(), "oauth2.token");
+    let (_, assertion) = token.form().into_iter().find(|(k, _)| k == "client_assertion").unwrap();
+    let header = jsonwebtoken::decode_header(&assertion).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+    assert_eq!(assertion_claims(&token)["sub"], demo().oauth2_client_id);
+
+    // A key the server does not know (a new pair not yet registered) is
+    // refused in words that name the way out.
+    sb.oauth2().settings().clients[0].jwks.clear();
+    let e = engine.client_credentials(&account, &secrets).await.unwrap_err();
+    assert_eq!(e.provider_code(), Some("invalid_client"));
+    assert!(e.to_string().contains("client authentication method"), "{e}");
+}
+
+#[tokio::test]
+async fn oauth2_an_assertion_account_without_its_key_says_what_to_do() {
+    let sb = sandbox().await;
+    let (account, mut secrets) = oauth2(&sb, ClientAuth::PrivateKeyJwt, false, Grant::ClientCredentials);
+    secrets.private_key = None;
+    let e = engine().client_credentials(&account, &secrets).await.unwrap_err();
+    assert!(e.to_string().contains("latch key <account> --new"), "{e}");
+    assert!(
+        sb.oauth2().requests().iter().all(|r| r.route != "oauth2.token"),
+        "nothing sent"
+    );
+}

@@ -202,7 +202,8 @@ pub struct DemoAccount {
 }
 
 /// What "Try the sandbox" adds: every provider's own flow, coming back to
-/// the window by deep link (`redirect_uri`).
+/// the window by deep link (`redirect_uri`); the Other OAuth 2.0 one is a
+/// robot that authenticates with a signed assertion (`client_secret_jwt`).
 pub fn accounts(urls: &BaseUrls, d: &DemoCredentials, redirect_uri: &str) -> Vec<DemoAccount> {
     vec![
         DemoAccount {
@@ -220,6 +221,10 @@ pub fn accounts(urls: &BaseUrls, d: &DemoCredentials, redirect_uri: &str) -> Vec
         DemoAccount {
             id: "sandbox-green-api",
             draft: green_api(urls, d),
+        },
+        DemoAccount {
+            id: "sandbox-oauth2",
+            draft: oauth2(urls, d, redirect_uri, "secret_jwt", true, Grant::ClientCredentials),
         },
     ]
 }
@@ -420,7 +425,11 @@ mod tests {
         let urls = sandbox.base_urls();
         let added = add_accounts(&latch, &urls, REDIRECT).await.unwrap();
         let added: Vec<&str> = added.iter().map(|a| a.id.as_str()).collect();
-        assert_eq!(added, ["sandbox-green-api"], "only the missing demo account is added");
+        assert_eq!(
+            added,
+            ["sandbox-green-api", "sandbox-oauth2"],
+            "only the missing demo accounts are added"
+        );
 
         let wanted = built(&urls, REDIRECT).unwrap();
         for (fresh, _) in &wanted {
@@ -444,9 +453,12 @@ mod tests {
         // A second start (the window launched again) moves them once more.
         drop(sandbox);
         let again = Sandbox::start(SandboxConfig::demo()).await.unwrap();
-        assert_eq!(point_accounts(&latch, &again.base_urls(), REDIRECT).await.unwrap(), 3);
+        assert_eq!(point_accounts(&latch, &again.base_urls(), REDIRECT).await.unwrap(), 4);
         assert_eq!(point_accounts(&latch, &again.base_urls(), REDIRECT).await.unwrap(), 0);
         assert_eq!(again.wordapp().count("wordapp.token"), 1);
+        // The OAuth 2.0 robot too, by a client_secret_jwt assertion.
+        assert_eq!(again.oauth2().count("oauth2.token"), 1);
+        assert_eq!(latch.find("sandbox-oauth2").unwrap().status, AccountStatus::Connected);
         assert!(has_accounts(&latch, REDIRECT).unwrap());
     }
 

@@ -40,6 +40,9 @@ pub struct OAuth2Client {
     /// `None`: a public client (RFC 6749 §2.1), which sends only `client_id`.
     pub client_secret: Option<String>,
     pub redirect_uris: Vec<String>,
+    /// The public keys (JWKs) registered for `private_key_jwt` (RFC 7523):
+    /// an assertion signed by one of them authenticates the client.
+    pub jwks: Vec<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +60,12 @@ pub enum ClientAuthMode {
     Body,
     /// Either (never both at once).
     Either,
+    /// Only `client_secret_jwt` (RFC 7523 §2.2, HS256 with the secret).
+    SecretJwt,
+    /// Only `private_key_jwt` (RFC 7523 §2.2, signed by a registered key).
+    PrivateKeyJwt,
+    /// Any of the above, as most servers that offer JWTs do.
+    Any,
 }
 
 #[derive(Clone, Debug)]
@@ -123,12 +132,13 @@ impl OAuth2Settings {
                 client_id: demo.oauth2_client_id.clone(),
                 client_secret: Some(demo.oauth2_client_secret.clone()),
                 redirect_uris: demo.redirect_uris.clone(),
+                jwks: Vec::new(),
             }],
             users: vec![OAuth2User {
                 username: demo.oauth2_username.clone(),
                 password: demo.oauth2_password.clone(),
             }],
-            client_auth: ClientAuthMode::Either,
+            client_auth: ClientAuthMode::Any,
             require_pkce: false,
             allow_plain_pkce: true,
             expires_in: 3600,
@@ -196,6 +206,9 @@ struct OAuth2State {
     devices: Mutex<HashMap<String, DeviceGrant>>,
     /// The server's own address, known once it listens: the metadata's issuer.
     base_url: std::sync::OnceLock<String>,
+    /// The `jti` of every client assertion taken, with its `exp`: an
+    /// assertion is good once (RFC 7523 §3 item 7).
+    assertions_seen: Mutex<HashMap<String, u64>>,
 }
 
 /// The fake generic OAuth 2.0 server.
@@ -278,6 +291,7 @@ pub(crate) async fn start(demo: &DemoCredentials, port: u16) -> std::io::Result<
         tokens: Mutex::default(),
         devices: Mutex::default(),
         base_url: std::sync::OnceLock::new(),
+        assertions_seen: Mutex::default(),
     });
     let router = Router::new()
         .route("/.well-known/oauth-authorization-server", get(metadata))
@@ -304,6 +318,15 @@ async fn metadata(State(st): State<Arc<OAuth2State>>) -> Response {
         ClientAuthMode::Basic => &["client_secret_basic", "none"],
         ClientAuthMode::Body => &["client_secret_post", "none"],
         ClientAuthMode::Either => &["client_secret_basic", "client_secret_post", "none"],
+        ClientAuthMode::SecretJwt => &["client_secret_jwt", "none"],
+        ClientAuthMode::PrivateKeyJwt => &["private_key_jwt", "none"],
+        ClientAuthMode::Any => &[
+            "client_secret_basic",
+            "client_secret_post",
+            "client_secret_jwt",
+            "private_key_jwt",
+            "none",
+        ],
     };
     let pkce: &[&str] = if s.allow_plain_pkce {
         &["S256", "plain"]
@@ -325,6 +348,7 @@ async fn metadata(State(st): State<Arc<OAuth2State>>) -> Response {
             "code_challenge_methods_supported": pkce,
             "token_endpoint_auth_methods_supported": methods,
             "revocation_endpoint_auth_methods_supported": methods,
+            "token_endpoint_auth_signing_alg_values_supported": ["HS256", "RS256", "ES256"],
             "authorization_response_iss_parameter_supported": s.issuer.is_some(),
         }),
     )
@@ -434,38 +458,55 @@ fn scope_allowed(s: &OAuth2Settings, scope: &str) -> bool {
             .all(|x| s.allowed_scopes.iter().any(|a| a == x))
 }
 
-/// RFC 6749 §2.3: authenticates the client by Basic or body (one method only).
+/// How a request authenticated its client.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AuthMethod {
+    Basic,
+    Body,
+    SecretJwt,
+    PrivateKeyJwt,
+    /// A public client: only its `client_id`.
+    None,
+}
+
+/// RFC 6749 §2.3 and RFC 7523 §3: authenticates the client by Basic, body
+/// or a client assertion (one method only), and checks the method against
+/// the settings.
 fn authenticate(
+    st: &OAuth2State,
     s: &OAuth2Settings,
     headers: &HeaderMap,
     f: &HashMap<String, String>,
 ) -> Result<OAuth2Client, (E, &'static str)> {
     let basic = basic_auth(headers).map(|(id, secret)| (form_decode(&id), form_decode(&secret)));
     let body_secret = f.get("client_secret");
-    let (id, secret, via_basic) = match (basic, body_secret) {
-        (Some(_), Some(_)) => {
+    let assertion = f.get("client_assertion");
+    let (client, method) = match (basic, body_secret, assertion) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
             return Err((E::InvalidRequest, "Use only one client authentication method."));
         }
-        (Some((id, secret)), None) => (id, Some(secret), true),
-        (None, _) => match f.get("client_id") {
-            Some(id) => (id.clone(), body_secret.cloned(), false),
+        (None, None, Some(assertion)) => assertion_client(st, s, f, assertion)?,
+        (Some((id, secret)), None, None) => (secret_client(s, &id, Some(&secret))?, AuthMethod::Basic),
+        (None, secret, None) => match f.get("client_id") {
+            Some(id) => {
+                let client = secret_client(s, id, secret.map(String::as_str))?;
+                let method = if client.client_secret.is_some() {
+                    AuthMethod::Body
+                } else {
+                    AuthMethod::None
+                };
+                (client, method)
+            }
             None => return Err((E::InvalidClient, "Client authentication required.")),
         },
     };
-    let client = s.clients.iter().find(|c| c.client_id == id).cloned();
-    let Some(client) = client else {
-        return Err((E::InvalidClient, "Unknown client."));
-    };
-    match (&client.client_secret, secret) {
-        // A public client identifies itself; there is nothing to check.
-        (None, _) => return Ok(client),
-        (Some(want), Some(got)) if ct_eq(want, &got) => {}
-        _ => return Err((E::InvalidClient, "Client authentication failed.")),
-    }
-    let method_ok = match s.client_auth {
-        ClientAuthMode::Either => true,
-        ClientAuthMode::Basic => via_basic,
-        ClientAuthMode::Body => !via_basic,
+    let method_ok = match (s.client_auth, method) {
+        (_, AuthMethod::None) | (ClientAuthMode::Any, _) => true,
+        (ClientAuthMode::Either, m) => m == AuthMethod::Basic || m == AuthMethod::Body,
+        (ClientAuthMode::Basic, m) => m == AuthMethod::Basic,
+        (ClientAuthMode::Body, m) => m == AuthMethod::Body,
+        (ClientAuthMode::SecretJwt, m) => m == AuthMethod::SecretJwt,
+        (ClientAuthMode::PrivateKeyJwt, m) => m == AuthMethod::PrivateKeyJwt,
     };
     if !method_ok {
         return Err((E::InvalidClient, "Unsupported client authentication method."));
@@ -473,9 +514,94 @@ fn authenticate(
     Ok(client)
 }
 
+/// The client a secret (or, for a public client, none) authenticates.
+fn secret_client(s: &OAuth2Settings, id: &str, secret: Option<&str>) -> Result<OAuth2Client, (E, &'static str)> {
+    let Some(client) = s.clients.iter().find(|c| c.client_id == id).cloned() else {
+        return Err((E::InvalidClient, "Unknown client."));
+    };
+    match (&client.client_secret, secret) {
+        // A public client identifies itself; there is nothing to check.
+        (None, _) => Ok(client),
+        (Some(want), Some(got)) if ct_eq(want, got) => Ok(client),
+        _ => Err((E::InvalidClient, "Client authentication failed.")),
+    }
+}
+
+/// RFC 7523 §3: the client a JWT assertion authenticates. `iss` and `sub`
+/// are the client, `aud` the token endpoint or the issuer, it has not
+/// expired, its `jti` was not seen before, and its signature is the
+/// client secret's (HS256) or a registered key's.
+fn assertion_client(
+    st: &OAuth2State,
+    s: &OAuth2Settings,
+    f: &HashMap<String, String>,
+    assertion: &str,
+) -> Result<(OAuth2Client, AuthMethod), (E, &'static str)> {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::Jwk};
+    const BAD: (E, &str) = (E::InvalidClient, "The client assertion is invalid.");
+    if f.get("client_assertion_type").map(String::as_str) != Some(latch_core::jose::ASSERTION_TYPE) {
+        return Err((
+            E::InvalidRequest,
+            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
+        ));
+    }
+    let header = jsonwebtoken::decode_header(assertion).map_err(|_| BAD)?;
+    let claims = latch_core::jwt::claims(assertion).ok_or(BAD)?;
+    let issuer = claims["iss"].as_str().ok_or(BAD)?;
+    if claims["sub"].as_str() != Some(issuer) || f.get("client_id").is_some_and(|id| id != issuer) {
+        return Err(BAD);
+    }
+    let Some(client) = s.clients.iter().find(|c| c.client_id == issuer).cloned() else {
+        return Err((E::InvalidClient, "Unknown client."));
+    };
+    let (keys, method): (Vec<DecodingKey>, AuthMethod) = match header.alg {
+        Algorithm::HS256 => {
+            let secret = client.client_secret.as_deref().ok_or(BAD)?;
+            (vec![DecodingKey::from_secret(secret.as_bytes())], AuthMethod::SecretJwt)
+        }
+        Algorithm::RS256 | Algorithm::ES256 => {
+            let keys = client
+                .jwks
+                .iter()
+                .filter(|jwk| header.kid.is_none() || jwk["kid"].as_str() == header.kid.as_deref())
+                .filter_map(|jwk| serde_json::from_value::<Jwk>(jwk.clone()).ok())
+                .filter_map(|jwk| DecodingKey::from_jwk(&jwk).ok())
+                .collect();
+            (keys, AuthMethod::PrivateKeyJwt)
+        }
+        _ => return Err(BAD),
+    };
+    let base = st.base_url.get().cloned().unwrap_or_default();
+    let audiences = [format!("{base}/token"), s.issuer.clone().unwrap_or(base)];
+    let mut validation = Validation::new(header.alg);
+    validation.set_audience(&audiences);
+    validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+    // The fake's clock, which a test may move: checked below.
+    validation.validate_exp = false;
+    if !keys
+        .iter()
+        .any(|key| jsonwebtoken::decode::<serde_json::Value>(assertion, key, &validation).is_ok())
+    {
+        return Err(BAD);
+    }
+    let now = st.core.clock.unix();
+    let exp = claims["exp"].as_u64().ok_or(BAD)?;
+    if exp <= now {
+        return Err((E::InvalidClient, "The client assertion has expired."));
+    }
+    let jti = claims["jti"].as_str().ok_or(BAD)?;
+    let mut seen = lock(&st.assertions_seen);
+    seen.retain(|_, until| *until > now);
+    if seen.insert(jti.to_owned(), exp).is_some() {
+        return Err((E::InvalidClient, "The client assertion was used before."));
+    }
+    Ok((client, method))
+}
+
 /// The form of a POST from an authenticated client (a token, device,
 /// revocation or introspection request), or the error to answer.
 fn client_form(
+    st: &OAuth2State,
     s: &OAuth2Settings,
     headers: &HeaderMap,
     body: &Bytes,
@@ -487,14 +613,14 @@ fn client_form(
         )));
     }
     let f = form_map(body);
-    let client = authenticate(s, headers, &f).map_err(|(e, description)| Box::new(error(e, description)))?;
+    let client = authenticate(st, s, headers, &f).map_err(|(e, description)| Box::new(error(e, description)))?;
     Ok((client, f))
 }
 
 /// `POST /token` (RFC 6749 §3.2).
 async fn token(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: Bytes) -> Response {
     let s = lock(&st.settings).clone();
-    let (client, f) = match client_form(&s, &headers, &body) {
+    let (client, f) = match client_form(&st, &s, &headers, &body) {
         Ok(pair) => pair,
         Err(refusal) => return *refusal,
     };
@@ -619,7 +745,7 @@ const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// `POST /device_authorization` (RFC 8628 §3.1, §3.2).
 async fn device_authorization(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: Bytes) -> Response {
     let s = lock(&st.settings).clone();
-    let (client, f) = match client_form(&s, &headers, &body) {
+    let (client, f) = match client_form(&st, &s, &headers, &body) {
         Ok(pair) => pair,
         Err(refusal) => return *refusal,
     };
@@ -766,7 +892,7 @@ async fn revoke(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: By
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return resp;
     }
-    let (client, f) = match client_form(&s, &headers, &body) {
+    let (client, f) = match client_form(&st, &s, &headers, &body) {
         Ok(pair) => pair,
         Err(refusal) => return *refusal,
     };
@@ -800,7 +926,7 @@ async fn revoke(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: By
 /// anything else is `{"active": false}` alone (§2.2).
 async fn introspect(State(st): State<Arc<OAuth2State>>, headers: HeaderMap, body: Bytes) -> Response {
     let s = lock(&st.settings).clone();
-    let (client, f) = match client_form(&s, &headers, &body) {
+    let (client, f) = match client_form(&st, &s, &headers, &body) {
         Ok(pair) => pair,
         Err(refusal) => return *refusal,
     };

@@ -55,6 +55,14 @@ pub async fn run(env: &mut Env<'_>, args: AddArgs) -> Result<(), Failure> {
             account.label,
             account.provider().display_name()
         )?;
+        if let Some(jwk) = latch.public_key(&account)? {
+            writeln!(
+                env.stderr,
+                "Register this public key with the server as the client's key (`latch key {}` prints it again):\n{}",
+                account.id,
+                serde_json::to_string(&jwk).expect("a JWK serializes")
+            )?;
+        }
         if account.settings.grant() == Some(latch_core::model::Grant::AuthorizationCode)
             && let Some(redirect) = account.settings.redirect_uri()
         {
@@ -202,7 +210,12 @@ fn said(info: &ProviderInfo, problem: &FieldProblem) -> String {
 }
 
 fn read_secret(env: &mut Env, args: &AddArgs) -> Result<Option<String>, Failure> {
-    let secret = if args.secret_stdin {
+    let secret = if let Some(path) = &args.private_key_file {
+        Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(format!("cannot read the private key file {}: {e}", path.display())))?,
+        )
+    } else if args.secret_stdin {
         Some(env.read_line()?)
     } else if let Some(var) = &args.secret_env {
         Some(std::env::var(var).map_err(|_| Failure::usage(format!("the environment variable {var} is not set")))?)
@@ -331,5 +344,92 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn oauth2_robot(more: &[&'static str]) -> Vec<&'static str> {
+        let flags = [
+            "add",
+            "oauth2",
+            "--label",
+            "Robot",
+            "--id",
+            "robot",
+            "--grant",
+            "client-credentials",
+            "--token-url",
+            "https://auth.example/token",
+            "--client-id",
+            "robot-client",
+        ];
+        [&flags[..], more].concat()
+    }
+
+    #[tokio::test]
+    async fn private_key_jwt_makes_a_key_pair_and_shows_the_public_key_to_register() {
+        let home = Home::new();
+        let (mut env, out) = env(&home.latch, false, "", false);
+        run(
+            &mut env,
+            *parsed!(Add, &oauth2_robot(&["--client-auth", "private-key-jwt"])),
+        )
+        .await
+        .unwrap();
+        let secrets = home.secrets.get(&AccountId::parse("robot").unwrap()).unwrap().unwrap();
+        let pem = secrets.private_key.expect("a private key in the keyring");
+        assert!(pem.secret().starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert!(secrets.client_secret.is_none());
+        let stderr = out.stderr.text();
+        let jwk_line = stderr.lines().find(|l| l.starts_with('{')).expect("the JWK is shown");
+        let jwk: serde_json::Value = serde_json::from_str(jwk_line).unwrap();
+        assert_eq!((jwk["kty"].as_str(), jwk["crv"].as_str()), (Some("EC"), Some("P-256")));
+        assert!(jwk.get("d").is_none(), "no private part: {stderr}");
+        assert!(stderr.contains("latch key robot"), "{stderr}");
+    }
+
+    #[tokio::test]
+    async fn private_key_jwt_takes_a_pem_from_a_file_and_refuses_one_it_cannot_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("key.pem");
+        std::fs::write(&good, latch_core::jose::generate_key().unwrap().secret()).unwrap();
+        let bad = dir.path().join("cert.pem");
+        std::fs::write(&bad, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").unwrap();
+        let (good, bad) = (good.to_str().unwrap().to_owned(), bad.to_str().unwrap().to_owned());
+
+        let home = Home::new();
+        let (mut verb_env, _) = env(&home.latch, false, "", false);
+        let args = oauth2_robot(&["--client-auth", "private-key-jwt", "--private-key-file"]);
+        run(&mut verb_env, *parsed!(Add, &[&args[..], &[good.as_str()]].concat()))
+            .await
+            .unwrap();
+        let stored = home.secrets.get(&AccountId::parse("robot").unwrap()).unwrap().unwrap();
+        assert_eq!(
+            stored.private_key.unwrap().secret(),
+            std::fs::read_to_string(&good).unwrap().trim(),
+            "the given key, not a new one"
+        );
+
+        let home = Home::new();
+        let (mut env, _) = env(&home.latch, false, "", false);
+        let failure = run(&mut env, *parsed!(Add, &[&args[..], &[bad.as_str()]].concat()))
+            .await
+            .unwrap_err();
+        assert!(failure.message.contains("not a private key"), "{}", failure.message);
+        assert!(home.latch.accounts().unwrap().is_empty(), "nothing added");
+    }
+
+    #[tokio::test]
+    async fn client_secret_jwt_needs_the_secret() {
+        let home = Home::new();
+        let (mut env, _) = env(&home.latch, false, "", false);
+        let failure = run(&mut env, *parsed!(Add, &oauth2_robot(&["--client-auth", "secret-jwt"])))
+            .await
+            .unwrap_err();
+        assert!(
+            failure
+                .message
+                .contains("client_secret_jwt signs with the client secret"),
+            "{}",
+            failure.message
+        );
     }
 }

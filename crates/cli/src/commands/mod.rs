@@ -13,6 +13,7 @@ pub mod doctor;
 pub mod edit;
 pub mod environment;
 pub mod exec;
+pub mod key;
 pub mod link;
 pub mod log;
 pub mod remove;

@@ -28,11 +28,12 @@ async fn obtain(env: &Env<'_>, args: &TokenArgs) -> Result<(Account, TokenSet), 
 
 pub async fn token(env: &mut Env<'_>, args: &TokenArgs) -> Result<(), Failure> {
     let (account, tokens) = obtain(env, args).await?;
+    let credential = account.settings.provider().credential(&tokens)?;
     env.record_handout(&account, Verb::Token);
     if env.json {
-        env.print_json(&token_json(&account, &tokens))?;
+        env.print_json(&token_json(&account, &tokens, &credential))?;
     } else {
-        writeln!(env.stdout, "{}", tokens.access_token.secret())?;
+        writeln!(env.stdout, "{}", credential.secret())?;
     }
     Ok(())
 }
@@ -46,7 +47,7 @@ pub async fn header(env: &mut Env<'_>, args: &TokenArgs) -> Result<(), Failure> 
     }
     let (account, tokens) = obtain(env, args).await?;
     let lines: Vec<String> = provider
-        .api_headers(&tokens.access_token)?
+        .api_headers(&provider.credential(&tokens)?)?
         .into_iter()
         .map(|(name, value)| format!("{}: {value}", header_case(name)))
         .collect();
@@ -129,6 +130,7 @@ mod tests {
             expires_at: Some(harness::now() + 3600),
             refresh_expires_at: None,
             extras: Default::default(),
+            id_token: None,
         };
         account.token = Some(tokens.meta());
         account.status = AccountStatus::Connected;

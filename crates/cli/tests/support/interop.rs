@@ -23,6 +23,7 @@ pub const BASIC: (&str, &str) = ("latch-basic", "latch-basic-secret");
 pub const POST: (&str, &str) = ("latch-post", "latch-post-secret");
 pub const PUBLIC: &str = "latch-public";
 pub const DEVICE: (&str, &str) = ("latch-device", "latch-device-secret");
+pub const SECRET_JWT: (&str, &str) = ("latch-secret-jwt", "latch-secret-jwt-secret-long-enough-for-hs256");
 
 pub struct OidcServer {
     child: Child,
@@ -211,6 +212,22 @@ impl OidcServer {
             answer.status()
         );
         answer.json().await.unwrap()
+    }
+
+    /// RFC 7591: registers a client with `metadata` (a private_key_jwt
+    /// client's public keys, as its administrator would enter them) and
+    /// returns the `client_id` the server gave it.
+    pub async fn register(&self, metadata: serde_json::Value) -> String {
+        let answer = harness::browser()
+            .post(format!("{}/reg", self.issuer))
+            .json(&metadata)
+            .send()
+            .await
+            .expect("the registration endpoint answers");
+        let status = answer.status();
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert!(status.is_success(), "registration answered {status}: {body}");
+        body["client_id"].as_str().expect("a client_id").to_owned()
     }
 
     /// RFC 7009: revokes `token` at the server, as `client`, behind Latch's back.

@@ -28,7 +28,7 @@ use crate::error::Error;
 use crate::model::{Account, AccountId, AccountSecrets, IssuerCheck, PendingSecrets, ProviderKind, TokenSet, UnixTime};
 use crate::pkce;
 use crate::providers::{Authorization, GrantRequest};
-use crate::secret::{AuthorizationCode, PkceVerifier, State};
+use crate::secret::{AuthorizationCode, Nonce, PkceVerifier, State};
 use std::sync::Mutex;
 use url::Url;
 
@@ -39,6 +39,8 @@ pub struct PendingFlow {
     pub provider: ProviderKind,
     pub state: State,
     pub verifier: Option<PkceVerifier>,
+    /// The OpenID Connect nonce the request sent, which the id_token must carry.
+    pub nonce: Option<Nonce>,
     pub redirect_uri: String,
     pub deadline: UnixTime,
     /// What the response's `iss` must say.
@@ -55,6 +57,7 @@ impl PendingFlow {
             redirect_uri: self.redirect_uri.clone(),
             deadline: self.deadline,
             iss: self.iss.clone(),
+            nonce: self.nonce.clone(),
         }
     }
 
@@ -64,6 +67,7 @@ impl PendingFlow {
             provider: account.provider(),
             state: secrets.state.clone(),
             verifier: secrets.verifier.clone(),
+            nonce: secrets.nonce.clone(),
             redirect_uri: secrets.redirect_uri.clone(),
             deadline: secrets.deadline,
             iss: secrets.iss.clone(),
@@ -477,12 +481,13 @@ impl Engine {
         let provider = account.settings.provider();
         let redirect_uri = provider.authorization_redirect()?;
         let state = pkce::new_state()?;
-        let Authorization { url, verifier } = provider.authorize(&state)?;
+        let Authorization { url, verifier, nonce } = provider.authorize(&state)?;
         let flow = PendingFlow {
             account_id: account.id.clone(),
             provider: account.provider(),
             state,
             verifier,
+            nonce,
             redirect_uri,
             deadline: crate::time::now() + self.config.pending_ttl.as_secs() as UnixTime,
             iss: provider.issuer_check(),
@@ -537,7 +542,9 @@ impl Engine {
             redirect_uri: &pending.redirect_uri,
             verifier: pending.verifier.as_ref(),
         };
-        let mut tokens = self.run_grant(account, secrets, grant).await?;
+        let mut tokens = self
+            .run_grant_with(account, secrets, grant, pending.nonce.as_ref())
+            .await?;
         if let Some(merchant_id) = callback.merchant_id {
             tokens.extras.insert("merchantId".into(), merchant_id);
         }
@@ -568,6 +575,7 @@ mod tests {
             provider: ProviderKind::Oauth2,
             state: State::new("s1"),
             verifier: None,
+            nonce: None,
             redirect_uri: "http://127.0.0.1/cb".into(),
             deadline: crate::time::now() + 600,
             iss: IssuerCheck::NotChecked,
@@ -607,6 +615,7 @@ mod tests {
             provider: ProviderKind::Oauth2,
             state: State::new(state),
             verifier: None,
+            nonce: None,
             redirect_uri: format!("app.latch.desktop:/oauth/callback/{account}"),
             deadline: crate::time::now() + 600,
             iss: IssuerCheck::NotChecked,

@@ -85,7 +85,7 @@ impl Engine {
             let call = oauth2::device_token_call(settings, secrets, &device.device_code)?;
             let answer = self.send(secrets, oauth2::NAME, call, None).await?;
             match read_poll(&answer)? {
-                Poll::Tokens(tokens) => return Ok(tokens),
+                Poll::Tokens(tokens) => return self.verified(account, secrets, tokens, None).await,
                 Poll::Pending => {}
                 Poll::SlowDown => interval += SLOW_DOWN_STEP,
             }

@@ -33,6 +33,8 @@ use crate::error::Error;
 use crate::http::{Answer, Http, HttpConfig};
 use crate::model::{Account, AccountId, AccountSecrets, TokenSet};
 use crate::providers::{Call, GrantRequest, green_api};
+use crate::secret::Nonce;
+use url::Url;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -124,10 +126,81 @@ impl Engine {
         secrets: &AccountSecrets,
         grant: GrantRequest<'_>,
     ) -> Result<TokenSet, Error> {
+        self.run_grant_with(account, secrets, grant, None).await
+    }
+
+    /// [`Engine::run_grant`] for a sign-in that sent `nonce`.
+    async fn run_grant_with(
+        &self,
+        account: &Account,
+        secrets: &AccountSecrets,
+        grant: GrantRequest<'_>,
+        nonce: Option<&Nonce>,
+    ) -> Result<TokenSet, Error> {
         let provider = account.settings.provider();
         let call = provider.token_call(secrets, &grant)?;
         let answer = self.send(secrets, provider.name(), call, None).await?;
-        provider.read_token_answer(&answer, grant.step(), crate::time::now())
+        let tokens = provider.read_token_answer(&answer, grant.step(), crate::time::now())?;
+        self.verified(account, secrets, tokens, nonce).await
+    }
+
+    /// The token set with its id_token verified (OpenID Connect Core
+    /// §3.1.3.7: the signature against the server's JWKS, `iss`, `aud`,
+    /// `exp`, `nonce`), or refused whole when it does not verify, so that
+    /// nothing of a set carrying a forged id_token is kept. An account that
+    /// cannot verify id_tokens (no issuer or JWKS URI) keeps none.
+    async fn verified(
+        &self,
+        account: &Account,
+        secrets: &AccountSecrets,
+        mut tokens: TokenSet,
+        nonce: Option<&Nonce>,
+    ) -> Result<TokenSet, Error> {
+        let Some(id_token) = tokens.id_token.take() else {
+            return Ok(tokens);
+        };
+        let provider = account.settings.provider();
+        let Some(source) = provider.id_token_source()? else {
+            return Ok(tokens);
+        };
+        let jwks = self.jwks(provider.name(), &source.jwks_uri).await?;
+        let rules = crate::jose::IdTokenRules {
+            issuer: &source.issuer,
+            client_id: &source.client_id,
+            nonce,
+            client_secret: secrets.client_secret.as_ref(),
+        };
+        let claims = crate::jose::verify_id_token(&id_token, &jwks, &rules).map_err(|why| {
+            Error::invalid_answer(provider.name(), format!("an id_token Latch does not trust: {why}"))
+        })?;
+        // Handed out, the id_token is the credential: it lives no longer than its `exp`.
+        if source.bounds_expiry
+            && let Some(exp) = claims["exp"].as_i64()
+        {
+            tokens.expires_at = Some(tokens.expires_at.map_or(exp, |at| at.min(exp)));
+        }
+        tokens.id_token = Some(id_token);
+        Ok(tokens)
+    }
+
+    /// The server's JWKS: public keys, fetched with nothing secret through
+    /// the engine's one client (timeouts, the size cap, no redirects).
+    async fn jwks(&self, provider: &str, url: &Url) -> Result<serde_json::Value, Error> {
+        let request = self.http.client().get(url.clone()).header("accept", "application/json");
+        let answer = self.http.send(provider, request).await?;
+        if !answer.is_success() {
+            return Err(Error::invalid_answer(
+                provider,
+                format!(
+                    "its JWKS ({url}) answered HTTP {}, so no id_token can be verified",
+                    answer.status
+                ),
+            ));
+        }
+        match answer.json_or_empty(provider)? {
+            Some(jwks) => Ok(jwks),
+            None => Err(Error::invalid_answer(provider, format!("an empty JWKS at {url}"))),
+        }
     }
 
     /// Sends a call that carries the account's secrets, once its origin is

@@ -198,6 +198,7 @@ mod tests {
             expires_at,
             refresh_expires_at: None,
             extras: BTreeMap::new(),
+            id_token: None,
         }
     }
 

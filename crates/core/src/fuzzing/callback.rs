@@ -28,6 +28,7 @@ fn pending_flow() -> PendingFlow {
         provider: ProviderKind::Oauth2,
         state: State::new(FLOW_STATE),
         verifier: None,
+        nonce: None,
         redirect_uri: format!("http://127.0.0.1:{PORT}{PATH}"),
         deadline: crate::time::now() + 600,
         iss: Default::default(),

@@ -231,17 +231,20 @@ impl ServerMetadata {
 
     /// The draft's `client_auth` for the methods the server offers:
     /// `client_secret_basic` first (RFC 6749 §2.3.1 says servers must
-    /// support it), then `client_secret_post`; `None` when it offers
-    /// neither (a public client, or only JWT methods Latch does not have yet).
+    /// support it), then `client_secret_post`, then the signed assertions
+    /// of RFC 7523 (`private_key_jwt` before `client_secret_jwt`: no secret
+    /// is shared); `None` when it offers none of them (a public client).
     pub fn client_auth(&self) -> Option<&'static str> {
         let offers = |m: &str| self.token_endpoint_auth_methods_supported.iter().any(|o| o == m);
-        if offers("client_secret_basic") {
-            Some("basic")
-        } else if offers("client_secret_post") {
-            Some("body")
-        } else {
-            None
-        }
+        [
+            ("client_secret_basic", "basic"),
+            ("client_secret_post", "body"),
+            ("private_key_jwt", "private_key_jwt"),
+            ("client_secret_jwt", "secret_jwt"),
+        ]
+        .into_iter()
+        .find(|(method, _)| offers(method))
+        .map(|(_, value)| value)
     }
 
     /// The fields of an Other OAuth 2.0 draft this metadata decides.
@@ -253,6 +256,7 @@ impl ServerMetadata {
             ("revoke_url", self.revocation_endpoint.clone()),
             ("device_authorization_url", self.device_authorization_endpoint.clone()),
             ("introspection_url", self.introspection_endpoint.clone()),
+            ("jwks_uri", self.jwks_uri.clone()),
             (
                 "require_iss",
                 Some(self.authorization_response_iss_parameter_supported.to_string()),
@@ -300,11 +304,15 @@ impl ServerMetadata {
                 "The server offers PKCE only with `plain`, which Latch does not send, so PKCE is off.".to_owned()
             });
         }
-        if self.client_auth().is_none() {
-            notes.push(format!(
-                "The server offers neither client_secret_basic nor client_secret_post (it offers: {}): Latch can use it only as a public client, without a secret, for now.",
+        match self.client_auth() {
+            None => notes.push(format!(
+                "The server offers none of the client authentication methods Latch has (it offers: {}): Latch can use it only as a public client, without a secret.",
                 self.token_endpoint_auth_methods_supported.join(", ")
-            ));
+            )),
+            Some("private_key_jwt") => notes.push(
+                "The server authenticates clients by a signed assertion (private_key_jwt): leave the secret empty and Latch makes a key pair when the account is added; register its public key (shown then, and by `latch key ID`) with the server.".to_owned(),
+            ),
+            Some(_) => {}
         }
         notes
     }
@@ -544,12 +552,17 @@ mod tests {
     }
 
     #[test]
-    fn client_auth_prefers_basic_then_post_else_none() {
+    fn client_auth_prefers_basic_then_post_then_assertions_else_none() {
         let issuer = "https://auth.example";
         let rows = [
             (json!(["client_secret_post"]), Some("body")),
             (json!(["client_secret_basic", "client_secret_post"]), Some("basic")),
-            (json!(["private_key_jwt", "none"]), None),
+            (
+                json!(["private_key_jwt", "client_secret_jwt", "none"]),
+                Some("private_key_jwt"),
+            ),
+            (json!(["client_secret_jwt"]), Some("secret_jwt")),
+            (json!(["tls_client_auth", "none"]), None),
         ];
         for (methods, expected) in rows {
             let mut d = doc(issuer);

@@ -352,6 +352,11 @@ pub fn read_token_fields(
         expires_at,
         refresh_expires_at,
         extras: kept,
+        // Read as it came; the engine verifies it before anything keeps it.
+        id_token: match fields.get("id_token") {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(crate::secret::IdToken::new(s.trim())),
+            _ => None,
+        },
     })
 }
 

@@ -12,16 +12,17 @@ use super::catalogue::{
     AUTHORIZATION_CODE, CLIENT_CREDENTIALS, CODE_ONLY, Choice, DEVICE_CODE, DEVICE_ONLY, Draft, Field, FieldKind,
     LABEL, PASSWORD, ProviderInfo, Rule, URL_PROBLEM, When, grant_field, redirect_field,
 };
-use super::provider::{Authorization, Provider, RevokePlan};
+use super::provider::{Authorization, IdTokenSource, Provider, RevokePlan};
 use super::{Body, Call, GrantRequest, Step, parse_url, rfc6749};
 use crate::error::Error;
 use crate::http::Answer;
+use crate::jose::{self, AssertionKey, SigningKey};
 use crate::model::{
-    AccountSecrets, ClientAuth, Grant, IssuerCheck, OAuth2Settings, ProviderKind, ProviderSettings, RequestOptions,
-    TokenSet, UnixTime,
+    AccountSecrets, ClientAuth, Grant, HandOut, IssuerCheck, OAuth2Settings, ProviderKind, ProviderSettings,
+    RequestOptions, TokenSet, UnixTime,
 };
 use crate::pkce::Pkce;
-use crate::secret::{AccessToken, DeviceCode, State};
+use crate::secret::{AccessToken, DeviceCode, Nonce, PrivateKey, State};
 use url::Url;
 
 pub const NAME: &str = "Other OAuth 2.0";
@@ -77,8 +78,10 @@ pub static INFO: ProviderInfo = ProviderInfo {
         },
         Field {
             kind: FieldKind::Secret,
-            help: Some("Kept in the system keyring. Leave it empty for a public client."),
-            ..Field::text("secret", "client_secret (optional)")
+            help: Some(
+                "Kept in the system keyring. Leave it empty for a public client. With private_key_jwt, paste the private key (PEM) here, or leave it empty and Latch makes a key pair and shows the public key to register.",
+            ),
+            ..Field::text("secret", "client_secret or private key (optional)")
         },
         Field {
             kind: FieldKind::Select,
@@ -90,6 +93,14 @@ pub static INFO: ProviderInfo = ProviderInfo {
                 Choice {
                     value: "body",
                     label: "In the request body",
+                },
+                Choice {
+                    value: "secret_jwt",
+                    label: "Signed with the secret (client_secret_jwt)",
+                },
+                Choice {
+                    value: "private_key_jwt",
+                    label: "Signed with a private key (private_key_jwt)",
                 },
             ],
             default: Some("basic"),
@@ -149,6 +160,34 @@ pub static INFO: ProviderInfo = ProviderInfo {
             ..Field::text("introspection_url", "Introspection endpoint (optional)")
         },
         Field {
+            kind: FieldKind::Url,
+            rule: Rule::Url,
+            problem: URL_PROBLEM,
+            help: Some(
+                "OpenID Connect: where the server publishes its keys. With it and the issuer, Latch verifies each id_token (signature, iss, aud, exp, nonce) and keeps it; without them it keeps none.",
+            ),
+            ..Field::text("jwks_uri", "JWKS URI (optional)")
+        },
+        Field {
+            kind: FieldKind::Select,
+            options: &[
+                Choice {
+                    value: "access_token",
+                    label: "The access token",
+                },
+                Choice {
+                    value: "id_token",
+                    label: "The id_token (OpenID Connect)",
+                },
+            ],
+            default: Some("access_token"),
+            rule: Rule::Choice,
+            help: Some(
+                "What `latch token`, `header`, `api`, `exec` and Copy give. The id_token needs the openid scope, the issuer and the JWKS URI.",
+            ),
+            ..Field::text("hand_out", "Hand out")
+        },
+        Field {
             help: Some("The API the token is for, where the server asks for an `audience` (Auth0 and others)."),
             ..Field::text("audience", "Audience (optional)")
         },
@@ -200,7 +239,21 @@ pub const PKCE_OFF_COST: &str = "Keep it on: without PKCE, whoever sees the auth
 
 fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
     let grant = draft.grant.unwrap_or(Grant::AuthorizationCode);
-    let secrets = draft.client_secret();
+    let client_auth = match draft.get("client_auth") {
+        "body" => ClientAuth::Body,
+        "secret_jwt" => ClientAuth::SecretJwt,
+        "private_key_jwt" => ClientAuth::PrivateKeyJwt,
+        _ => ClientAuth::Basic,
+    };
+    let secrets = match client_auth {
+        ClientAuth::PrivateKeyJwt => private_key_secrets(draft.secret())?,
+        ClientAuth::SecretJwt if draft.secret().is_none() => {
+            return Err(Error::InvalidInput(format!(
+                "{NAME}: client_secret_jwt signs with the client secret: enter it, or choose another client authentication."
+            )));
+        }
+        _ => draft.client_secret(),
+    };
     let issuer = draft.opt("issuer");
     let require_iss = draft.flag("require_iss");
     if require_iss && issuer.is_none() {
@@ -208,15 +261,21 @@ fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
             "{NAME}: enter the issuer too: Latch can only insist that the server names itself when it knows which name to expect."
         )));
     }
+    let hand_out = match draft.get("hand_out") {
+        "id_token" => HandOut::IdToken,
+        _ => HandOut::AccessToken,
+    };
+    if hand_out == HandOut::IdToken && (draft.opt("issuer").is_none() || draft.opt("jwks_uri").is_none()) {
+        return Err(Error::InvalidInput(format!(
+            "{NAME}: to hand out the id_token, Latch must verify it: enter the issuer and the JWKS URI too (discovery fills both)."
+        )));
+    }
     let settings = OAuth2Settings {
         authorize_url: draft.get("authorize_url").to_owned(),
         token_url: draft.get("token_url").to_owned(),
         revoke_url: draft.opt("revoke_url"),
         client_id: draft.get("client_id").to_owned(),
-        client_auth: match draft.get("client_auth") {
-            "body" => ClientAuth::Body,
-            _ => ClientAuth::Basic,
-        },
+        client_auth,
         redirect_uri: draft.get("redirect_uri").to_owned(),
         scopes: draft.list("scopes"),
         pkce: draft.flag("pkce"),
@@ -227,6 +286,8 @@ fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
         probe_url: draft.opt("probe_url"),
         device_authorization_url: draft.opt("device_authorization_url"),
         introspection_url: draft.opt("introspection_url"),
+        jwks_uri: draft.opt("jwks_uri"),
+        hand_out,
         requests: RequestOptions {
             authorize_params: draft.opt("authorize_params"),
             token_params: draft.opt("token_params"),
@@ -237,6 +298,21 @@ fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
         },
     };
     Ok((ProviderSettings::Oauth2(settings), secrets))
+}
+
+/// The secrets of a `private_key_jwt` client: the PEM given (checked now,
+/// so a key that cannot sign is refused before the account exists), or a
+/// new key pair.
+fn private_key_secrets(given: Option<&str>) -> Result<AccountSecrets, Error> {
+    let key = match given {
+        Some(pem) => PrivateKey::new(pem),
+        None => crate::jose::generate_key()?,
+    };
+    crate::jose::SigningKey::read(&key)?;
+    Ok(AccountSecrets {
+        private_key: Some(key),
+        ..AccountSecrets::default()
+    })
 }
 
 impl Provider for OAuth2Settings {
@@ -318,11 +394,55 @@ impl Provider for OAuth2Settings {
         }
     }
 
+    fn id_token_source(&self) -> Result<Option<IdTokenSource>, Error> {
+        match (set(&self.issuer), set(&self.jwks_uri)) {
+            (Some(issuer), Some(jwks_uri)) => Ok(Some(IdTokenSource {
+                issuer: issuer.to_owned(),
+                client_id: self.client_id.clone(),
+                jwks_uri: parse_url(jwks_uri)?,
+                bounds_expiry: self.hand_out == HandOut::IdToken,
+            })),
+            _ => Ok(None),
+        }
+    }
+
+    /// The id_token when the account hands it out: only one that was
+    /// verified is ever kept, and one past its `exp` is not handed out.
+    fn credential(&self, tokens: &TokenSet) -> Result<AccessToken, Error> {
+        if self.hand_out == HandOut::AccessToken {
+            return Ok(tokens.access_token.clone());
+        }
+        let Some(id_token) = &tokens.id_token else {
+            return Err(Error::reconnect(
+                NAME,
+                None,
+                "this account hands out the id_token, and the server sent none: check that the scopes include openid",
+            ));
+        };
+        let exp = crate::jwt::claims(id_token.secret()).and_then(|c| c["exp"].as_i64());
+        if exp.is_some_and(|exp| exp <= crate::time::now()) {
+            return Err(Error::reconnect(
+                NAME,
+                None,
+                "the id_token has expired and the server sent no new one on the last refresh",
+            ));
+        }
+        Ok(AccessToken::new(id_token.secret()))
+    }
+
     fn authorize(&self, state: &State) -> Result<Authorization, Error> {
         let pkce = if self.pkce { Some(Pkce::new_s256()?) } else { None };
+        // OpenID Connect: a sign-in that asks for an id_token sends a nonce
+        // the id_token must carry back (Core §3.1.2.1, §3.1.3.7).
+        let nonce = if self.scopes.iter().any(|s| s == "openid") {
+            Some(Nonce::new(crate::pkce::random_base64url(24)?))
+        } else {
+            None
+        };
         Ok(Authorization {
-            url: authorize_url(self, state, pkce.as_ref())?,
+            url: authorize_url(self, state, pkce.as_ref(), nonce.as_ref())?,
             verifier: pkce.map(|p| p.verifier),
+            nonce,
         })
     }
 
@@ -356,7 +476,12 @@ fn set(value: &Option<String>) -> Option<&str> {
 }
 
 /// The authorization request URL (§4.1.1, RFC 7636 §4.3).
-pub fn authorize_url(settings: &OAuth2Settings, state: &State, pkce: Option<&Pkce>) -> Result<Url, Error> {
+pub fn authorize_url(
+    settings: &OAuth2Settings,
+    state: &State,
+    pkce: Option<&Pkce>,
+    nonce: Option<&Nonce>,
+) -> Result<Url, Error> {
     let mut url = parse_url(&settings.authorize_url)?;
     {
         let mut q = url.query_pairs_mut();
@@ -370,6 +495,9 @@ pub fn authorize_url(settings: &OAuth2Settings, state: &State, pkce: Option<&Pkc
         if let Some(pkce) = pkce {
             q.append_pair("code_challenge", &pkce.challenge);
             q.append_pair("code_challenge_method", pkce.method.as_str());
+        }
+        if let Some(nonce) = nonce {
+            q.append_pair("nonce", nonce.secret());
         }
         for (name, value) in authorization_extras(settings) {
             q.append_pair(&name, &value);
@@ -423,12 +551,7 @@ pub fn token_call(settings: &OAuth2Settings, secrets: &AccountSecrets, grant: &G
         GrantRequest::Refresh { .. } => &settings.requests.refresh_params,
         _ => &settings.requests.token_params,
     };
-    let auth = rfc6749::client_auth(
-        &settings.client_id,
-        secrets.client_secret.as_ref(),
-        settings.client_auth,
-        &mut form,
-    );
+    let auth = authenticate(settings, secrets, &mut form)?;
     Ok(Call::post(url, Body::Form(form), auth).with_form_params(params(extra)))
 }
 
@@ -486,12 +609,7 @@ pub fn revoke_call(
     };
     let url = parse_url(revoke_url)?;
     let mut form = vec![("token", token.to_owned()), ("token_type_hint", hint.into())];
-    let auth = rfc6749::client_auth(
-        &settings.client_id,
-        secrets.client_secret.as_ref(),
-        settings.client_auth,
-        &mut form,
-    );
+    let auth = authenticate(settings, secrets, &mut form)?;
     Ok(Some(Call::post(url, Body::Form(form), auth)))
 }
 
@@ -511,12 +629,7 @@ pub fn device_authorization_call(settings: &OAuth2Settings, secrets: &AccountSec
     let url = parse_url(device_url)?;
     let mut form: Vec<(&'static str, String)> = Vec::new();
     scope(settings, &mut form);
-    let auth = rfc6749::client_auth(
-        &settings.client_id,
-        secrets.client_secret.as_ref(),
-        settings.client_auth,
-        &mut form,
-    );
+    let auth = authenticate(settings, secrets, &mut form)?;
     Ok(Call::post(url, Body::Form(form), auth).with_form_params(authorization_extras(settings)))
 }
 
@@ -532,12 +645,7 @@ pub fn device_token_call(
         ("device_code", device_code.secret().into()),
     ];
     resources(settings, &mut form);
-    let auth = rfc6749::client_auth(
-        &settings.client_id,
-        secrets.client_secret.as_ref(),
-        settings.client_auth,
-        &mut form,
-    );
+    let auth = authenticate(settings, secrets, &mut form)?;
     Ok(Call::post(url, Body::Form(form), auth).with_form_params(params(&settings.requests.token_params)))
 }
 
@@ -557,13 +665,65 @@ pub fn introspection_call(
         ("token", token.secret().to_owned()),
         ("token_type_hint", "access_token".into()),
     ];
-    let auth = rfc6749::client_auth(
-        &settings.client_id,
-        secrets.client_secret.as_ref(),
-        settings.client_auth,
-        &mut form,
-    );
+    let auth = authenticate(settings, secrets, &mut form)?;
     Ok(Some(Call::post(url, Body::Form(form), auth)))
+}
+
+/// The client's authentication on a request to the server (token,
+/// revocation, device authorization, introspection): RFC 6749 §2.3.1's
+/// Basic header or body, or an RFC 7523 assertion for the token endpoint
+/// (the audience oidc-provider, Keycloak and Okta all accept, whichever of
+/// the server's endpoints it is sent to), signed with the client secret or
+/// the private key, new for each request.
+fn authenticate(
+    settings: &OAuth2Settings,
+    secrets: &AccountSecrets,
+    form: &mut Vec<(&'static str, String)>,
+) -> Result<super::Auth, Error> {
+    let key = match settings.client_auth {
+        ClientAuth::Basic | ClientAuth::Body => {
+            return Ok(rfc6749::client_auth(
+                &settings.client_id,
+                secrets.client_secret.as_ref(),
+                settings.client_auth == ClientAuth::Body,
+                form,
+            ));
+        }
+        ClientAuth::SecretJwt => match &secrets.client_secret {
+            Some(secret) => Signer::Secret(secret),
+            None => {
+                return Err(missing_key(
+                    "client_secret_jwt signs with the client secret, and this account has none: remove it and add it again with the secret, or choose another client authentication with `latch edit <account> --set client_auth=…`",
+                ));
+            }
+        },
+        ClientAuth::PrivateKeyJwt => match &secrets.private_key {
+            Some(pem) => Signer::Key(SigningKey::read(pem)?),
+            None => {
+                return Err(missing_key(
+                    "private_key_jwt signs with the account's private key, and it has none: `latch key <account> --new` makes one and shows the public key to register with the server",
+                ));
+            }
+        },
+    };
+    let key = match &key {
+        Signer::Secret(secret) => AssertionKey::Secret(secret),
+        Signer::Key(key) => AssertionKey::Private(key),
+    };
+    let assertion = jose::client_assertion(&settings.client_id, &settings.token_url, key, crate::time::now())?;
+    form.push(("client_id", settings.client_id.clone()));
+    form.push(("client_assertion_type", jose::ASSERTION_TYPE.into()));
+    form.push(("client_assertion", assertion.secret().to_owned()));
+    Ok(super::Auth::None)
+}
+
+enum Signer<'a> {
+    Secret(&'a crate::secret::ClientSecret),
+    Key(SigningKey),
+}
+
+fn missing_key(what: &str) -> Error {
+    Error::InvalidInput(format!("{NAME}: {what}."))
 }
 
 /// RFC 8628 §3.4's `grant_type`.
@@ -592,6 +752,8 @@ mod tests {
             probe_url: None,
             device_authorization_url: None,
             introspection_url: None,
+            jwks_uri: None,
+            hand_out: Default::default(),
             requests: Default::default(),
         }
     }
@@ -643,7 +805,7 @@ mod tests {
     #[test]
     fn authorize_url_carries_space_joined_scopes_and_pkce() {
         let pkce = Pkce::new_s256().unwrap();
-        let url = authorize_url(&settings(ClientAuth::Basic), &State::new("st"), Some(&pkce)).unwrap();
+        let url = authorize_url(&settings(ClientAuth::Basic), &State::new("st"), Some(&pkce), None).unwrap();
         let q: Vec<(String, String)> = url.query_pairs().into_owned().collect();
         assert!(q.contains(&("scope".into(), "read write".into())));
         assert!(q.contains(&("code_challenge_method".into(), "S256".into())));
@@ -704,7 +866,7 @@ mod tests {
         s.device_authorization_url = Some("https://auth.example/device".into());
         let none = AccountSecrets::default();
 
-        let url = authorize_url(&s, &State::new("st"), None).unwrap();
+        let url = authorize_url(&s, &State::new("st"), None, None).unwrap();
         let query: Vec<(String, String)> = url
             .query_pairs()
             .map(|(n, v)| (n.into_owned(), v.into_owned()))

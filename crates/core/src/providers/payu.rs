@@ -174,6 +174,7 @@ impl Provider for PayuSettings {
         Ok(Authorization {
             url: authorize_url(self, state, &pkce)?,
             verifier: Some(pkce.verifier),
+            nonce: None,
         })
     }
 

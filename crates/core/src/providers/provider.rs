@@ -33,7 +33,7 @@ use super::{Auth, Call, GrantRequest, Step, parse_url, rfc6749};
 use crate::error::Error;
 use crate::http::Answer;
 use crate::model::{AccountSecrets, Grant, IssuerCheck, ProviderKind, TokenSet, UnixTime};
-use crate::secret::{AccessToken, PkceVerifier, State};
+use crate::secret::{AccessToken, Nonce, PkceVerifier, State};
 use url::Url;
 
 /// What an authorization request needs: the page to open and, with PKCE,
@@ -41,6 +41,20 @@ use url::Url;
 pub struct Authorization {
     pub url: Url,
     pub verifier: Option<PkceVerifier>,
+    /// The OpenID Connect `nonce` the request carries, which the id_token
+    /// must give back.
+    pub nonce: Option<Nonce>,
+}
+
+/// Where an account's id_tokens are verified: the issuer they must name,
+/// the client they must be for, and the server's keys.
+pub struct IdTokenSource {
+    pub issuer: String,
+    pub client_id: String,
+    pub jwks_uri: Url,
+    /// The id_token is what the account hands out: the set is good only
+    /// as long as it is.
+    pub bounds_expiry: bool,
 }
 
 /// Where an API request goes. The URL may hold a secret (GREEN-API's token
@@ -156,6 +170,20 @@ pub trait Provider: Send + Sync {
     /// (RFC 9207): nothing, for a provider with no issuer to record.
     fn issuer_check(&self) -> IssuerCheck {
         IssuerCheck::NotChecked
+    }
+
+    /// Where an id_token in a token answer is verified; `None` when the
+    /// account cannot verify one (no issuer or JWKS recorded): it is then
+    /// not kept.
+    fn id_token_source(&self) -> Result<Option<IdTokenSource>, Error> {
+        Ok(None)
+    }
+
+    /// The credential every hand-out gives (`latch token`, `header`, `api`,
+    /// `exec`, the window's Copy): the access token, unless the account
+    /// says otherwise.
+    fn credential(&self, tokens: &TokenSet) -> Result<AccessToken, Error> {
+        Ok(tokens.access_token.clone())
     }
 
     /// An `error` on the redirect back, in the provider's words.

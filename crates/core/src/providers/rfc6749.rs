@@ -9,31 +9,32 @@ use super::provider::RevokePlan;
 use super::{Auth, Call, Step, read_token_fields, shown_description};
 use crate::error::Error;
 use crate::http::Answer;
-use crate::model::{AccountSecrets, ClientAuth, TokenSet, UnixTime};
+use crate::model::{AccountSecrets, TokenSet, UnixTime};
 use crate::secret::ClientSecret;
 use serde_json::Value;
 
-/// How a client authenticates at a token or revocation endpoint (§2.3.1):
-/// a Basic header with id and secret form-urlencoded first, as the RFC
-/// says, or both in the body; a client without a secret is a public client
-/// and sends its `client_id` in the body.
+/// How a client authenticates at a token or revocation endpoint with its
+/// secret (§2.3.1): a Basic header with id and secret form-urlencoded
+/// first, as the RFC says, or both in the body (`in_body`); a client
+/// without a secret is a public client and sends its `client_id` in the
+/// body. (Other OAuth 2.0's signed assertions are in `oauth2.rs`.)
 pub fn client_auth(
     client_id: &str,
     secret: Option<&ClientSecret>,
-    method: ClientAuth,
+    in_body: bool,
     form: &mut Vec<(&'static str, String)>,
 ) -> Auth {
-    match (secret, method) {
-        (Some(secret), ClientAuth::Basic) => Auth::Basic {
+    match secret {
+        Some(secret) if !in_body => Auth::Basic {
             user: form_encode(client_id),
             password: form_encode(secret.secret()),
         },
-        (Some(secret), ClientAuth::Body) => {
+        Some(secret) => {
             form.push(("client_id", client_id.to_owned()));
             form.push(("client_secret", secret.secret().into()));
             Auth::None
         }
-        (None, _) => {
+        None => {
             form.push(("client_id", client_id.to_owned()));
             Auth::None
         }

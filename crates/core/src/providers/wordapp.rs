@@ -132,6 +132,7 @@ impl Provider for WordappSettings {
         Ok(Authorization {
             url: authorize_url(self, state, &pkce)?,
             verifier: Some(pkce.verifier),
+            nonce: None,
         })
     }
 

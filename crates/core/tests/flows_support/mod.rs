@@ -68,9 +68,19 @@ pub fn oauth2(sb: &Sandbox, client_auth: ClientAuth, pkce: bool, grant: Grant) -
     let name = match client_auth {
         ClientAuth::Basic => "basic",
         ClientAuth::Body => "body",
+        ClientAuth::SecretJwt => "secret_jwt",
+        ClientAuth::PrivateKeyJwt => "private_key_jwt",
     };
-    let draft = latch_sandbox::demo::oauth2(&sb.base_urls(), &demo(), REDIRECT, name, pkce, grant);
+    let mut draft = latch_sandbox::demo::oauth2(&sb.base_urls(), &demo(), REDIRECT, name, pkce, grant);
+    if client_auth == ClientAuth::PrivateKeyJwt {
+        draft.secret = None; // Latch makes the key pair
+    }
     let (account, secrets) = harness::account(draft, "oauth2-main");
+    if let Some(key) = &secrets.private_key {
+        // Registered with the server, as the person would.
+        let jwk = latch_core::jose::SigningKey::read(key).unwrap().public_jwk().clone();
+        sb.oauth2().settings().clients[0].jwks.push(jwk);
+    }
     let built = match &account.settings {
         ProviderSettings::Oauth2(settings) => settings.client_auth,
         other => panic!("the OAuth 2.0 draft built {other:?}"),

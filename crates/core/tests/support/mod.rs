@@ -40,6 +40,8 @@ pub fn account(id_: &str) -> Account {
             probe_url: None,
             device_authorization_url: None,
             introspection_url: None,
+            jwks_uri: None,
+            hand_out: Default::default(),
             requests: Default::default(),
         }),
         status: AccountStatus::NotConnected,
@@ -63,6 +65,7 @@ pub fn secrets(prefix: &str, generation: u32, expires_at: i64) -> AccountSecrets
             expires_at: Some(expires_at),
             refresh_expires_at: None,
             extras: BTreeMap::new(),
+            id_token: None,
         }),
         ..AccountSecrets::default()
     }

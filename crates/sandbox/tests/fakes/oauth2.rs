@@ -327,3 +327,85 @@ async fn oauth2_password_grant() {
     .await;
     assert_eq!((status, body["error"].as_str().unwrap()), (400, "invalid_grant"));
 }
+
+/// A client-credentials request authenticated by `assertion` (RFC 7523).
+async fn with_assertion(h: &Harness, assertion: &str) -> (u16, Value) {
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_assertion_type", latch_core::jose::ASSERTION_TYPE),
+        ("client_assertion", assertion),
+    ];
+    status_json(token_req(h).form(&form).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn oauth2_client_assertions_are_checked_as_rfc_7523_says() {
+    use latch_core::jose::{AssertionKey, SigningKey, client_assertion, generate_key};
+    use latch_core::secret::ClientSecret;
+    let h = start().await;
+    h.sb.oauth2().settings().client_auth = ClientAuthMode::SecretJwt;
+    let token_url = h.sb.oauth2().token_url();
+    let secret = ClientSecret::new(SECRET);
+    let now = latch_core::time::now();
+    let sign = |aud: &str, key: AssertionKey<'_>, at| client_assertion(CLIENT_ID, aud, key, at).unwrap();
+
+    // client_secret_jwt: good once, for the token endpoint, while it lives.
+    let good = sign(&token_url, AssertionKey::Secret(&secret), now);
+    assert_eq!(with_assertion(&h, good.secret()).await.0, 200);
+    let (status, body) = with_assertion(&h, good.secret()).await;
+    assert_eq!(
+        (status, body["error_description"].as_str()),
+        (401, Some("The client assertion was used before."))
+    );
+    let elsewhere = sign("https://other.example/token", AssertionKey::Secret(&secret), now);
+    assert_eq!(
+        with_assertion(&h, elsewhere.secret()).await.1["error"],
+        "invalid_client"
+    );
+    let stale = sign(&token_url, AssertionKey::Secret(&secret), now - 120);
+    assert_eq!(with_assertion(&h, stale.secret()).await.1["error"], "invalid_client");
+    let wrong = ClientSecret::new("not-the-secret");
+    assert_eq!(
+        with_assertion(&h, sign(&token_url, AssertionKey::Secret(&wrong), now).secret())
+            .await
+            .0,
+        401
+    );
+    // Basic is not what this server takes now.
+    let basic = token_req(&h)
+        .basic_auth(CLIENT_ID, Some(SECRET))
+        .form(&[("grant_type", "client_credentials")]);
+    assert_eq!(status_json(basic.send().await.unwrap()).await.0, 401);
+
+    // private_key_jwt: only a registered key signs for the client.
+    h.sb.oauth2().settings().client_auth = ClientAuthMode::PrivateKeyJwt;
+    let key = SigningKey::read(&generate_key().unwrap()).unwrap();
+    let unregistered = sign(&token_url, AssertionKey::Private(&key), now);
+    assert_eq!(with_assertion(&h, unregistered.secret()).await.0, 401);
+    h.sb.oauth2().settings().clients[0].jwks.push(key.public_jwk().clone());
+    let registered = sign(&token_url, AssertionKey::Private(&key), now);
+    assert_eq!(with_assertion(&h, registered.secret()).await.0, 200);
+    let by_secret = sign(&token_url, AssertionKey::Secret(&secret), now);
+    assert_eq!(
+        with_assertion(&h, by_secret.secret()).await.0,
+        401,
+        "the mode wants a key"
+    );
+
+    let metadata: Value = h
+        .http
+        .get(format!(
+            "{}/.well-known/oauth-authorization-server",
+            h.sb.oauth2().base_url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        metadata["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["private_key_jwt", "none"])
+    );
+}

@@ -11,6 +11,15 @@ export type Details = { scope: string | null, token_type: string | null, obtaine
  */
 claims: Record<string, unknown> | null, 
 /**
+ * The claims of the verified id_token (OpenID Connect): who signed in.
+ */
+id_token_claims: Record<string, unknown> | null, 
+/**
+ * A private_key_jwt account's public key, as the JWK to register
+ * with the server (the private key never leaves the keyring).
+ */
+public_key: Record<string, unknown> | null, 
+/**
  * The latest hand-out of its credential, from the hand-out log.
  */
 last_used: LastUsed | null, 

@@ -18,8 +18,9 @@
 //! no TypeScript type at all: the page never gets one.
 
 use crate::callback::ConnectFinished;
-use crate::commands::{CodeShown, ConnectStarted, Details, Discovered, InstanceReport, LinkFinished};
+use crate::commands::{CodeShown, ConnectStarted, Discovered, InstanceReport, LinkFinished};
 use latch_core::Account;
+use latch_core::details::Details;
 use latch_core::error::ErrorReport;
 use latch_core::model::ProviderKind;
 use latch_core::providers::catalogue::FieldProblem;

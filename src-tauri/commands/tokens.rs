@@ -4,10 +4,8 @@
 
 use super::account::{Target, changing};
 use latch_core::Error;
-use latch_core::handouts::{Handout, Verb};
-use latch_core::model::UnixTime;
-use serde::Serialize;
-use std::collections::BTreeMap;
+use latch_core::details::Details;
+use latch_core::handouts::Verb;
 use std::time::Duration;
 use tauri::AppHandle;
 use tauri_plugin_clipboard_manager::ClipboardExt;
@@ -118,83 +116,8 @@ pub async fn remove_account(app: AppHandle, id: String) -> Result<(), Error> {
     changing(&app, &id, async |t| t.latch.remove(&t.account)).await
 }
 
-/// What the details view shows. The claims of a JWT access token are shown
-/// decoded; the token itself is not sent.
-#[derive(Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub struct Details {
-    scope: Option<String>,
-    token_type: Option<String>,
-    obtained_at: Option<UnixTime>,
-    expires_at: Option<UnixTime>,
-    has_refresh_token: bool,
-    extras: BTreeMap<String, String>,
-    /// A JWT's payload: claims the issuer chose, none of them a secret.
-    #[cfg_attr(test, ts(type = "Record<string, unknown> | null"))]
-    claims: Option<serde_json::Value>,
-    /// The claims of the verified id_token (OpenID Connect): who signed in.
-    #[cfg_attr(test, ts(type = "Record<string, unknown> | null"))]
-    id_token_claims: Option<serde_json::Value>,
-    /// A private_key_jwt account's public key, as the JWK to register
-    /// with the server (the private key never leaves the keyring).
-    #[cfg_attr(test, ts(type = "Record<string, unknown> | null"))]
-    public_key: Option<serde_json::Value>,
-    /// The latest hand-out of its credential, from the hand-out log.
-    last_used: Option<LastUsed>,
-    /// Why the hand-out log could not be read, when it could not.
-    last_used_problem: Option<String>,
-}
-
-/// When, how and by whom the account's credential was last handed out: a
-/// command line (as `ps` shows it, a `Bearer` value masked), never a token.
-#[derive(Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub struct LastUsed {
-    at: UnixTime,
-    verb: Verb,
-    /// The command line of the one who asked (`None`: it could not be read).
-    by: Option<String>,
-    pid: u32,
-}
-
-impl From<Handout> for LastUsed {
-    fn from(handout: Handout) -> Self {
-        let by = handout.asked_by().clone();
-        Self {
-            at: handout.at,
-            verb: handout.verb,
-            by: by.command,
-            pid: by.pid,
-        }
-    }
-}
-
 #[tauri::command]
 pub fn account_details(app: AppHandle, id: String) -> Result<Details, Error> {
     let Target { latch, account, .. } = Target::find(&app, &id)?;
-    let tokens = latch.secrets(&account)?.tokens;
-    let public_key = latch.public_key(&account).ok().flatten();
-    let meta = account.token.clone().unwrap_or_default();
-    let (last_used, last_used_problem) = match latch.last_handout(&account.id) {
-        Ok(last) => (last.map(LastUsed::from), None),
-        Err(e) => (None, Some(e.to_string())),
-    };
-    Ok(Details {
-        scope: meta.scope,
-        token_type: account.token.as_ref().map(|t| t.token_type.clone()),
-        obtained_at: account.token.as_ref().map(|t| t.obtained_at),
-        expires_at: meta.expires_at,
-        has_refresh_token: meta.has_refresh_token,
-        extras: meta.extras,
-        claims: tokens
-            .as_ref()
-            .and_then(|t| latch_core::jwt::claims(t.access_token.secret())),
-        id_token_claims: tokens
-            .as_ref()
-            .and_then(|t| t.id_token.as_ref())
-            .and_then(|t| latch_core::jwt::claims(t.secret())),
-        public_key,
-        last_used,
-        last_used_problem,
-    })
+    latch.details(&account)
 }

@@ -28,6 +28,11 @@ pub enum Command {
     /// Print what an OAuth 2.0 server's metadata says (RFC 8414, or OpenID Connect discovery)
     /// and what `latch add oauth2 --issuer` would take from it.
     Discover(DiscoverArgs),
+    /// Show one account as the window's Details do: its settings, its token's scope, times and
+    /// claims (decoded; never the token itself), and its last hand-out.
+    Show(AccountArg),
+    /// Give an account a new label (its id stays): `latch rename wazzup-main "Wazzup prod"`.
+    Rename(RenameArgs),
     /// Change an account's label or settings (`--set FIELD=VALUE`, the fields of `add`); asks
     /// before its secrets may go to a new server.
     Edit(EditArgs),
@@ -61,6 +66,11 @@ pub enum Command {
     Revoke(ConfirmArgs),
     /// Forget an account: delete its keyring entry and its settings. Sends nothing to the provider.
     Remove(ConfirmArgs),
+    /// Write the accounts' settings (never a secret, never a token) as JSON a team can keep in
+    /// git: `latch export > accounts.json`, or some of them by id.
+    Export(ExportArgs),
+    /// Add the accounts of a file `latch export` wrote, asking for each one's secret.
+    Import(ImportArgs),
     /// Run fake Wazzup, PayU, Wordapp, GREEN-API and OAuth 2.0 servers on 127.0.0.1 to try Latch.
     Sandbox {
         /// Let the OS pick the ports instead of 8971-8975.
@@ -212,6 +222,30 @@ pub struct ConfirmArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct RenameArgs {
+    /// The account's id (or its label).
+    pub account: String,
+    /// The new label.
+    pub label: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Only these accounts (ids or labels); all by default.
+    pub accounts: Vec<String>,
+    /// Write to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// A file `latch export` wrote. What it cannot hold (each account's secret) is asked for:
+    /// on a terminal with a prompt, else one line of stdin per value, in the file's order.
+    pub file: std::path::PathBuf,
+}
+
+#[derive(Args, Debug)]
 pub struct EditArgs {
     /// The account's id (or its label).
     pub account: String,
@@ -310,9 +344,9 @@ pub enum ClientAuthArg {
 pub struct AddArgs {
     #[arg(value_parser = provider_ids())]
     pub provider: String,
-    /// A name you will recognise.
+    /// A name you will recognise (asked for on a terminal when left out).
     #[arg(long)]
-    pub label: String,
+    pub label: Option<String>,
     /// The account's id (default: made from the label).
     #[arg(long)]
     pub id: Option<String>,

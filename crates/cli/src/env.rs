@@ -21,6 +21,9 @@ pub struct Env<'a> {
     pub stdin_is_terminal: bool,
     /// A terminal's line may be redrawn (`latch link`'s countdown); a log's may not.
     pub stderr_is_terminal: bool,
+    /// stdout's terminal (its width, whether to colour), `None` for a pipe:
+    /// tables are aligned and cut to fit on one, tab-separated on the other.
+    pub terminal: Option<crate::output::Terminal>,
     pub browser: Browser<'a>,
 }
 
@@ -38,6 +41,7 @@ impl<'a> Env<'a> {
             stderr: Box::new(std::io::stderr()),
             stdin_is_terminal: std::io::stdin().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
+            terminal: crate::output::Terminal::of_stdout(),
             browser: Box::new(system_browser),
         }
     }
@@ -47,6 +51,26 @@ impl<'a> Env<'a> {
         let mut line = String::new();
         self.stdin.read_line(&mut line)?;
         Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+
+    /// Asks for a line: the prompt on stderr when stdin is a terminal, and
+    /// one line of stdin either way.
+    pub fn ask(&mut self, prompt: &str) -> Result<String, Failure> {
+        if self.stdin_is_terminal {
+            write!(self.stderr, "{prompt}")?;
+            self.stderr.flush()?;
+        }
+        self.read_line()
+    }
+
+    /// Asks for a secret: typed without echo on the terminal (which it
+    /// reads itself), else one line of stdin.
+    pub fn ask_secret(&mut self, prompt: &str) -> Result<String, Failure> {
+        if self.stdin_is_terminal {
+            Ok(rpassword::prompt_password(prompt)?)
+        } else {
+            self.read_line()
+        }
     }
 
     /// Asks "… [y/N]" on a terminal; refuses to guess when stdin is not one.
@@ -184,6 +208,7 @@ pub mod testing {
             stderr: Box::new(streams.stderr.clone()),
             stdin_is_terminal: terminal,
             stderr_is_terminal: false,
+            terminal: None,
             browser: Box::new(|_| Err(std::io::Error::other("no browser in this test"))),
         };
         (env, streams)

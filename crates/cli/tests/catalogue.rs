@@ -22,28 +22,31 @@ fn said(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).trim().to_owned()
 }
 
+/// Issue 19: every missing field at once, not one per try.
 #[test]
-fn latch_add_names_the_flag_of_the_first_field_the_catalogue_finds_missing() {
+fn latch_add_names_the_flag_of_every_field_the_catalogue_finds_missing() {
     for kind in registry::ALL {
         let info = registry::entry(kind);
         let mut draft = AccountDraft::new(kind);
         draft.set("label", "L");
-        let first = draft
-            .problems()
-            .into_iter()
-            .next()
-            .expect("a draft with only a label lacks something");
-        let field = info.fields.iter().find(|f| f.name == first.field).unwrap();
+        let problems = draft.problems();
+        assert!(!problems.is_empty(), "a draft with only a label lacks something");
         let out = latch(&["add", info.id, "--label", "L"], &[]);
         assert_eq!(out.status.code(), Some(2), "{}: {}", info.id, said(&out));
-        let expected = match field.kind {
-            FieldKind::Secret => format!(
-                "latch: {} needs its {}: pass it on stdin with --secret-stdin, or name an environment variable with --secret-env",
-                info.name, field.label
-            ),
-            _ => format!("latch: {} needs --{}", info.name, field.flag()),
-        };
-        assert_eq!(said(&out), expected, "{}", info.id);
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|problem| {
+                let field = info.fields.iter().find(|f| f.name == problem.field).unwrap();
+                match field.kind {
+                    FieldKind::Secret => format!(
+                        "{} needs its {}: pass it on stdin with --secret-stdin, or name an environment variable with --secret-env",
+                        info.name, field.label
+                    ),
+                    _ => format!("{} needs --{}", info.name, field.flag()),
+                }
+            })
+            .collect();
+        assert_eq!(said(&out), format!("latch: {}", lines.join("\n")), "{}", info.id);
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod binding;
 pub mod checker;
+pub mod details;
 pub mod doctor;
 pub mod error;
 pub mod flows;

@@ -2,7 +2,7 @@
 
 use crate::env::Env;
 use crate::exit::Failure;
-use crate::output::{account_json, expires_in, provider_name, status, write_table};
+use crate::output::{Column, account_json, expires_in, provider_name, status, status_color, write_table};
 use std::io::Write;
 
 pub fn run(env: &mut Env) -> Result<(), Failure> {
@@ -35,8 +35,16 @@ pub fn run(env: &mut Env) -> Result<(), Failure> {
             ]
         })
         .collect();
-    let header = ["ID", "LABEL", "PROVIDER", "STATUS", "EXPIRES IN"];
-    write_table(&mut env.stdout, &header, &rows)?;
+    let columns = [
+        Column::fixed("ID"),
+        Column::shrinks("LABEL"),
+        Column::shrinks("PROVIDER"),
+        Column::fixed("STATUS"),
+        Column::fixed("EXPIRES IN"),
+    ];
+    write_table(&mut env.stdout, env.terminal, &columns, &rows, |column, cell| {
+        (column == 3).then(|| status_color(cell)).flatten()
+    })?;
     Ok(())
 }
 
@@ -44,6 +52,7 @@ pub fn run(env: &mut Env) -> Result<(), Failure> {
 mod tests {
     use super::run;
     use crate::env::testing::{Home, add_demo, env, fixed_urls};
+    use crate::output::Terminal;
     use latch_core::model::Grant;
     use latch_sandbox::harness::SCHEME_REDIRECT;
     use latch_sandbox::{DemoCredentials, demo};
@@ -77,6 +86,10 @@ mod tests {
         );
         add_demo(&home.latch, demo::green_api(&urls, &d), "green");
         let (mut env, out) = env(&home.latch, false, "", false);
+        env.terminal = Some(Terminal {
+            width: None,
+            color: false,
+        });
         run(&mut env).unwrap();
         let mut lines: Vec<String> = out.stdout.text().lines().map(str::to_owned).collect();
         let header = lines.remove(0);
@@ -93,5 +106,80 @@ mod tests {
             ]
         );
         assert_eq!(out.stderr.text(), "");
+    }
+
+    fn listed(home: &Home, terminal: Option<Terminal>) -> String {
+        let (mut env, out) = env(&home.latch, false, "", false);
+        env.terminal = terminal;
+        run(&mut env).unwrap();
+        out.stdout.text()
+    }
+
+    fn two_accounts() -> Home {
+        let home = Home::new();
+        let (urls, d) = (fixed_urls(), DemoCredentials::default());
+        let mut wazzup = demo::wazzup(&urls, &d, SCHEME_REDIRECT, Grant::AuthorizationCode);
+        wazzup.set("label", "Wazzup: the shop's production channels in Europe");
+        add_demo(&home.latch, wazzup, "wazzup-main");
+        add_demo(&home.latch, demo::green_api(&urls, &d), "green");
+        home
+    }
+
+    /// Issue 19: the table ignored the terminal's width.
+    #[test]
+    fn on_a_60_column_terminal_every_line_fits_and_only_names_are_cut() {
+        let home = two_accounts();
+        let text = listed(
+            &home,
+            Some(Terminal {
+                width: Some(60),
+                color: false,
+            }),
+        );
+        for line in text.lines() {
+            assert!(line.chars().count() <= 60, "{line:?} is {} wide", line.chars().count());
+        }
+        let wazzup = text.lines().find(|l| l.starts_with("wazzup-main")).unwrap();
+        assert!(wazzup.contains('…'), "the long label is cut: {wazzup:?}");
+        assert!(wazzup.contains("not-connected"), "the status is whole: {wazzup:?}");
+    }
+
+    #[test]
+    fn on_a_200_column_terminal_nothing_is_cut() {
+        let home = two_accounts();
+        let text = listed(
+            &home,
+            Some(Terminal {
+                width: Some(200),
+                color: false,
+            }),
+        );
+        assert!(!text.contains('…'), "{text}");
+        assert!(
+            text.contains("Wazzup: the shop's production channels in Europe"),
+            "{text}"
+        );
+        let at: Vec<usize> = text
+            .lines()
+            .map(|l| l.find("STATUS").or_else(|| l.find("not-connected")).unwrap())
+            .collect();
+        assert!(
+            at.windows(2).all(|w| w[0] == w[1]),
+            "the status column is aligned: {text}"
+        );
+    }
+
+    #[test]
+    fn piped_the_list_is_tab_separated_without_a_header() {
+        let home = two_accounts();
+        let mut lines: Vec<String> = listed(&home, None).lines().map(str::to_owned).collect();
+        lines.sort();
+        assert_eq!(
+            lines,
+            [
+                "green\tWhatsApp (sandbox)\tGREEN-API\tnot-connected\t",
+                "wazzup-main\tWazzup: the shop's production channels in Europe\tWazzup\tnot-connected\t",
+            ]
+        );
     }
 }

@@ -24,20 +24,42 @@ use std::io::Write;
 
 pub async fn run(env: &mut Env<'_>, args: AddArgs) -> Result<(), Failure> {
     let latch = env.latch;
-    let id = match &args.id {
-        Some(id) => AccountId::parse(id).ok_or_else(|| {
+    let chosen_id = match &args.id {
+        Some(id) => Some(AccountId::parse(id).ok_or_else(|| {
             Failure::usage(format!(
                 "`{id}` cannot be an account id: use lower-case letters, digits, `.`, `_` and `-` (at most 64)"
             ))
-        })?,
-        None => latch.free_id(&args.label)?,
+        })?),
+        None => None,
     };
     let mut draft = draft(&args, read_secret(env, &args)?)?;
     if let Some(issuer) = &args.issuer {
         discover_into(env, &mut draft, issuer).await?;
     }
-    if let Some(problem) = draft.problems().first() {
-        return Err(Failure::usage(said(draft.info(), problem)));
+    // On a terminal, what the flags left out is asked for, as gh does.
+    if env.stdin_is_terminal && !env.json {
+        ask_missing(env, &mut draft, "")?;
+    }
+    let problems = draft.problems();
+    if !problems.is_empty() {
+        let said: Vec<String> = problems.iter().map(|p| said(draft.info(), p)).collect();
+        return Err(Failure::usage(said.join("\n")));
+    }
+    let label = draft
+        .values
+        .get("label")
+        .map(|l| l.trim().to_owned())
+        .unwrap_or_default();
+    let id = match chosen_id {
+        Some(id) => id,
+        None => latch.free_id(&label)?,
+    };
+    if let Some(same) = latch.accounts()?.iter().find(|a| a.label.eq_ignore_ascii_case(&label)) {
+        writeln!(
+            env.stderr,
+            "Note: {} is labelled \"{}\" too; name them apart with `latch rename`.",
+            same.id, same.label
+        )?;
     }
     let (account, secrets) = draft.build(id, latch_core::time::now())?;
     let account = latch.add(account, secrets)?;
@@ -109,7 +131,7 @@ pub fn draft(args: &AddArgs, secret: Option<String>) -> Result<AccountDraft, Fai
         .ok_or_else(|| Failure::usage(format!("there is no provider `{}`", args.provider)))?;
     let mut draft = AccountDraft::new(kind);
     let flags: [(&str, Option<String>); 21] = [
-        ("label", Some(args.label.clone())),
+        ("label", args.label.clone()),
         ("client_id", args.client_id.clone()),
         ("redirect_uri", args.redirect_uri.clone()),
         ("scopes", args.scopes.clone()),
@@ -171,6 +193,39 @@ pub fn draft(args: &AddArgs, secret: Option<String>) -> Result<AccountDraft, Fai
     }
     draft.secret = secret.map(DraftSecret::new);
     Ok(draft)
+}
+
+/// Asks for each field the draft needs and does not have, in the form's
+/// order: on a terminal with its label (a secret without echo), else one
+/// line of stdin each. `who` names the account in the prompts (import).
+/// An empty answer leaves the field empty, for the problems to say.
+pub fn ask_missing(env: &mut Env, draft: &mut AccountDraft, who: &str) -> Result<(), Failure> {
+    let info = draft.info();
+    // Asked one at a time: a grant given changes which fields are needed.
+    let mut asked: Vec<&str> = Vec::new();
+    loop {
+        let missing = draft
+            .problems()
+            .into_iter()
+            .find(|p| p.missing && !asked.contains(&p.field));
+        let Some(problem) = missing else { return Ok(()) };
+        asked.push(problem.field);
+        let field = info
+            .fields
+            .iter()
+            .find(|f| f.name == problem.field)
+            .expect("a field of the form");
+        let prompt = format!("{who}{}: ", field.label);
+        if field.kind == FieldKind::Secret {
+            let secret = env.ask_secret(&prompt)?;
+            if !secret.trim().is_empty() {
+                draft.secret = Some(DraftSecret::new(secret));
+            }
+        } else {
+            let value = env.ask(&prompt)?;
+            draft.set(field.name, value);
+        }
+    }
 }
 
 /// A clap choice under the catalogue's spelling.
@@ -431,5 +486,87 @@ mod tests {
             "{}",
             failure.message
         );
+    }
+
+    /// Issue 19: `add` said one missing flag at a time.
+    #[tokio::test]
+    async fn every_missing_flag_is_said_at_once() {
+        let home = Home::new();
+        let (mut env, _) = env(&home.latch, false, "", false);
+        let failure = run(
+            &mut env,
+            *parsed!(Add, &["add", "wordapp", "--grant", "client-credentials"]),
+        )
+        .await
+        .unwrap_err();
+        let lines: Vec<&str> = failure.message.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "Wordapp needs --label",
+                "Wordapp needs --client-id",
+                "Wordapp needs its Secret Key (client_secret): pass it on stdin with --secret-stdin, or name an environment variable with --secret-env",
+            ]
+        );
+        assert!(home.latch.accounts().unwrap().is_empty());
+    }
+
+    /// On a terminal, `add` asks for what the flags left out, as gh does.
+    #[tokio::test]
+    async fn on_a_terminal_add_asks_for_each_missing_field() {
+        // Each test runs in a process of its own (nextest): the variable is this test's.
+        unsafe { std::env::set_var("LATCH_TEST_ADD_SECRET", "demo-wordapp-secret") };
+        let home = Home::new();
+        let (mut env, out) = env(&home.latch, false, "Robot\ndemo-wordapp-client\n", true);
+        let words = [
+            "add",
+            "wordapp",
+            "--grant",
+            "client-credentials",
+            "--secret-env",
+            "LATCH_TEST_ADD_SECRET",
+        ];
+        run(&mut env, *parsed!(Add, &words)).await.unwrap();
+        assert_eq!(out.stdout.text(), "robot\n");
+        assert!(
+            out.stderr
+                .text()
+                .starts_with("Name in Latch: API Key (client_id): Added Robot (Wordapp)."),
+            "{}",
+            out.stderr.text()
+        );
+        let robot = home.latch.find("robot").unwrap();
+        let secrets = home.latch.secrets(&robot).unwrap();
+        assert_eq!(secrets.client_secret.unwrap().secret(), "demo-wordapp-secret");
+    }
+
+    #[tokio::test]
+    async fn a_second_account_with_the_same_label_is_added_with_a_note() {
+        let home = Home::new();
+        for _ in 0..2 {
+            let (mut env, out) = env(&home.latch, false, "demo-wordapp-secret\n", false);
+            let words = [
+                "add",
+                "wordapp",
+                "--label",
+                "Robot",
+                "--grant",
+                "client-credentials",
+                "--client-id",
+                "c",
+                "--secret-stdin",
+            ];
+            run(&mut env, *parsed!(Add, &words)).await.unwrap();
+            if home.latch.accounts().unwrap().len() == 2 {
+                assert!(
+                    out.stderr
+                        .text()
+                        .starts_with("Note: robot is labelled \"Robot\" too; name them apart with `latch rename`.\n"),
+                    "{}",
+                    out.stderr.text()
+                );
+            }
+        }
+        assert_eq!(home.latch.accounts().unwrap().len(), 2);
     }
 }

@@ -6,7 +6,7 @@
 //! issued for, the person is asked first (or says `--yes`), and the keyring
 //! entry is then bound to the new server.
 
-use crate::cli::EditArgs;
+use crate::cli::{EditArgs, RenameArgs};
 use crate::env::Env;
 use crate::exit::Failure;
 use crate::output::account_json;
@@ -46,6 +46,20 @@ pub fn run(env: &mut Env, args: EditArgs) -> Result<(), Failure> {
         env.print_json(&account_json(&saved, latch_core::time::now()))?;
     } else {
         writeln!(env.stderr, "Changed {}.", saved.id)?;
+    }
+    Ok(())
+}
+
+/// `latch rename ID LABEL`: the label only, which sends nothing anywhere.
+pub fn rename(env: &mut Env, args: RenameArgs) -> Result<(), Failure> {
+    let latch = env.latch;
+    let account = latch.find(&args.account)?;
+    let new = edited(&account, &[("label".to_owned(), args.label)])?;
+    let saved = latch.edit(&new, false)?;
+    if env.json {
+        env.print_json(&account_json(&saved, latch_core::time::now()))?;
+    } else {
+        writeln!(env.stderr, "Renamed {} to \"{}\".", saved.id, saved.label)?;
     }
     Ok(())
 }
@@ -131,5 +145,21 @@ mod tests {
         assert_eq!(out.stderr.text(), "Changed acme.\n");
         assert_eq!(home.latch.find("acme").unwrap().label, "Acme prod");
         assert_eq!(origins(&home.latch), ["https://api.acme.example"]);
+    }
+
+    #[tokio::test]
+    async fn rename_changes_the_label_and_nothing_else() {
+        let home = Home::new();
+        acme(&home.latch);
+        let before = home.latch.find("acme").unwrap();
+        let (mut first, out) = env(&home.latch, false, "", false);
+        super::rename(&mut first, parsed!(Rename, &["rename", "Acme", "Acme staging"])).unwrap();
+        assert_eq!(out.stderr.text(), "Renamed acme to \"Acme staging\".\n");
+        let after = home.latch.find("acme").unwrap();
+        assert_eq!(after.label, "Acme staging");
+        assert_eq!((after.settings, after.id), (before.settings, before.id));
+        let (mut second, _) = env(&home.latch, false, "", false);
+        let failure = super::rename(&mut second, parsed!(Rename, &["rename", "acme", " "])).unwrap_err();
+        assert_eq!(failure.message, "The label cannot be empty.");
     }
 }

@@ -19,6 +19,8 @@ pub mod log;
 pub mod remove;
 pub mod revoke;
 pub mod sandbox;
+pub mod show;
 pub mod status;
 pub mod token;
+pub mod transfer;
 pub mod window;

@@ -14,7 +14,7 @@
 use crate::cli::StatusArgs;
 use crate::env::Env;
 use crate::exit::{self, Failure};
-use crate::output::{ago, expires_in, provider_name, status, write_table};
+use crate::output::{Column, ago, expires_in, provider_name, status, status_color, write_table};
 use latch_core::model::{Account, AccountStatus, UnixTime};
 use serde::Serialize;
 use std::io::Write;
@@ -158,21 +158,30 @@ fn print(env: &mut Env<'_>, rows: &[Row]) -> Result<(), Failure> {
             ]
         })
         .collect();
-    let header = [
-        "ID",
-        "PROVIDER",
-        "STATUS",
-        "EXPIRES IN",
-        "REFRESHED",
-        "LAST USED",
-        "CHECK",
+    let columns = [
+        Column::fixed("ID"),
+        Column::shrinks("PROVIDER"),
+        Column::fixed("STATUS"),
+        Column::fixed("EXPIRES IN"),
+        Column::fixed("REFRESHED"),
+        Column::fixed("LAST USED"),
+        Column::shrinks("CHECK"),
     ];
-    write_table(&mut env.stdout, &header, &table)?;
+    let terminal = env.terminal;
+    write_table(&mut env.stdout, terminal, &columns, &table, |column, cell| {
+        (column == 2).then(|| status_color(cell)).flatten()
+    })?;
+    // Under the table on a terminal; on a pipe, stdout stays rows of cells.
+    let notes: &mut dyn Write = if terminal.is_some() {
+        &mut env.stdout
+    } else {
+        &mut env.stderr
+    };
     for r in rows {
         if let Some(reason) = r.reason.as_deref().filter(|_| r.status == "needs-reconnect") {
-            writeln!(env.stdout, "{}: {reason}; run `latch connect {}`.", r.id, r.id)?;
+            writeln!(notes, "{}: {reason}; run `latch connect {}`.", r.id, r.id)?;
         } else if let Some(error) = &r.check_error {
-            writeln!(env.stdout, "{}: {error}", r.id)?;
+            writeln!(notes, "{}: {error}", r.id)?;
         }
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! The command line's grammar.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 
 /// Latch keeps your partner API tokens in the system keyring and hands them to scripts.
 ///
@@ -83,13 +84,33 @@ pub enum Command {
     /// Check what Latch depends on: the keyring, the data directory, the URL scheme, the sandbox's
     /// ports and the clock. Each line says what was found and what to do.
     Doctor(DoctorArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    /// Print the shell's completion script (bash, zsh, fish, elvish, powershell): commands, flags
+    /// and the account ids of this computer, asked from `latch` as you type.
     Completions { shell: clap_complete::Shell },
+}
+
+/// The accounts whose id starts with what is typed, each with its label, for
+/// the shell's completion (clap's dynamic completion: the shell runs
+/// `latch` itself). Reads only the index, never the keyring; says nothing
+/// when there is no data directory.
+fn account_ids(typed: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+    let typed = typed.to_string_lossy();
+    let Ok(latch) = latch_core::Latch::open(None) else {
+        return Vec::new();
+    };
+    latch
+        .accounts()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a.id.as_str().starts_with(typed.as_ref()))
+        .map(|a| CompletionCandidate::new(a.id.as_str()).help(Some(a.label.into())))
+        .collect()
 }
 
 #[derive(Args, Debug)]
 pub struct AccountArg {
     /// The account's id (or its label).
+    #[arg(add = ArgValueCompleter::new(account_ids))]
     pub account: String,
 }
 
@@ -117,6 +138,7 @@ pub fn duration(text: &str) -> Result<std::time::Duration, String> {
 #[derive(Args, Debug)]
 pub struct TokenArgs {
     /// The account's id (or its label).
+    #[arg(add = ArgValueCompleter::new(account_ids))]
     pub account: String,
     /// Refresh first unless the token stays valid this long (90s, 5m, 1h).
     #[arg(long, value_parser = duration, default_value = "60s", value_name = "DURATION")]
@@ -129,6 +151,7 @@ pub struct TokenArgs {
 #[derive(Args, Debug)]
 pub struct ApiArgs {
     /// The account's id (or its label).
+    #[arg(add = ArgValueCompleter::new(account_ids))]
     pub account: String,
     /// `[METHOD] PATH_OR_URL`: a path on the account's API (joined to its API base), a whole
     /// URL on one of the account's servers, or GREEN-API's method name. METHOD defaults to GET
@@ -153,7 +176,7 @@ pub struct ApiArgs {
 #[derive(Args, Debug)]
 pub struct ExecArgs {
     /// `ACCOUNT` or `ACCOUNT=VAR` (VAR names the token's variable), one or more.
-    #[arg(required = true, value_name = "ACCOUNT[=VAR]")]
+    #[arg(required = true, value_name = "ACCOUNT[=VAR]", add = ArgValueCompleter::new(account_ids))]
     pub accounts: Vec<String>,
     /// Each token stays valid at least this long when the command starts.
     #[arg(long, value_parser = duration, default_value = "5m", value_name = "DURATION")]
@@ -176,7 +199,7 @@ pub enum EnvFormat {
 #[derive(Args, Debug)]
 pub struct EnvArgs {
     /// `ACCOUNT` or `ACCOUNT=VAR`, one or more.
-    #[arg(required = true, value_name = "ACCOUNT[=VAR]")]
+    #[arg(required = true, value_name = "ACCOUNT[=VAR]", add = ArgValueCompleter::new(account_ids))]
     pub accounts: Vec<String>,
     /// `sh` (export lines for eval), `dotenv`, or `json`.
     #[arg(long, value_enum, default_value = "sh")]
@@ -189,6 +212,7 @@ pub struct EnvArgs {
 #[derive(Args, Debug)]
 pub struct StatusArgs {
     /// Only these accounts (ids or labels); all by default.
+    #[arg(add = ArgValueCompleter::new(account_ids))]
     pub accounts: Vec<String>,
     /// Ask each provider whether the token works (one test call per account); a dead token
     /// turns the account to "needs reconnect".
@@ -206,6 +230,7 @@ pub struct DoctorArgs {
 #[derive(Args, Debug)]
 pub struct LogArgs {
     /// Only this account's hand-outs (its id or label; the id of a removed account works too).
+    #[arg(add = ArgValueCompleter::new(account_ids))]
     pub account: Option<String>,
     /// How many of the latest hand-outs to show.
     #[arg(long, default_value_t = 50, value_name = "N")]
@@ -215,6 +240,7 @@ pub struct LogArgs {
 #[derive(Args, Debug)]
 pub struct ConfirmArgs {
     /// The account's id (or its label).
+    #[arg(add = ArgValueCompleter::new(account_ids))]
     pub account: String,
     /// Do not ask for confirmation (needed when stdin is not a terminal).
     #[arg(long, short = 'y')]
@@ -224,6 +250,7 @@ pub struct ConfirmArgs {
 #[derive(Args, Debug)]
 pub struct RenameArgs {
     /// The account's id (or its label).
+    #[arg(add = ArgValueCompleter::new(account_ids))]
     pub account: String,
     /// The new label.
     pub label: String,
@@ -232,6 +259,7 @@ pub struct RenameArgs {
 #[derive(Args, Debug)]
 pub struct ExportArgs {
     /// Only these accounts (ids or labels); all by default.
+    #[arg(add = ArgValueCompleter::new(account_ids))]
     pub accounts: Vec<String>,
     /// Write to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -248,6 +276,7 @@ pub struct ImportArgs {
 #[derive(Args, Debug)]
 pub struct EditArgs {
     /// The account's id (or its label).
+    #[arg(add = ArgValueCompleter::new(account_ids))]
     pub account: String,
     /// A new label.
     #[arg(long)]
@@ -265,6 +294,7 @@ pub struct EditArgs {
 #[derive(Args, Debug)]
 pub struct ConnectArgs {
     /// The account's id (or its label).
+    #[arg(add = ArgValueCompleter::new(account_ids))]
     pub account: String,
     /// Print the sign-in URL instead of opening the browser.
     #[arg(long)]
@@ -284,6 +314,7 @@ pub struct ConnectArgs {
 #[derive(Args, Debug)]
 pub struct LinkArgs {
     /// The account's id (or its label).
+    #[arg(add = ArgValueCompleter::new(account_ids))]
     pub account: String,
     /// The WhatsApp number with its country code, e.g. "+44 1234 567890" (default: the account's).
     #[arg(long)]
@@ -437,6 +468,7 @@ pub struct AddArgs {
 #[derive(Args, Debug)]
 pub struct KeyArgs {
     /// The account's id (or its label).
+    #[arg(add = ArgValueCompleter::new(account_ids))]
     pub account: String,
     /// Make a new key pair, replacing the one in the keyring: the server then refuses the
     /// account until it has the new public key.

@@ -19,6 +19,11 @@ use exit::Failure;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A shell asking what to complete (see commands/completions.rs) is
+    // answered here, and nothing else runs.
+    clap_complete::env::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
+        .var(commands::completions::VAR)
+        .complete();
     let cli = Cli::parse();
     let Some(command) = cli.command else {
         return commands::window::start().unwrap_or_else(|f| f.exit());
@@ -31,10 +36,7 @@ fn main() -> ExitCode {
 
 fn run(command: Command, json: bool) -> Result<(), Failure> {
     match command {
-        Command::Completions { shell } => {
-            commands::completions::print(shell);
-            Ok(())
-        }
+        Command::Completions { shell } => Ok(commands::completions::print(shell)?),
         Command::Sandbox { any_port, add_accounts } => {
             let latch = if add_accounts { Some(open()?) } else { None };
             commands::sandbox::run(any_port, latch.as_ref(), json)

@@ -488,9 +488,11 @@ fn completions_for_bash_zsh_and_fish() {
             .unwrap();
         assert!(out.status.success());
         let script = String::from_utf8(out.stdout).unwrap();
+        // The registration of clap's dynamic completion: the shell asks
+        // `latch` itself (tests/manners.rs completes in a real bash).
         assert!(
-            script.contains("latch") && script.contains("connect") && script.contains("token"),
-            "{shell}"
+            script.contains("COMPLETE=") && script.contains("latch"),
+            "{shell}: {script}"
         );
     }
 }

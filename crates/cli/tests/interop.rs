@@ -513,8 +513,16 @@ async fn an_id_token_is_verified_kept_and_handed_out_where_the_account_says() {
         format!("Authorization: Bearer {handed}")
     );
 
+    // An id_token made in the same second as the first would be the same
+    // bytes (same claims, deterministic RS256): let the clock pass its `iat`.
+    let iat = claims["iat"].as_i64().unwrap();
+    while latch_core::time::now() <= iat {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let before = tokens(&env, &id).access_token;
     env.ok(&["refresh", &id], "");
     let renewed = env.ok(&["token", &id], "").trim().to_owned();
+    assert_ne!(tokens(&env, &id).access_token, before, "the refresh ran");
     assert_ne!(renewed, handed, "the refresh brought a new id_token");
     assert_eq!(latch_core::jwt::claims(&renewed).unwrap()["sub"], "alice");
 }

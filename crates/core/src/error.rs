@@ -105,6 +105,13 @@ pub enum Error {
         reason: String,
     },
 
+    /// The account holds no token because it was never connected (or its
+    /// tokens were revoked): a whole sentence naming the command that
+    /// connects it. Unlike [`Error::NeedsReconnect`] nothing stopped working,
+    /// so the account's state does not change.
+    #[error("{0}")]
+    NotConnected(String),
+
     /// The keyring's own message, which already says what to do.
     #[error("{0}")]
     Storage(String),
@@ -137,7 +144,7 @@ impl Error {
             // codes match kinds exhaustively; `retry_after` tells them apart.
             Self::ProviderRefused { .. } | Self::RateLimited { .. } => ErrorKind::ProviderRefused,
             Self::InvalidAnswer { .. } => ErrorKind::InvalidAnswer,
-            Self::NeedsReconnect { .. } => ErrorKind::NeedsReconnect,
+            Self::NeedsReconnect { .. } | Self::NotConnected(_) => ErrorKind::NeedsReconnect,
             Self::Storage(_) => ErrorKind::Storage,
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::CallbackRejected(_) => ErrorKind::CallbackRejected,

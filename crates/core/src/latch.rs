@@ -97,9 +97,10 @@ impl Latch {
         let by_label: Vec<&Account> = accounts.iter().filter(|a| a.label.eq_ignore_ascii_case(name)).collect();
         match by_label.as_slice() {
             [one] => Ok((*one).clone()),
-            [] => Err(Error::UnknownAccount(format!(
-                "There is no account `{name}`; `latch accounts` lists them."
-            ))),
+            [] => Err(Error::UnknownAccount(match closest(name, &accounts) {
+                Some(near) => format!("There is no account `{name}`; did you mean `{near}`?"),
+                None => format!("There is no account `{name}`; `latch accounts` lists them."),
+            })),
             _ => Err(Error::InvalidInput(format!(
                 "Several accounts are labelled `{name}`; name one by its id (`latch accounts` lists them)."
             ))),
@@ -727,4 +728,19 @@ fn response(answer: crate::http::RawAnswer, shown_url: String, retried: bool) ->
 
 fn storage(e: StoreError) -> Error {
     Error::Storage(e.to_string())
+}
+
+/// The id of the account whose id or label is nearest to a mistyped
+/// `name` (as clap suggests a subcommand: Jaro-Winkler, 0.8 or closer).
+fn closest(name: &str, accounts: &[Account]) -> Option<String> {
+    let name = name.to_lowercase();
+    accounts
+        .iter()
+        .flat_map(|a| {
+            [a.id.as_str().to_owned(), a.label.to_lowercase()]
+                .map(|candidate| (strsim::jaro_winkler(&name, &candidate), a.id.to_string()))
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, id)| id)
 }

@@ -141,6 +141,18 @@ impl Env {
     }
 }
 
+/// Runs `cmd` with `stdin` piped in and waits for it.
+pub fn run_with_stdin(mut cmd: Command, stdin: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("latch runs");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    wait(child)
+}
+
 pub fn wait(child: Child) -> Output {
     let deadline = Instant::now() + Duration::from_secs(60);
     let pid = child.id();

@@ -22,7 +22,7 @@
 
 use super::{Engine, Flight, provider_name};
 use crate::error::{Error, ErrorKind};
-use crate::model::{Account, AccountSecrets, Grant, TokenSet, UnixTime};
+use crate::model::{Account, AccountSecrets, AccountStatus, Grant, TokenSet, UnixTime};
 use crate::providers::GrantRequest;
 use crate::store::SecretStore;
 use std::sync::Arc;
@@ -158,9 +158,23 @@ fn is_fresh(tokens: &TokenSet, now: UnixTime, min_validity: Duration) -> bool {
 
 fn stored_tokens(account: &Account, store: &dyn SecretStore) -> Result<(AccountSecrets, TokenSet), Error> {
     let secrets = store.get(&account.id)?.unwrap_or_default();
-    match secrets.tokens.clone() {
-        Some(tokens) => Ok((secrets, tokens)),
-        None => Err(Error::reconnect(
+    let next = match account.settings.grant() {
+        Some(_) => format!("`latch connect {}`", account.id),
+        None => format!("`latch link {}`", account.id),
+    };
+    match (secrets.tokens.clone(), &account.status) {
+        (Some(tokens), _) => Ok((secrets, tokens)),
+        // Issue 19: a read of a never-connected account said it "no longer
+        // accepts" it; nothing stopped working, it just never started.
+        (None, AccountStatus::NotConnected) => Err(Error::NotConnected(format!(
+            "{} is not connected yet; connect it first ({next}, or Connect in the window).",
+            account.label
+        ))),
+        (None, AccountStatus::Revoked) => Err(Error::NotConnected(format!(
+            "{}'s tokens were revoked; connect it again ({next}, or Connect in the window).",
+            account.label
+        ))),
+        (None, _) => Err(Error::reconnect(
             provider_name(account),
             None,
             "this account holds no token",

@@ -21,58 +21,108 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// List accounts: id, label, provider, status, time left on the token.
+    #[command(
+        after_help = "Examples:\n  latch accounts\n  latch --json accounts | jq -r '.[] | select(.status != \"valid\") | .id'\n  latch accounts | cut -f1        # piped: tab-separated rows, no header"
+    )]
     Accounts,
     /// Create an account from flags; its secret comes from stdin or an environment variable.
+    #[command(
+        after_help = "Examples:\n  latch add wazzup --label Shop --client-id ID --email me@shop.example --secret-env WAZZUP_PASSWORD\n  latch add wordapp --label Robot --grant client-credentials --client-id KEY --secret-stdin\n  latch add oauth2 --label Acme --issuer https://auth.acme.example --client-id ID --secret-stdin\n  latch add green-api --label Shop --api-url URL --instance 1101000001 --secret-stdin\n  latch add                        # on a terminal: asks for what is missing\n  latch add wazzup --help          # only the flags Wazzup has"
+    )]
     Add(Box<AddArgs>),
     /// Run the account's flow and store its tokens.
+    #[command(
+        after_help = "Examples:\n  latch connect wazzup-main\n  latch connect wazzup-main --no-browser    # print the address to open elsewhere\n  latch connect robot                       # client credentials: no browser at all"
+    )]
     Connect(ConnectArgs),
     /// Print what an OAuth 2.0 server's metadata says (RFC 8414, or OpenID Connect discovery)
     /// and what `latch add oauth2 --issuer` would take from it.
+    #[command(
+        after_help = "Examples:\n  latch discover https://accounts.google.com\n  latch --json discover https://auth.acme.example | jq .token_endpoint"
+    )]
     Discover(DiscoverArgs),
     /// Show one account as the window's Details do: its settings, its token's scope, times and
     /// claims (decoded; never the token itself), and its last hand-out.
+    #[command(
+        after_help = "Examples:\n  latch show wazzup-main\n  latch --json show acme | jq .details.id_token_claims"
+    )]
     Show(AccountArg),
     /// Give an account a new label (its id stays): `latch rename wazzup-main "Wazzup prod"`.
+    #[command(after_help = "Examples:\n  latch rename wazzup-main \"Wazzup production\"")]
     Rename(RenameArgs),
     /// Change an account's label or settings (`--set FIELD=VALUE`, the fields of `add`); asks
     /// before its secrets may go to a new server.
+    #[command(
+        after_help = "Examples:\n  latch edit acme --set scopes=\"openid profile\"\n  latch edit acme --set token_url=https://auth.acme.example/v2/token --yes\n  latch edit wazzup-main --label \"Wazzup production\""
+    )]
     Edit(EditArgs),
     /// Print the public key of a private_key_jwt account as a JWK, to register with the server
     /// (`--new` makes a new key pair).
+    #[command(after_help = "Examples:\n  latch key acme --jwks > acme-jwks.json\n  latch key acme --new --yes")]
     Key(KeyArgs),
     /// GREEN-API: link a WhatsApp number to the instance with a code typed on the phone.
+    #[command(
+        after_help = "Examples:\n  latch link shop --phone \"+44 1234 567890\"\n  latch link shop --logout          # link another number"
+    )]
     Link(LinkArgs),
     /// Print a valid access token, refreshing it first if it expires within a minute.
+    #[command(
+        after_help = "Examples:\n  curl -H \"Authorization: Bearer $(latch token wazzup-main)\" https://api.wazzup24.com/v3/channels\n  latch token acme --min-valid 10m\n  latch --json token acme | jq -r .expires_at"
+    )]
     Token(TokenArgs),
     /// Print the headers an API request needs (`Authorization: Bearer <token>`; Wordapp adds
     /// X-Api-Version), refreshing first like `token`: `latch header ID | curl -H @- URL`.
+    #[command(after_help = "Examples:\n  latch header wazzup-main | curl -H @- https://api.wazzup24.com/v3/channels")]
     Header(TokenArgs),
     /// Call the account's API, authenticated the way the provider wants it: `latch api ID
     /// /v2/channels`, `latch api ID POST /path --data @body.json`, `latch api GREEN
     /// getStateInstance`. A 401 makes Latch refresh once and retry once.
+    #[command(
+        after_help = "Examples:\n  latch api wazzup-main /v3/channels\n  latch api robot POST /v1/articles --data @article.json\n  latch api shop getStateInstance\n  latch api acme -i https://api.acme.example/me"
+    )]
     Api(ApiArgs),
     /// Run a command with the accounts' credentials in its environment (e.g. WAZZUP_MAIN_TOKEN),
     /// and a local endpoint that hands it the current token for as long as it runs.
+    #[command(
+        after_help = "Examples:\n  latch exec wazzup-main -- ./sync.sh\n  latch exec wazzup-main=TOKEN acme -- python job.py"
+    )]
     Exec(ExecArgs),
     /// Print the variables `exec` sets, for `eval` or a file (they are secrets).
+    #[command(
+        after_help = "Examples:\n  eval \"$(latch env wazzup-main)\"\n  latch env acme --format dotenv > .env.local"
+    )]
     Env(EnvArgs),
     /// Every account with its state, time left, last refresh and last use; `--check` asks
     /// each provider whether the token still works. Exit 4 when an account needs a person.
+    #[command(after_help = "Examples:\n  latch status\n  latch status --check || echo \"an account needs a person\"")]
     Status(StatusArgs),
     /// Refresh the account's token now.
+    #[command(after_help = "Examples:\n  latch refresh acme")]
     Refresh(AccountArg),
     /// Who took which token: the hand-outs (token, header, the window's copy…), newest last.
+    #[command(after_help = "Examples:\n  latch log\n  latch log wazzup-main --limit 10")]
     Log(LogArgs),
     /// Revoke the tokens at the provider (where it can) and delete them locally.
+    #[command(after_help = "Examples:\n  latch revoke acme\n  latch revoke acme --yes")]
     Revoke(ConfirmArgs),
     /// Forget an account: delete its keyring entry and its settings. Sends nothing to the provider.
+    #[command(after_help = "Examples:\n  latch remove old-shop\n  latch remove old-shop --yes")]
     Remove(ConfirmArgs),
     /// Write the accounts' settings (never a secret, never a token) as JSON a team can keep in
     /// git: `latch export > accounts.json`, or some of them by id.
+    #[command(
+        after_help = "Examples:\n  latch export -o team-accounts.json\n  latch export wazzup-main acme > two.json"
+    )]
     Export(ExportArgs),
     /// Add the accounts of a file `latch export` wrote, asking for each one's secret.
+    #[command(
+        after_help = "Examples:\n  latch import team-accounts.json\n  printf '%s\\n' \"$SECRET_1\" \"$SECRET_2\" | latch import team-accounts.json"
+    )]
     Import(ImportArgs),
     /// Run fake Wazzup, PayU, Wordapp, GREEN-API and OAuth 2.0 servers on 127.0.0.1 to try Latch.
+    #[command(
+        after_help = "Examples:\n  latch sandbox --add-accounts     # then: latch connect sandbox-wazzup\n  latch sandbox --any-port"
+    )]
     Sandbox {
         /// Let the OS pick the ports instead of 8971-8975.
         #[arg(long)]
@@ -83,9 +133,13 @@ pub enum Command {
     },
     /// Check what Latch depends on: the keyring, the data directory, the URL scheme, the sandbox's
     /// ports and the clock. Each line says what was found and what to do.
+    #[command(after_help = "Examples:\n  latch doctor\n  latch --json doctor")]
     Doctor(DoctorArgs),
     /// Print the shell's completion script (bash, zsh, fish, elvish, powershell): commands, flags
     /// and the account ids of this computer, asked from `latch` as you type.
+    #[command(
+        after_help = "Examples:\n  echo 'source <(latch completions bash)' >> ~/.bashrc\n  latch completions fish > ~/.config/fish/completions/latch.fish\n  echo 'source <(latch completions zsh)' >> ~/.zshrc"
+    )]
     Completions { shell: clap_complete::Shell },
 }
 
@@ -373,8 +427,9 @@ pub enum ClientAuthArg {
 
 #[derive(Args, Debug)]
 pub struct AddArgs {
+    /// wazzup, payu, green-api, wordapp or oauth2 (asked for on a terminal when left out).
     #[arg(value_parser = provider_ids())]
-    pub provider: String,
+    pub provider: Option<String>,
     /// A name you will recognise (asked for on a terminal when left out).
     #[arg(long)]
     pub label: Option<String>,
@@ -465,6 +520,52 @@ pub struct AddArgs {
     pub private_key_file: Option<std::path::PathBuf>,
 }
 
+/// `latch add <provider> --help`: the help of `add` with only the flags that
+/// provider takes (its connect form's fields, as the core's catalogue has
+/// them, and the ways to give its secret), and its `--set` field names.
+/// `None` for a name that is no provider's.
+pub fn add_help_for(provider: &str) -> Option<clap::Command> {
+    use clap::CommandFactory;
+    let kind = latch_core::model::ProviderKind::from_id(provider)?;
+    let info = latch_core::providers::registry::entry(kind);
+    let flags: Vec<String> = info.fields.iter().map(|f| f.flag()).collect();
+    let has_secret = info
+        .fields
+        .iter()
+        .any(|f| f.kind == latch_core::providers::catalogue::FieldKind::Secret);
+    let always = ["label", "id", "set", "help", "json", "version"];
+    let secret = ["secret-stdin", "secret-env"];
+    let add = Cli::command().find_subcommand("add")?.clone();
+    let ids: Vec<String> = add.get_arguments().map(|a| a.get_id().to_string()).collect();
+    let mut add = add
+        .bin_name(format!("latch add {provider}"))
+        .override_usage(format!("latch add {provider} [OPTIONS]"));
+    for id in ids {
+        let Some(arg) = add.get_arguments().find(|a| a.get_id() == id.as_str()) else {
+            continue;
+        };
+        let long = arg.get_long().unwrap_or_default().to_owned();
+        let shown = always.contains(&long.as_str())
+            || flags.contains(&long)
+            || (long == "no-pkce" && flags.iter().any(|f| f == "pkce"))
+            || (has_secret && secret.contains(&long.as_str()))
+            || (long == "private-key-file" && kind == latch_core::model::ProviderKind::Oauth2);
+        if !shown || arg.is_positional() {
+            add = add.mut_arg(id.as_str(), |a| a.hide(true));
+        }
+    }
+    let names: Vec<&str> = info
+        .fields
+        .iter()
+        .filter(|f| f.kind != latch_core::providers::catalogue::FieldKind::Secret)
+        .map(|f| f.name)
+        .collect();
+    Some(
+        add.about(format!("Create a {} account from flags.", info.name))
+            .after_help(format!("Its fields for --set: {}.", names.join(", "))),
+    )
+}
+
 #[derive(Args, Debug)]
 pub struct KeyArgs {
     /// The account's id (or its label).
@@ -480,4 +581,42 @@ pub struct KeyArgs {
     /// With --new: do not ask for confirmation (needed when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Issue 19: no command's help had an example.
+    #[test]
+    fn every_command_shows_examples_in_its_help() {
+        let cli = super::Cli::command();
+        for command in cli.get_subcommands() {
+            let after = command.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+            assert!(
+                after.starts_with("Examples:\n  latch")
+                    || after.starts_with("Examples:\n  curl")
+                    || after.starts_with("Examples:\n  eval")
+                    || after.starts_with("Examples:\n  echo"),
+                "`latch {} --help` has no examples",
+                command.get_name()
+            );
+        }
+    }
+
+    #[test]
+    fn each_provider_help_hides_the_flags_it_does_not_take() {
+        for kind in latch_core::providers::registry::ALL {
+            let mut help = super::add_help_for(kind.id()).expect("a provider's help");
+            let text = help.render_help().to_string();
+            assert!(
+                text.contains("--label") && text.contains("--set"),
+                "{}: {text}",
+                kind.id()
+            );
+            let shown = text.lines().filter(|l| l.trim_start().starts_with("--")).count();
+            assert!(shown < 20, "{} shows {shown} flags", kind.id());
+        }
+        assert!(super::add_help_for("nope").is_none());
+    }
 }

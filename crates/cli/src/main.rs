@@ -24,6 +24,10 @@ fn main() -> ExitCode {
     clap_complete::env::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
         .var(commands::completions::VAR)
         .complete();
+    if let Some(mut help) = provider_help() {
+        let _ = help.print_help();
+        return ExitCode::SUCCESS;
+    }
     let cli = Cli::parse();
     let Some(command) = cli.command else {
         return commands::window::start().unwrap_or_else(|f| f.exit());
@@ -66,6 +70,18 @@ fn run(command: Command, json: bool) -> Result<(), Failure> {
         )),
         Command::Log(args) => commands::log::run(&mut Env::system(&open()?, json), args),
         Command::Revoke(args) => block_on(commands::revoke::run(&mut Env::system(&open()?, json), args)),
+    }
+}
+
+/// `latch add <provider> --help` (or `-h`): that provider's flags only.
+fn provider_help() -> Option<clap::Command> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let words: Vec<&str> = args.iter().map(String::as_str).filter(|a| *a != "--json").collect();
+    match words.as_slice() {
+        ["add", provider, rest @ ..] if rest.iter().any(|a| *a == "--help" || *a == "-h") => {
+            cli::add_help_for(provider)
+        }
+        _ => None,
     }
 }
 

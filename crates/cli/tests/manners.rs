@@ -253,3 +253,89 @@ async fn an_export_holds_no_secret_and_imports_on_another_computer() {
         support::run_with_stdin(remove, "");
     }
 }
+
+/// Issue 19: `latch` alone, with no window installed, exited 1 (a bug's code).
+#[test]
+fn latch_without_its_window_says_so_and_exits_as_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let lone = dir.path().join("latch");
+    std::fs::copy(env!("CARGO_BIN_EXE_latch"), &lone).unwrap();
+    let out = Command::new(&lone)
+        .env("PATH", dir.path())
+        .env("LATCH_HOME", dir.path().join("home"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).trim(),
+        "latch: the window, latch-desktop, is not installed beside latch or on the PATH. Every command \
+         works without it: `latch accounts`, `latch add`, `latch connect`, `latch token`; `latch --help` lists them all."
+    );
+}
+
+fn help(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_latch")).args(args).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Issue 19: `latch add <provider> --help` listed all 25 flags of every provider.
+#[test]
+fn add_help_for_a_provider_shows_only_its_flags() {
+    let wazzup = help(&["add", "wazzup", "--help"]);
+    assert!(wazzup.starts_with("Create a Wazzup account from flags."), "{wazzup}");
+    for flag in [
+        "--label",
+        "--client-id",
+        "--email",
+        "--redirect-uri",
+        "--secret-stdin",
+        "--set",
+    ] {
+        assert!(wazzup.contains(flag), "{flag} in:\n{wazzup}");
+    }
+    for flag in [
+        "--issuer",
+        "--api-url",
+        "--instance",
+        "--environment",
+        "--private-key-file",
+        "<PROVIDER>",
+    ] {
+        assert!(!wazzup.contains(flag), "{flag} is not Wazzup's:\n{wazzup}");
+    }
+    let oauth2 = help(&["add", "oauth2", "-h"]);
+    for flag in [
+        "--issuer",
+        "--token-url",
+        "--client-auth",
+        "--private-key-file",
+        "--no-pkce",
+    ] {
+        assert!(oauth2.contains(flag), "{flag} in:\n{oauth2}");
+    }
+    assert!(!oauth2.contains("--email"), "{oauth2}");
+    let green = help(&["add", "green-api", "--help"]);
+    assert!(
+        green.contains("--instance") && !green.contains("--client-id"),
+        "{green}"
+    );
+    // The generic help still lists them all, and each command shows examples.
+    assert!(help(&["add", "--help"]).contains("--issuer"));
+}
+
+#[test]
+fn add_on_a_pipe_without_a_provider_names_them() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_latch"))
+        .arg("add")
+        .env("LATCH_HOME", home.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).trim(),
+        "latch: name the provider: latch add <wazzup|payu|green-api|wordapp|oauth2>"
+    );
+}

@@ -32,6 +32,10 @@ pub async fn run(env: &mut Env<'_>, args: AddArgs) -> Result<(), Failure> {
         })?),
         None => None,
     };
+    let mut args = args;
+    if args.provider.is_none() {
+        args.provider = Some(ask_provider(env)?);
+    }
     let mut draft = draft(&args, read_secret(env, &args)?)?;
     if let Some(issuer) = &args.issuer {
         discover_into(env, &mut draft, issuer).await?;
@@ -127,8 +131,9 @@ async fn discover_into(env: &mut Env<'_>, draft: &mut AccountDraft, issuer: &str
 /// The draft the flags describe. A value clap parsed as a choice goes in
 /// under the catalogue's spelling (`authorization_code`).
 pub fn draft(args: &AddArgs, secret: Option<String>) -> Result<AccountDraft, Failure> {
-    let kind = ProviderKind::from_id(&args.provider)
-        .ok_or_else(|| Failure::usage(format!("there is no provider `{}`", args.provider)))?;
+    let provider = args.provider.as_deref().unwrap_or_default();
+    let kind =
+        ProviderKind::from_id(provider).ok_or_else(|| Failure::usage(format!("there is no provider `{provider}`")))?;
     let mut draft = AccountDraft::new(kind);
     let flags: [(&str, Option<String>); 21] = [
         ("label", args.label.clone()),
@@ -225,6 +230,31 @@ pub fn ask_missing(env: &mut Env, draft: &mut AccountDraft, who: &str) -> Result
             let value = env.ask(&prompt)?;
             draft.set(field.name, value);
         }
+    }
+}
+
+/// The provider, asked for on a terminal; a pipe must name it.
+fn ask_provider(env: &mut Env) -> Result<String, Failure> {
+    let ids: Vec<&str> = latch_core::providers::registry::ALL.iter().map(|k| k.id()).collect();
+    if !env.stdin_is_terminal {
+        return Err(Failure::usage(format!(
+            "name the provider: latch add <{}>",
+            ids.join("|")
+        )));
+    }
+    for kind in latch_core::providers::registry::ALL {
+        writeln!(env.stderr, "  {:<10} {}", kind.id(), kind.display_name())?;
+    }
+    loop {
+        let answer = env.ask("Provider: ")?;
+        let answer = answer.trim();
+        if ids.contains(&answer) {
+            return Ok(answer.to_owned());
+        }
+        if answer.is_empty() {
+            return Err(Failure::usage("no provider chosen; nothing added"));
+        }
+        writeln!(env.stderr, "`{answer}` is none of {}.", ids.join(", "))?;
     }
 }
 

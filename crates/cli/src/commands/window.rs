@@ -9,12 +9,18 @@ pub fn start() -> Result<ExitCode, Failure> {
         .ok()
         .and_then(|p| p.parent().map(|d| d.join("latch-desktop")));
     let program = beside.filter(|p| p.exists()).unwrap_or_else(|| "latch-desktop".into());
-    std::process::Command::new(&program).spawn().map_err(|e| Failure {
-        status: 1,
-        message: format!(
-            "could not start the window ({}): {e}; `latch --help` lists the commands",
-            program.display()
-        ),
+    std::process::Command::new(&program).spawn().map_err(|e| {
+        // Issue 19: a `latch` without its window exited 1, the code of a bug.
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                "the window, latch-desktop, is not installed beside latch or on the PATH".to_owned()
+            }
+            _ => format!("could not start the window ({}): {e}", program.display()),
+        };
+        Failure::usage(format!(
+            "{why}. Every command works without it: `latch accounts`, `latch add`, `latch connect`, \
+             `latch token`; `latch --help` lists them all."
+        ))
     })?;
     Ok(ExitCode::SUCCESS)
 }

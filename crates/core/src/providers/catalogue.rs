@@ -165,14 +165,49 @@ fn is_resource(value: &str) -> bool {
     url::Url::parse(value).is_ok_and(|u| u.fragment().is_none())
 }
 
+/// What is wrong with a redirect URI that `connect` would refuse, with the
+/// fix: a loopback one Latch will not serve (`localhost`, `[::1]`), or an
+/// address without its scheme. `None` when it will do.
+fn redirect_problem(value: &str) -> Option<String> {
+    if value.starts_with("app.latch.desktop:") {
+        return None;
+    }
+    if !value.contains("://") {
+        let fixed = if value.starts_with("127.0.0.1") || value.starts_with("localhost") {
+            format!("http://{}", value.replacen("localhost", "127.0.0.1", 1))
+        } else {
+            format!("https://{value}")
+        };
+        return Some(format!("Add the scheme: {fixed}."));
+    }
+    match crate::redirect::loopback::LoopbackRedirect::parse(value) {
+        Err(why) => {
+            let mut why = why;
+            if let Some(first) = why.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            Some(format!("{why}."))
+        }
+        Ok(_) if !url::Url::parse(value).is_ok_and(|u| u.has_host()) => Some(URL_PROBLEM.to_owned()),
+        Ok(_) => None,
+    }
+}
+
 impl Rule {
+    /// What is wrong with `value`, more precisely than the field's own
+    /// problem sentence, where the rule knows (a redirect URI's fix).
+    pub fn explain(self, value: &str) -> Option<String> {
+        match self {
+            Self::RedirectUri => redirect_problem(value),
+            _ => None,
+        }
+    }
+
     pub fn accepts(self, value: &str, options: &[Choice]) -> bool {
         match self {
             Self::Any => true,
             Self::Url => crate::providers::parse_url(value).is_ok(),
-            Self::RedirectUri => {
-                value.starts_with("app.latch.desktop:") || url::Url::parse(value).is_ok_and(|u| u.has_host())
-            }
+            Self::RedirectUri => redirect_problem(value).is_none(),
             Self::Email => value.contains('@') && !value.starts_with('@') && !value.ends_with('@'),
             Self::Digits => (1..=19).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()),
             Self::Choice => options.iter().any(|o| o.value == value),
@@ -463,7 +498,7 @@ impl AccountDraft {
                         let choices: Vec<&str> = field.options.iter().map(|o| o.value).collect();
                         format!("{} must be one of: {}.", field.label, choices.join(", "))
                     }
-                    _ => field.problem.to_owned(),
+                    rule => rule.explain(&value).unwrap_or_else(|| field.problem.to_owned()),
                 };
                 problems.push(FieldProblem {
                     field: field.name,
@@ -511,5 +546,63 @@ impl AccountDraft {
             sandbox: false,
         };
         Ok((account, secrets))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 19: `add` and the form took redirect URIs that `connect` then
+    /// refused; now the draft refuses them, with the fix.
+    #[test]
+    fn a_redirect_connect_would_refuse_is_refused_when_the_account_is_made() {
+        let mut draft = AccountDraft::new(ProviderKind::Wordapp);
+        draft
+            .set("label", "W")
+            .set("client_id", "c")
+            .set("grant", "authorization_code");
+        draft.secret = Some(DraftSecret::new("s"));
+        let problem = |redirect: &str| {
+            let mut draft = draft.clone();
+            draft.set("redirect_uri", redirect);
+            draft
+                .problems()
+                .into_iter()
+                .find(|p| p.field == "redirect_uri")
+                .map(|p| p.message)
+        };
+        assert_eq!(
+            problem("http://localhost:8976/cb").as_deref(),
+            Some(
+                "The redirect_uri http://localhost:8976/cb uses `localhost`; register http://127.0.0.1:8976/cb \
+                 instead (RFC 8252 §8.3: `localhost` can resolve elsewhere)."
+            )
+        );
+        assert!(
+            problem("http://[::1]:8976/cb")
+                .unwrap()
+                .contains("register http://127.0.0.1:8976/cb instead")
+        );
+        assert_eq!(
+            problem("127.0.0.1:8976/cb").as_deref(),
+            Some("Add the scheme: http://127.0.0.1:8976/cb.")
+        );
+        assert_eq!(
+            problem("localhost:8976/cb").as_deref(),
+            Some("Add the scheme: http://127.0.0.1:8976/cb.")
+        );
+        assert_eq!(
+            problem("example.com/cb").as_deref(),
+            Some("Add the scheme: https://example.com/cb.")
+        );
+        for fine in [
+            "http://127.0.0.1:8976/cb",
+            "http://127.0.0.1/cb",
+            "app.latch.desktop:/oauth/callback/{account}",
+            "https://shop.example/cb",
+        ] {
+            assert_eq!(problem(fine), None, "{fine}");
+        }
     }
 }

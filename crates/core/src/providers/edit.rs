@@ -52,7 +52,8 @@ pub fn edited(account: &Account, changes: &[(String, String)]) -> Result<Account
             )));
         }
         if !value.is_empty() && !field.rule.accepts(value, field.options) {
-            return Err(Error::InvalidInput(format!("{}: {}", field.label, field.problem)));
+            let problem = field.rule.explain(value).unwrap_or_else(|| field.problem.to_owned());
+            return Err(Error::InvalidInput(format!("{}: {problem}", field.label)));
         }
         // A form field the settings do not keep (Wazzup's login e-mail lives
         // with its password in the keyring) would be dropped without a word.

@@ -43,13 +43,14 @@ pub fn account_json(account: &Account, now: UnixTime) -> AccountJson<'_> {
     }
 }
 
-/// The provider's name, and for a demo account that its server is the sandbox's fake.
+/// The provider's name (for Other OAuth 2.0 its server's host, as in
+/// every message), and for a demo account that its server is the sandbox's
+/// fake.
 pub fn provider_name(account: &Account) -> String {
-    let name = account.provider().display_name();
     if account.sandbox {
-        format!("{name} (sandbox)")
+        format!("{} (sandbox)", account.provider().display_name())
     } else {
-        name.to_owned()
+        latch_core::Latch::provider_name(account).to_owned()
     }
 }
 
@@ -233,10 +234,12 @@ pub fn expires_in(expires_at: Option<UnixTime>, now: UnixTime) -> String {
     span(left)
 }
 
+/// A span of time as the window says it too (`ui/src/lib/durations.json`
+/// is the table both are tested against).
 fn span(seconds: i64) -> String {
     match seconds {
         s if s < 60 => format!("{s} s"),
-        s if s < 3600 => format!("{} m", s / 60),
+        s if s < 3600 => format!("{} m {} s", s / 60, s % 60),
         s if s < 86400 => format!("{} h {} m", s / 3600, (s % 3600) / 60),
         s => format!("{} d {} h", s / 86400, (s % 86400) / 3600),
     }
@@ -293,8 +296,20 @@ mod tests {
         assert_eq!(expires_in(Some(100 + 4320), 100), "1 h 12 m");
         assert_eq!(expires_in(Some(86399), 0), "23 h 59 m");
         assert_eq!(expires_in(Some(45), 0), "45 s");
-        assert_eq!(expires_in(Some(0), 180), "expired 3 m ago");
+        assert_eq!(expires_in(Some(0), 180), "expired 3 m 0 s ago");
         assert_eq!(expires_in(None, 0), "no expiry");
+    }
+
+    /// Issue 19: "1 d 0 h" here and "24 h 0 m" in the window; now both
+    /// read the same table.
+    #[test]
+    fn spans_read_as_the_window_says_them() {
+        let table: serde_json::Value =
+            serde_json::from_str(include_str!("../../../ui/src/lib/durations.json")).unwrap();
+        for pair in table["spans"].as_array().unwrap() {
+            let (seconds, text) = (pair[0].as_i64().unwrap(), pair[1].as_str().unwrap());
+            assert_eq!(span(seconds), text, "{seconds} s");
+        }
     }
 
     fn drawn(terminal: Option<Terminal>) -> String {

@@ -640,7 +640,7 @@ impl Latch {
     }
 
     /// The provider's name for messages.
-    pub fn provider_name(account: &Account) -> &'static str {
+    pub fn provider_name(account: &Account) -> &str {
         provider_name(account)
     }
 

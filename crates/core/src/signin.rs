@@ -110,12 +110,15 @@ impl Latch {
         redirect: &LoopbackRedirect,
         flows: &PendingFlows,
     ) -> Result<LoopbackSignIn, Error> {
-        let listener = LoopbackListener::bind(redirect).await.map_err(|e| {
-            Error::InvalidInput(format!(
-                "Latch cannot listen on 127.0.0.1:{} for the redirect ({e}); close what uses that port or register another.",
-                redirect.port.unwrap_or(0)
-            ))
-        })?;
+        let listener = LoopbackListener::bind(redirect)
+            .await
+            .map_err(|e| {
+                Error::InvalidInput(format!(
+                    "Latch cannot listen on 127.0.0.1:{} for the redirect ({e}); close what uses that port or register another.",
+                    redirect.port.unwrap_or(0)
+                ))
+            })?
+            .for_provider(crate::flows::provider_name(account));
         let (url, flow) = self.start_authorization(account, Some(&listener.redirect_uri()))?;
         flows.insert(flow);
         Ok(LoopbackSignIn { listener, url })

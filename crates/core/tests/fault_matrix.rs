@@ -114,7 +114,8 @@ impl Call {
             WazzupCode | WazzupMachineToken | WazzupRefresh => "Wazzup",
             PayuCode | PayuRefresh | PayuRevoke => "PayU",
             WordappCode | WordappPassword | WordappClientCredentials | WordappRefresh | WordappRevoke => "Wordapp",
-            OAuth2Code | OAuth2Refresh | OAuth2Revoke => "Other OAuth 2.0",
+            // A server Latch knows by its address is named by it.
+            OAuth2Code | OAuth2Refresh | OAuth2Revoke => "127.0.0.1:",
             GreenApiLinkCode => "GREEN-API (getAuthorizationCode)",
             GreenApiState => "GREEN-API (getStateInstance)",
             GreenApiLogout => "GREEN-API (logout)",

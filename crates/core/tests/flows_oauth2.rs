@@ -194,10 +194,15 @@ async fn oauth2_denied_consent_is_explained() {
         )
         .await
         .unwrap_err();
+    // Issue 19: "Other OAuth 2.0 refused…" named no server; now its address.
+    let server = url::Url::parse(&sb.oauth2().base_url()).unwrap();
     assert_eq!(
         e.to_string(),
-        "Other OAuth 2.0 refused the request (access_denied: the access request was refused); connect the account \
-         again and approve the request."
+        format!(
+            "127.0.0.1:{} refused the request (access_denied: the access request was refused); connect the account \
+             again and approve the request.",
+            server.port().unwrap()
+        )
     );
 }
 

@@ -123,7 +123,10 @@ async fn loopback_pages_tell_the_person_what_happened_and_never_the_judges_reaso
             Verdict::Reject("state <script>\"x\" & more</script>".into())
         }
     };
-    let listener = LoopbackListener::bind(&any_port()).await.unwrap();
+    let listener = LoopbackListener::bind(&any_port())
+        .await
+        .unwrap()
+        .for_provider("Wazzup");
     let port = listener.port();
     let serving = tokio::spawn(listener.serve(Duration::from_secs(30), std::future::pending(), judge));
     let (forged, good) = tokio::task::spawn_blocking(move || {
@@ -144,13 +147,16 @@ async fn loopback_pages_tell_the_person_what_happened_and_never_the_judges_reaso
     assert!(!forged.contains("script") && !forged.contains("more"), "{forged}");
     assert!(
         good.contains(
-            "<h1 style=\"font-size:1.3rem\">Latch has the answer. You can close this tab and return to Latch.</h1>"
+            "<h1 style=\"font-size:1.3rem\">Signed in to Wazzup. You can close this tab and return to Latch.</h1>"
         ),
         "{good}"
     );
     serving.await.unwrap().unwrap();
 
-    let listener = LoopbackListener::bind(&any_port()).await.unwrap();
+    let listener = LoopbackListener::bind(&any_port())
+        .await
+        .unwrap()
+        .for_provider("<b>auth.acme.example");
     let port = listener.port();
     let serving = tokio::spawn(listener.serve(Duration::from_secs(30), std::future::pending(), judge));
     let denied = tokio::task::spawn_blocking(move || get_page(port, "/callback?error=access_denied"))
@@ -158,7 +164,7 @@ async fn loopback_pages_tell_the_person_what_happened_and_never_the_judges_reaso
         .unwrap();
     assert!(
         denied.contains(
-            "<h1 style=\"font-size:1.3rem\">The provider did not grant access. Return to Latch to see why.</h1>"
+            "<h1 style=\"font-size:1.3rem\">&lt;b&gt;auth.acme.example did not grant access. Return to Latch to see why.</h1>"
         ),
         "{denied}"
     );

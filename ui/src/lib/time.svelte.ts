@@ -22,7 +22,7 @@ export function timeLeft(expiresAt: number | null | undefined, now: number): str
   return `expires in ${span(left)}`;
 }
 
-function span(s: number): string {
+export function span(s: number): string {
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} m ${s % 60} s`;
   if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} m`;

@@ -79,7 +79,7 @@ pub async fn run(env: &mut Env<'_>, args: AddArgs) -> Result<(), Failure> {
             env.stderr,
             "Added {} ({}). Next: {next}",
             account.label,
-            account.provider().display_name()
+            latch_core::Latch::provider_name(&account)
         )?;
         if let Some(jwk) = latch.public_key(&account)? {
             writeln!(
@@ -95,7 +95,7 @@ pub async fn run(env: &mut Env<'_>, args: AddArgs) -> Result<(), Failure> {
             writeln!(
                 env.stderr,
                 "The redirect URI registered with {} must be {redirect}",
-                account.provider().display_name()
+                latch_core::Latch::provider_name(&account)
             )?;
         }
     }

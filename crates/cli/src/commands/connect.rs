@@ -71,13 +71,9 @@ async fn authorization_code(env: &mut Env<'_>, account: &Account, args: &Connect
     let (flow, callback) = match Return::of(account)? {
         Return::Loopback(redirect) => {
             let sign_in = latch.start_loopback_sign_in(account, &redirect, &flows).await?;
-            let _page = show_url(
-                env,
-                &sign_in.url,
-                args.no_browser,
-                "Waiting for the browser to come back…",
-            )?;
-            sign_in.callback(&flows, timeout, ctrl_c()).await?
+            let _page = show_url(env, &sign_in.url, args.no_browser, "")?;
+            let waiting = sign_in.callback(&flows, timeout, ctrl_c());
+            counting_down(env, "Waiting for the browser to come back", timeout, waiting).await??
         }
         Return::DeepLink | Return::Paste => {
             let (url, pending) = latch.start_authorization(account, None)?;
@@ -153,8 +149,48 @@ fn show_url(env: &mut Env, url: &Url, no_browser: bool, then: &str) -> Result<Op
             "Opened the sign-in page in your browser. If it did not open, visit:\n{url}"
         )?;
     }
-    writeln!(env.stderr, "{then}")?;
+    if !then.is_empty() {
+        writeln!(env.stderr, "{then}")?;
+    }
     Ok(page)
+}
+
+/// Awaits `work`, saying what it waits for: on a terminal a spinner and the
+/// time left, redrawn in place (gh's manners); in a log one line.
+async fn counting_down<T>(
+    env: &mut Env<'_>,
+    what: &str,
+    timeout: Duration,
+    work: impl std::future::Future<Output = T>,
+) -> Result<T, Failure> {
+    if !env.stderr_is_terminal {
+        writeln!(env.stderr, "{what}…")?;
+        return Ok(work.await);
+    }
+    const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    let deadline = std::time::Instant::now() + timeout;
+    let mut tick = tokio::time::interval(Duration::from_millis(120));
+    let mut frame = 0;
+    tokio::pin!(work);
+    let out = loop {
+        tokio::select! {
+            out = &mut work => break out,
+            _ = tick.tick() => {
+                let left = deadline.saturating_duration_since(std::time::Instant::now()).as_secs();
+                write!(
+                    env.stderr,
+                    "\r{} {what}: {}:{:02} left (Ctrl-C cancels)\x1b[K",
+                    FRAMES[frame % FRAMES.len()],
+                    left / 60,
+                    left % 60
+                )?;
+                env.stderr.flush()?;
+                frame += 1;
+            }
+        }
+    };
+    write!(env.stderr, "\r\x1b[K")?;
+    Ok(out)
 }
 
 /// Writes the private page that leads to `url` and hands its path to the
@@ -206,12 +242,13 @@ fn report(env: &mut Env, account: &Account, tokens: &TokenSet) -> Result<(), Fai
 #[cfg(test)]
 mod tests {
     use super::run;
-    use crate::env::testing::{Home, parsed, with_stdin};
+    use crate::env::testing::{Home, env, parsed, with_stdin};
     use latch_core::model::Grant;
     use latch_sandbox::harness::{self, SCHEME_REDIRECT};
     use latch_sandbox::{DemoCredentials, demo};
     use std::io::Write;
     use std::sync::Mutex;
+    use std::time::Duration;
 
     /// The paste path of an account that comes back by deep link: the
     /// "browser" follows the fake's consent page and pastes what it landed
@@ -307,6 +344,43 @@ mod tests {
 
     /// Issue 15 item 11: connecting an account with PKCE off says what that
     /// costs before the browser opens (here the paste is empty: the verb ends).
+    /// Issue 19: `connect` waited without a word of how long it would wait.
+    #[tokio::test]
+    async fn a_terminal_sees_a_spinner_and_the_time_left_while_connect_waits() {
+        let home = Home::new();
+        let (mut terminal, out) = env(&home.latch, false, "", false);
+        terminal.stderr_is_terminal = true;
+        // Long enough for the spinner's second frame (one every 120 ms).
+        let work = async {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            42
+        };
+        let waited = super::counting_down(
+            &mut terminal,
+            "Waiting for the browser to come back",
+            Duration::from_secs(600),
+            work,
+        );
+        assert_eq!(waited.await.unwrap(), 42);
+        let said = out.stderr.text();
+        assert!(
+            said.starts_with("\r⠋ Waiting for the browser to come back: 9:59 left (Ctrl-C cancels)\x1b[K\r⠙ "),
+            "{said:?}"
+        );
+        assert!(said.ends_with("\r\x1b[K"), "the line is cleared at the end: {said:?}");
+
+        let (mut log, out) = env(&home.latch, false, "", false);
+        super::counting_down(
+            &mut log,
+            "Waiting for the browser to come back",
+            Duration::from_secs(600),
+            async {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.stderr.text(), "Waiting for the browser to come back…\n");
+    }
+
     #[tokio::test]
     async fn connect_with_pkce_off_says_what_that_costs() {
         let home = Home::new();

@@ -11,7 +11,7 @@ pub fn run(env: &mut Env, args: ConfirmArgs) -> Result<(), Failure> {
         "Remove {} ({})? Its secrets are deleted from the keyring; nothing is sent to {}.",
         account.id,
         account.label,
-        account.provider().display_name()
+        latch_core::Latch::provider_name(&account)
     );
     if !env.confirm(&question, args.yes)? {
         return Err(Failure::usage("nothing removed"));

@@ -223,6 +223,6 @@ impl Engine {
 }
 
 /// The name a person reads for an account's provider.
-pub fn provider_name(account: &Account) -> &'static str {
+pub fn provider_name(account: &Account) -> &str {
     account.settings.provider().name()
 }

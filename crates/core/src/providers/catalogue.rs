@@ -172,7 +172,12 @@ fn redirect_problem(value: &str) -> Option<String> {
     if value.starts_with("app.latch.desktop:") {
         return None;
     }
-    if !value.contains("://") {
+    let bare_address = !value.contains(char::is_whitespace)
+        && value
+            .split(['/', ':'])
+            .next()
+            .is_some_and(|host| host.contains('.') || host == "localhost");
+    if !value.contains("://") && bare_address {
         let fixed = if value.starts_with("127.0.0.1") || value.starts_with("localhost") {
             format!("http://{}", value.replacen("localhost", "127.0.0.1", 1))
         } else {

@@ -315,7 +315,25 @@ fn private_key_secrets(given: Option<&str>) -> Result<AccountSecrets, Error> {
     })
 }
 
+/// The host and port of `url` as a slice of it, without any user part
+/// (`None` when it has no host).
+fn host_of(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    (!host.is_empty() && !host.starts_with(':')).then_some(host)
+}
+
 impl Provider for OAuth2Settings {
+    /// The server's address (`auth.acme.example`, `127.0.0.1:8975`), from
+    /// its issuer or else its token endpoint, as typed: "auth.acme.example
+    /// refused the request" says more than "Other OAuth 2.0 refused the
+    /// request".
+    fn name(&self) -> &str {
+        let from = self.issuer.as_deref().unwrap_or(&self.token_url);
+        host_of(from).unwrap_or(super::registry::entry(ProviderKind::Oauth2).name)
+    }
+
     fn kind(&self) -> ProviderKind {
         ProviderKind::Oauth2
     }
@@ -414,7 +432,7 @@ impl Provider for OAuth2Settings {
         }
         let Some(id_token) = &tokens.id_token else {
             return Err(Error::reconnect(
-                NAME,
+                self.name(),
                 None,
                 "this account hands out the id_token, and the server sent none: check that the scopes include openid",
             ));
@@ -422,7 +440,7 @@ impl Provider for OAuth2Settings {
         let exp = crate::jwt::claims(id_token.secret()).and_then(|c| c["exp"].as_i64());
         if exp.is_some_and(|exp| exp <= crate::time::now()) {
             return Err(Error::reconnect(
-                NAME,
+                self.name(),
                 None,
                 "the id_token has expired and the server sent no new one on the last refresh",
             ));
@@ -451,7 +469,7 @@ impl Provider for OAuth2Settings {
     }
 
     fn read_token_answer(&self, answer: &Answer, step: Step, received_at: UnixTime) -> Result<TokenSet, Error> {
-        read_token_answer(answer, step, received_at)
+        rfc6749::read_answer(self.name(), answer, step, received_at, &[])
     }
 
     fn revoke_consequence(&self) -> String {
@@ -466,7 +484,9 @@ impl Provider for OAuth2Settings {
 
     /// RFC 7009 when the account has a revocation endpoint.
     fn revoke_plan(&self, secrets: &AccountSecrets, _now: UnixTime) -> Result<RevokePlan, Error> {
-        rfc6749::revocation(NAME, secrets, |token, hint| revoke_call(self, secrets, token, hint))
+        rfc6749::revocation(self.name(), secrets, |token, hint| {
+            revoke_call(self, secrets, token, hint)
+        })
     }
 }
 
@@ -613,7 +633,8 @@ pub fn revoke_call(
     Ok(Some(Call::post(url, Body::Form(form), auth)))
 }
 
-/// Reads a token endpoint answer: a token set on 2xx, else the error.
+/// Reads a token endpoint answer: a token set on 2xx, else the error (in
+/// the words of a server without an address: the fuzz targets').
 pub fn read_token_answer(answer: &Answer, step: Step, received_at: UnixTime) -> Result<TokenSet, Error> {
     rfc6749::read_answer(NAME, answer, step, received_at, &[])
 }

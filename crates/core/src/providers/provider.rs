@@ -108,8 +108,10 @@ pub enum Revoked {
 pub trait Provider: Send + Sync {
     fn kind(&self) -> ProviderKind;
 
-    /// The name a person reads (errors, lists).
-    fn name(&self) -> &'static str {
+    /// The name a person reads (errors, lists, the browser's answer page):
+    /// the provider's, or for a server Latch knows only by its address
+    /// (Other OAuth 2.0) that server's host.
+    fn name(&self) -> &str {
         super::registry::entry(self.kind()).name
     }
 

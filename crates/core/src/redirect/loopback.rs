@@ -127,6 +127,8 @@ pub struct LoopbackListener {
     listener: TcpListener,
     path: String,
     head_timeout: Duration,
+    /// Who the browser signed in to, named on the answer page.
+    provider: Option<String>,
 }
 
 impl LoopbackListener {
@@ -137,7 +139,15 @@ impl LoopbackListener {
             listener,
             path: redirect.path.clone(),
             head_timeout: HEAD_TIMEOUT,
+            provider: None,
         })
+    }
+
+    /// Names the provider on the browser's answer page ("Signed in to
+    /// Wazzup. You can close this tab.").
+    pub fn for_provider(mut self, name: &str) -> Self {
+        self.provider = Some(name.to_owned());
+        self
     }
 
     /// Gives each connection `timeout` instead of [`HEAD_TIMEOUT`] to send
@@ -234,7 +244,8 @@ impl LoopbackListener {
     /// Writes the answer; a client that does not take it within the head
     /// timeout is left.
     async fn respond(&self, stream: &mut TcpStream, answer: Answer) {
-        let _ = tokio::time::timeout(self.head_timeout, write_answer(stream, answer)).await;
+        let text = page_text(answer, self.provider.as_deref());
+        let _ = tokio::time::timeout(self.head_timeout, write_answer(stream, answer, &text)).await;
     }
 }
 
@@ -335,15 +346,30 @@ enum Answer {
     Refused,
 }
 
-const PAGE_DONE: &str = "Latch has the answer. You can close this tab and return to Latch.";
-const PAGE_FAILED: &str = "The provider did not grant access. Return to Latch to see why.";
 const PAGE_REFUSED: &str = "Latch did not accept this request. If you are signing in, return to Latch.";
 
-async fn write_answer(stream: &mut TcpStream, answer: Answer) {
-    let (status, text) = match answer {
-        Answer::Done => ("200 OK", PAGE_DONE),
-        Answer::Failed => ("200 OK", PAGE_FAILED),
-        Answer::Refused => ("400 Bad Request", PAGE_REFUSED),
+/// What the page says: what happened, with whom, and what to do now. A
+/// refusal says the same to everyone (it may be a web page probing).
+fn page_text(answer: Answer, provider: Option<&str>) -> String {
+    let escaped = provider.map(|p| p.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;"));
+    let provider = escaped.as_deref().unwrap_or("the provider");
+    match answer {
+        Answer::Done => format!("Signed in to {provider}. You can close this tab and return to Latch."),
+        Answer::Failed => {
+            let mut said = format!("{provider} did not grant access. Return to Latch to see why.");
+            if let Some(first) = said.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            said
+        }
+        Answer::Refused => PAGE_REFUSED.to_owned(),
+    }
+}
+
+async fn write_answer(stream: &mut TcpStream, answer: Answer, text: &str) {
+    let status = match answer {
+        Answer::Done | Answer::Failed => "200 OK",
+        Answer::Refused => "400 Bad Request",
     };
     let body = format!(
         "<!doctype html><meta charset=utf-8><title>Latch</title>\

@@ -272,3 +272,43 @@ async fn deep_link_connect_keeps_its_sign_in_page_only_until_the_sign_in_ends() 
     assert!(!page.exists(), "the sign-in page outlived its sign-in");
     let _ = window.close().await;
 }
+
+/// Issue 19: one mismatching paste (`app.latch.desktop://…`, a double slash)
+/// ended the pending sign-in while the dialog kept showing its dead address.
+/// Now a paste is read as meant (quotes, a doubled slash), and one the gate
+/// refuses is said at the paste field while the sign-in keeps waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_paste_keeps_the_sign_in_and_a_doubled_slash_in_quotes_completes_it() {
+    let sandbox = sandbox().await;
+    let window = Window::launch().await;
+    let url = start_wazzup_connect(&window, &sandbox).await;
+    let real = sign_in(&url).await;
+
+    let wrong = format!("{SCHEME_REDIRECT}/wazzup-main?code=not-it&state=not-its-state");
+    window
+        .fill("[data-testid=paste-field]", &format!("{wrong}\u{E007}"))
+        .await; // Enter submits
+    let problem = window
+        .wait_text("[data-testid=connect-problem]", |t| !t.is_empty())
+        .await;
+    assert!(problem.contains("Latch rejected the sign-in callback"), "{problem}");
+    let still = window
+        .wait_for("[data-testid=authorize-url]")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(still.as_deref(), Some(url.as_str()), "the same sign-in waits");
+    assert_eq!(sandbox.wazzup().count("wazzup.token"), 0);
+
+    let doubled = real.replacen("app.latch.desktop:/", "app.latch.desktop://", 1);
+    assert_ne!(doubled, real);
+    window
+        .fill("[data-testid=paste-field]", &format!("\"{doubled}\"\u{E007}"))
+        .await;
+    window
+        .wait_text("[data-account=wazzup-main] [data-testid=status]", |t| t == "Valid")
+        .await;
+    assert_eq!(sandbox.wazzup().count("wazzup.token"), 1);
+    let _ = window.close().await;
+}

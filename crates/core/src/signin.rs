@@ -226,7 +226,8 @@ pub fn accept_pasted(
     account: &Account,
     pasted: &str,
 ) -> Result<(PendingFlow, CallbackParams), Error> {
-    let pasted = pasted.trim();
+    let pasted = normalized_paste(pasted);
+    let pasted = pasted.as_str();
     if pasted.is_empty() {
         return Err(Error::InvalidInput(
             "Nothing was pasted: paste the address your browser landed on, or the code.".into(),
@@ -252,6 +253,31 @@ pub fn accept_pasted(
         ..Default::default()
     };
     Ok((flow, params))
+}
+
+/// A paste as the person meant it: without the spaces around it, the quotes
+/// or angle brackets a chat or a mail put around it, the line breaks a
+/// terminal wrapped an address with, and with Latch's scheme as its
+/// redirect URI spells it (`app.latch.desktop:/…`, where some browsers and
+/// providers show `app.latch.desktop://…`). What is wrong after that is
+/// said by the gate, and leaves the sign-in waiting.
+pub fn normalized_paste(pasted: &str) -> String {
+    let mut text = pasted.trim();
+    for (open, close) in [('"', '"'), ('\'', '\''), ('<', '>'), ('`', '`')] {
+        if let Some(inner) = text.strip_prefix(open).and_then(|t| t.strip_suffix(close)) {
+            text = inner.trim();
+        }
+    }
+    let mut text = if text.contains([':', '?']) {
+        text.chars().filter(|c| !c.is_whitespace()).collect()
+    } else {
+        text.to_owned()
+    };
+    let doubled = format!("{SCHEME}://");
+    if text.starts_with(&doubled) {
+        text.replace_range(..doubled.len(), &format!("{SCHEME}:/"));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -332,6 +358,33 @@ mod tests {
         }
         let flows = flows_with("a");
         let (_, params) = accept_pasted(&flows, &account("a"), "https://partner.example/cb?code=c&state=s1").unwrap();
+        assert_eq!(params.code.unwrap().secret(), "c");
+    }
+
+    /// Issue 19: one paste with a double slash ended the sign-in.
+    #[test]
+    fn a_paste_is_read_as_meant_quotes_wraps_and_a_doubled_slash_aside() {
+        for (pasted, meant) in [
+            (
+                "  \"app.latch.desktop://oauth/callback/a?code=c&state=s1\" ",
+                "app.latch.desktop:/oauth/callback/a?code=c&state=s1",
+            ),
+            (
+                "<https://partner.example/cb?code=c&state=s1>",
+                "https://partner.example/cb?code=c&state=s1",
+            ),
+            (
+                "https://partner.example/cb?code=c&\n  state=s1",
+                "https://partner.example/cb?code=c&state=s1",
+            ),
+            ("'abc-123'", "abc-123"),
+            ("two words", "two words"),
+        ] {
+            assert_eq!(normalized_paste(pasted), meant, "{pasted:?}");
+        }
+        let flows = flows_with("a");
+        let (_, params) =
+            accept_pasted(&flows, &account("a"), "`https://partner.example/cb?code=c&\nstate=s1`").unwrap();
         assert_eq!(params.code.unwrap().secret(), "c");
     }
 

@@ -312,3 +312,38 @@ fn debug_shows_where_the_store_is_never_its_token() {
     );
     assert!(!shown.contains("very-secret"), "{shown}");
 }
+
+#[test]
+fn a_namespace_is_sent_with_every_request_and_keeps_its_secrets_apart() {
+    let bao = Bao::start();
+    bao.ok(&["namespace", "create", "team"], None);
+    bao.ok(
+        &[
+            "secrets",
+            "enable",
+            "-namespace=team",
+            "-version=2",
+            "-path=secret",
+            "kv",
+        ],
+        None,
+    );
+    let root = || VaultAuth::Token(VaultToken::new(bao.root_token()));
+    let settings = VaultSettings::new(bao.address(), "secret", "latch", Some("team")).unwrap();
+    let team = VaultStore::new(settings, root(), http()).unwrap();
+    let account = id("shared");
+    team.put(&account, &secrets("team", 1, 2_000_000_000)).unwrap();
+    assert_eq!(team.get(&account).unwrap(), Some(secrets("team", 1, 2_000_000_000)));
+
+    let field = bao.ok(
+        &["kv", "get", "-namespace=team", "-field=tokens", "secret/latch/shared"],
+        None,
+    );
+    assert!(field.contains("team-access-1"), "{field}");
+    let outside = store_at(bao.address(), "secret", root());
+    assert_eq!(
+        outside.get(&account).unwrap(),
+        None,
+        "the root namespace has its own secret/"
+    );
+}

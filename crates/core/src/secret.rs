@@ -110,6 +110,16 @@ secret_type!(
     ClientAssertion
 );
 secret_type!(
+    /// An OpenBao / Vault token (`X-Vault-Token`): whoever holds it reads
+    /// every account kept in that Vault store.
+    VaultToken
+);
+secret_type!(
+    /// The secret half of an OpenBao / Vault AppRole login (the role id is
+    /// the other half): it buys a [`VaultToken`].
+    VaultSecretId
+);
+secret_type!(
     /// The `state` value of an authorization request (RFC 6749 §10.12).
     State
 );

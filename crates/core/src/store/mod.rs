@@ -2,7 +2,8 @@
 //!
 //! [`SecretStore`] is the one interface to where secrets live. The real one is
 //! the OS keyring ([`KeyringStore`]); [`MemoryStore`] stands in for it in fast
-//! unit tests. [`Index`] is the non-secret half of every account, in
+//! unit tests. [`VaultStore`] keeps them in an OpenBao / HashiCorp Vault
+//! KV v2 mount, for accounts shared across machines. [`Index`] is the non-secret half of every account, in
 //! `index.json`. [`Store`] joins the two for the GUI and the CLI, and hands
 //! out the per-account lock that keeps two processes from refreshing the same
 //! account at once.
@@ -14,12 +15,14 @@ pub mod lock;
 mod memory;
 pub(crate) mod private;
 pub mod profile;
+pub mod vault;
 
 pub use facade::{AccountLock, Store, StoreError};
 pub use index::{Index, IndexError};
 pub use keyring::{KeyringStore, KeyringTrouble, SERVICE, TroubleKind};
 pub use lock::{DEFAULT_LOCK_TIMEOUT, FileLock, LockError};
 pub use memory::MemoryStore;
+pub use vault::{VaultAuth, VaultError, VaultSettings, VaultStore};
 
 use crate::model::{AccountId, AccountSecrets};
 
@@ -36,6 +39,18 @@ pub enum SecretStoreError {
     /// An entry exists but does not parse as Latch's secrets.
     #[error("the keyring entry for {0} is not Latch's format; remove it with `latch remove {0}`")]
     Corrupt(AccountId),
+    /// An OpenBao / Vault store could not be used: sealed, unreachable, a
+    /// refused token, a missing policy, a KV v1 mount, a lost check-and-set.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+impl SecretStoreError {
+    /// Whether a check-and-set write lost to another writer
+    /// ([`VaultStore::put_cas`]): read again and decide again.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Vault(VaultError::Conflict { .. }))
+    }
 }
 
 /// Where an account's secrets live: one entry per account.

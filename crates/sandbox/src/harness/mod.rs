@@ -16,8 +16,11 @@
 //!   `Sandbox::advance_all` or a fake's `advance`;
 //! - a real, unlocked keyring for the tests that need one ([`keyring_bus`]),
 //!   and the keyrings that do not work ([`PrivateBus`]), down to one that
-//!   gives back other bytes than it was given ([`FakeSecretService`]).
+//!   gives back other bytes than it was given ([`FakeSecretService`]);
+//! - a real OpenBao dev server, set up for Latch as an operator would
+//!   ([`bao::Bao`]), for the Vault store's tests.
 
+pub mod bao;
 mod bus;
 mod keyring;
 mod opener;

@@ -53,7 +53,7 @@ pub enum Command {
     /// Change an account's label or settings (`--set FIELD=VALUE`, the fields of `add`); asks
     /// before its secrets may go to a new server.
     #[command(
-        after_help = "Examples:\n  latch edit acme --set scopes=\"openid profile\"\n  latch edit acme --set token_url=https://auth.acme.example/v2/token --yes\n  latch edit wazzup-main --label \"Wazzup production\""
+        after_help = "Examples:\n  latch edit acme --set scopes=\"openid profile\"\n  latch edit acme --set token_url=https://auth.acme.example/v2/token --yes\n  latch edit wazzup-main --label \"Wazzup production\"\n  latch edit robot --secret-stdin < new-secret.txt"
     )]
     Edit(EditArgs),
     /// Print the public key of a private_key_jwt account as a JWK, to register with the server
@@ -336,9 +336,19 @@ pub struct EditArgs {
     #[arg(long)]
     pub label: Option<String>,
     /// A field of the provider's form, by its name (e.g. token_url, base_url, scopes); an empty
-    /// value clears an optional one. Repeatable. Secrets are not changed here.
+    /// value clears an optional one. Repeatable. The secret is changed with --secret-stdin.
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     pub set: Vec<String>,
+    /// A new secret from the first line of stdin (the client_secret; Wazzup: the partner
+    /// password; GREEN-API: the apiTokenInstance). The tokens stay.
+    #[arg(long, conflicts_with = "secret_env")]
+    pub secret_stdin: bool,
+    /// A new secret from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub secret_env: Option<String>,
+    /// OAuth 2.0 with private_key_jwt: a new private key (an unencrypted PEM) from this file.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["secret_stdin", "secret_env"])]
+    pub private_key_file: Option<std::path::PathBuf>,
     /// Do not ask before sending the account's secrets to a new server (needed when stdin is
     /// not a terminal).
     #[arg(long, short = 'y')]

@@ -214,6 +214,24 @@ impl Latch {
         Ok(account)
     }
 
+    /// Replaces the account's one secret (client secret, Wazzup partner
+    /// password, GREEN-API apiTokenInstance, or a private_key_jwt key),
+    /// under the account's lock so that no refresh writes the secrets
+    /// meanwhile. Its tokens and the servers its secrets are bound to stay.
+    pub fn replace_secret(&self, account: &Account, secret: &crate::secret::DraftSecret) -> Result<(), Error> {
+        let secret = secret.secret().trim();
+        if secret.is_empty() {
+            return Err(Error::InvalidInput("The new secret is empty; nothing changed.".into()));
+        }
+        let _lock = self.store.lock_account(&account.id).map_err(storage)?;
+        let mut secrets = self.secrets(account)?;
+        account.settings.provider().replace_secret(&mut secrets, secret)?;
+        if secrets.origins.is_empty() {
+            crate::binding::bind(account, &mut secrets)?;
+        }
+        self.store.put_secrets(&account.id, &secrets).map_err(storage)
+    }
+
     /// The public half of the account's private key (a `private_key_jwt`
     /// client's) as a JWK, to register with the server; `None` when the
     /// account keeps no private key.

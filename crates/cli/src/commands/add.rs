@@ -295,14 +295,31 @@ fn said(info: &ProviderInfo, problem: &FieldProblem) -> String {
 }
 
 fn read_secret(env: &mut Env, args: &AddArgs) -> Result<Option<String>, Failure> {
-    let secret = if let Some(path) = &args.private_key_file {
+    read_secret_from(
+        env,
+        args.secret_stdin,
+        args.secret_env.as_deref(),
+        args.private_key_file.as_deref(),
+    )
+}
+
+/// The account's secret from the first line of stdin, an environment
+/// variable or a PEM file (never from a flag, which `ps` shows); `None`
+/// when none of them is given.
+pub fn read_secret_from(
+    env: &mut Env,
+    stdin: bool,
+    var: Option<&str>,
+    file: Option<&std::path::Path>,
+) -> Result<Option<String>, Failure> {
+    let secret = if let Some(path) = file {
         Some(
             std::fs::read_to_string(path)
                 .map_err(|e| Failure::usage(format!("cannot read the private key file {}: {e}", path.display())))?,
         )
-    } else if args.secret_stdin {
+    } else if stdin {
         Some(env.read_line()?)
-    } else if let Some(var) = &args.secret_env {
+    } else if let Some(var) = var {
         Some(std::env::var(var).map_err(|_| Failure::usage(format!("the environment variable {var} is not set")))?)
     } else {
         None

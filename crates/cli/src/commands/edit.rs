@@ -26,9 +26,15 @@ pub fn run(env: &mut Env, args: EditArgs) -> Result<(), Failure> {
             .ok_or_else(|| Failure::usage(format!("--set wants FIELD=VALUE, not `{pair}`")))?;
         changes.push((name.trim().to_owned(), value.to_owned()));
     }
-    if changes.is_empty() {
+    let secret = super::add::read_secret_from(
+        env,
+        args.secret_stdin,
+        args.secret_env.as_deref(),
+        args.private_key_file.as_deref(),
+    )?;
+    if changes.is_empty() && secret.is_none() {
         return Err(Failure::usage(
-            "nothing to change: give --label or --set FIELD=VALUE (`latch edit --help`)",
+            "nothing to change: give --label, --set FIELD=VALUE or --secret-stdin (`latch edit --help`)",
         ));
     }
     let new = edited(&account, &changes)?;
@@ -41,7 +47,14 @@ pub fn run(env: &mut Env, args: EditArgs) -> Result<(), Failure> {
         }
         None => false,
     };
-    let saved = latch.edit(&new, confirmed)?;
+    let saved = if changes.is_empty() {
+        account
+    } else {
+        latch.edit(&new, confirmed)?
+    };
+    if let Some(secret) = secret {
+        latch.replace_secret(&saved, &latch_core::secret::DraftSecret::new(secret))?;
+    }
     if env.json {
         env.print_json(&account_json(&saved, latch_core::time::now()))?;
     } else {
@@ -161,5 +174,21 @@ mod tests {
         let (mut second, _) = env(&home.latch, false, "", false);
         let failure = super::rename(&mut second, parsed!(Rename, &["rename", "acme", " "])).unwrap_err();
         assert_eq!(failure.message, "The label cannot be empty.");
+    }
+
+    #[tokio::test]
+    async fn a_new_secret_from_stdin_replaces_the_old_and_keeps_everything_else() {
+        let home = Home::new();
+        acme(&home.latch);
+        let before = home.latch.secrets(&home.latch.find("acme").unwrap()).unwrap();
+        let (mut verb_env, out) = env(&home.latch, false, "the-new-secret\n", false);
+        run(&mut verb_env, parsed!(Edit, &["edit", "acme", "--secret-stdin"])).unwrap();
+        assert_eq!(out.stderr.text(), "Changed acme.\n");
+        let after = home.latch.secrets(&home.latch.find("acme").unwrap()).unwrap();
+        assert_eq!(after.client_secret.as_ref().unwrap().secret(), "the-new-secret");
+        assert_eq!((after.origins, after.tokens), (before.origins, before.tokens));
+        let (mut empty, _) = env(&home.latch, false, "\n", false);
+        let failure = run(&mut empty, parsed!(Edit, &["edit", "acme", "--secret-stdin"])).unwrap_err();
+        assert_eq!(failure.message, "the secret is empty");
     }
 }

@@ -96,6 +96,12 @@ fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
 /// apiTokenInstance. A 401 or 403 means the instance or its token is gone
 /// already, which ends it just as well.
 impl Provider for GreenApiSettings {
+    /// The apiTokenInstance.
+    fn replace_secret(&self, secrets: &mut AccountSecrets, secret: &str) -> Result<(), Error> {
+        secrets.api_token = Some(ApiToken::new(secret));
+        Ok(())
+    }
+
     fn kind(&self) -> ProviderKind {
         ProviderKind::GreenApi
     }

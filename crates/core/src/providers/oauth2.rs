@@ -325,6 +325,18 @@ fn host_of(url: &str) -> Option<&str> {
 }
 
 impl Provider for OAuth2Settings {
+    /// The client secret, or with private_key_jwt the private key (a PEM,
+    /// read now so that one that cannot sign is refused).
+    fn replace_secret(&self, secrets: &mut AccountSecrets, secret: &str) -> Result<(), Error> {
+        match self.client_auth {
+            ClientAuth::PrivateKeyJwt => {
+                secrets.private_key = private_key_secrets(Some(secret))?.private_key;
+            }
+            _ => secrets.client_secret = Some(crate::secret::ClientSecret::new(secret)),
+        }
+        Ok(())
+    }
+
     /// The server's address (`auth.acme.example`, `127.0.0.1:8975`), from
     /// its issuer or else its token endpoint, as typed: "auth.acme.example
     /// refused the request" says more than "Other OAuth 2.0 refused the

@@ -181,6 +181,14 @@ pub trait Provider: Send + Sync {
         Ok(None)
     }
 
+    /// Puts a new value of the account's one secret (the form's secret
+    /// field: a client secret by default) into `secrets`, leaving the tokens
+    /// as they are (`latch edit --secret-stdin`, the window's Edit).
+    fn replace_secret(&self, secrets: &mut AccountSecrets, secret: &str) -> Result<(), Error> {
+        secrets.client_secret = Some(crate::secret::ClientSecret::new(secret));
+        Ok(())
+    }
+
     /// The credential every hand-out gives (`latch token`, `header`, `api`,
     /// `exec`, the window's Copy): the access token, unless the account
     /// says otherwise.

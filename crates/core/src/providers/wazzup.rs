@@ -98,6 +98,17 @@ fn build(draft: &Draft) -> Result<(ProviderSettings, AccountSecrets), Error> {
 }
 
 impl Provider for WazzupSettings {
+    /// The partner password; the login e-mail beside it stays.
+    fn replace_secret(&self, secrets: &mut AccountSecrets, secret: &str) -> Result<(), Error> {
+        let login = secrets.partner_login.as_mut().ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "{NAME}: this account keeps no partner login; remove it and add it again."
+            ))
+        })?;
+        login.password = Password::new(secret);
+        Ok(())
+    }
+
     fn kind(&self) -> ProviderKind {
         ProviderKind::Wazzup
     }

@@ -79,6 +79,8 @@ pub fn run() {
             commands::connect_account,
             commands::submit_callback,
             commands::cancel_connect,
+            commands::copy_sign_in,
+            commands::open_sign_in,
             commands::connect_with_password,
             commands::discover_issuer,
             commands::device_copy,

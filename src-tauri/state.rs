@@ -22,6 +22,9 @@ pub struct AppState {
     /// The sign-in pages of flows that come back by deep link or paste, by
     /// account: removing one deletes its file.
     pub pages: Mutex<HashMap<AccountId, latch_core::redirect::page::SignInPage>>,
+    /// The address each browser sign-in started at, by account, for the
+    /// dialog's Copy address and Open in browser (only while its flow waits).
+    pub sign_ins: Mutex<HashMap<AccountId, tauri::Url>>,
     /// GREEN-API: the link code on screen and its watcher, by account.
     pub link_codes: Mutex<HashMap<AccountId, String>>,
     pub link_watchers: Mutex<HashMap<AccountId, tauri::async_runtime::JoinHandle<()>>>,
@@ -48,6 +51,7 @@ impl AppState {
             flows: PendingFlows::new(),
             listeners: Mutex::new(HashMap::new()),
             pages: Mutex::new(HashMap::new()),
+            sign_ins: Mutex::new(HashMap::new()),
             link_codes: Mutex::new(HashMap::new()),
             link_watchers: Mutex::new(HashMap::new()),
             devices: Mutex::new(HashMap::new()),

@@ -195,7 +195,19 @@ async fn revoke_a_wordapp_account_after_saying_what_happens_at_wordapp() {
         .await;
     assert_eq!(sandbox.wordapp().count("wordapp.revoke"), 1);
 
+    // Remove asks first (issue 19): "Keep it" keeps the account, "Remove"
+    // removes it.
     window.click(&format!("{row} [data-testid=remove]")).await;
+    window
+        .wait_text(&format!("{row} [data-testid=confirm-remove] h2"), |t| {
+            t.starts_with("Remove ")
+        })
+        .await;
+    window.click(&format!("{row} [data-testid=confirm-remove-no]")).await;
+    window.wait_gone(&format!("{row} [data-testid=confirm-remove]")).await;
+    assert!(latch.find("wordapp-robot").is_ok(), "Keep it keeps the account");
+    window.click(&format!("{row} [data-testid=remove]")).await;
+    window.click(&format!("{row} [data-testid=confirm-remove-yes]")).await;
     window.wait_text("#empty-title", |t| t == "No accounts yet").await;
     let _ = window.close().await;
 }
@@ -521,5 +533,91 @@ async fn the_window_finds_a_killed_token_by_itself() {
         })
         .await;
     assert!(sandbox.wazzup().count("wazzup.channels") >= 1, "found by a test call");
+    let _ = window.close().await;
+}
+
+/// Issue 19, items 2 and 11: a person without a mouse connects a Wordapp
+/// account, copies its token and revokes it with the keyboard alone; a
+/// dialog keeps Tab inside it (Enter never reaches a Copy token behind it),
+/// Escape closes it and focus goes back to the button that opened it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_copy_and_revoke_with_the_keyboard_alone() {
+    const TAB: &str = "\u{E004}";
+    const ENTER: &str = "\u{E007}";
+    const ESCAPE: &str = "\u{E00C}";
+    const DOWN: &str = "\u{E015}";
+    let sandbox = sandbox().await;
+    let demo = latch_sandbox::DemoCredentials::default();
+    let window = Window::launch().await;
+    let row = "[data-account=wordapp-robot]";
+
+    window.tab_to("[data-testid=connect-account]").await;
+    window.press(ENTER).await;
+    window.wait_for("[data-testid=provider-picker]").await;
+    window.tab_to("button[data-provider=wordapp]").await;
+    window.press(ENTER).await;
+    window.wait_for("[data-testid=connect-dialog]").await;
+    assert!(window.focus_is("#f-label").await, "the dialog's first field has focus");
+    window.press("Wordapp robot").await;
+    window.tab_to("#f-grant").await;
+    window.press(&format!("{DOWN}{DOWN}")).await;
+    assert_eq!(support::field_value(&window, "#f-grant").await, "client_credentials");
+    window.tab_to("#f-client_id").await;
+    window.press(&demo.wordapp_client_id).await;
+    window.tab_to("#f-secret").await;
+    window.press(&demo.wordapp_client_secret).await;
+    window.tab_to("#f-base_url").await;
+    let base = sandbox.wordapp().base_url();
+    // End, then Backspace over the default address, then the fake's.
+    window.press(&format!("\u{E010}{}{base}", "\u{E003}".repeat(40))).await;
+    assert_eq!(support::field_value(&window, "#f-base_url").await, base);
+    window.press(ENTER).await;
+    if let Ok(problem) = window
+        .client
+        .find(fantoccini::Locator::Css("[data-testid=connect-problem]"))
+        .await
+    {
+        panic!("{:?}", problem.text().await);
+    }
+    window
+        .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Valid")
+        .await;
+    let token = stored_tokens(window.home.path(), "wordapp-robot").access_token;
+
+    // The picker open over the list: Tab goes round inside it, never to
+    // the row's Copy token; Escape closes it, back on its opener.
+    window.tab_to("[data-testid=connect-another]").await;
+    window.press(ENTER).await;
+    window.wait_for("[data-testid=provider-picker]").await;
+    for _ in 0..12 {
+        window.press(TAB).await;
+        assert!(
+            window.focus_is("[data-testid=provider-picker] *").await,
+            "Tab left the dialog"
+        );
+    }
+    window.press(ESCAPE).await;
+    window.wait_gone("[data-testid=provider-picker]").await;
+    assert!(
+        window.focus_is("[data-testid=connect-another]").await,
+        "focus is back where the dialog was opened"
+    );
+    assert_ne!(clipboard(), token.secret(), "nothing was copied behind the dialog");
+
+    window.tab_to(&format!("{row} [data-testid=copy-token]")).await;
+    window.press(ENTER).await;
+    window
+        .wait_text("[data-testid=notice]", |t| t.starts_with("Token copied"))
+        .await;
+    assert_eq!(clipboard(), token.secret());
+
+    window.tab_to(&format!("{row} [data-testid=revoke]")).await;
+    window.press(ENTER).await;
+    window.tab_to(&format!("{row} [data-testid=confirm-revoke-yes]")).await;
+    window.press(ENTER).await;
+    window
+        .wait_text(&format!("{row} [data-testid=status]"), |t| t == "Revoked")
+        .await;
+    assert_eq!(sandbox.wordapp().count("wordapp.revoke"), 1);
     let _ = window.close().await;
 }

@@ -3,7 +3,9 @@
 
 mod support;
 
-use support::{Launch, SCHEME_REDIRECT, Window, launch_again_with, sandbox, sign_in, start_wazzup_connect};
+use support::{
+    Launch, SCHEME_REDIRECT, Window, field_value, launch_again_with, sandbox, sign_in, start_wazzup_connect,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wazzup_connect_via_deep_link_to_the_running_window() {
@@ -310,5 +312,82 @@ async fn a_wrong_paste_keeps_the_sign_in_and_a_doubled_slash_in_quotes_completes
         .wait_text("[data-account=wazzup-main] [data-testid=status]", |t| t == "Valid")
         .await;
     assert_eq!(sandbox.wazzup().count("wazzup.token"), 1);
+    let _ = window.close().await;
+}
+
+/// Issue 19, item 1: a Connect that cannot start (its loopback port is
+/// taken) leaves the dialog on a form filled with the account's settings;
+/// what the person corrects there goes into that same account, never a
+/// second one, both on a first Connect and on Reconnect of an account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_that_could_not_start_is_corrected_in_the_same_account() {
+    use latch_sandbox::harness;
+    let (busy, free, other) = (
+        harness::loopback_redirect(),
+        harness::loopback_redirect(),
+        harness::loopback_redirect(),
+    );
+    let sandbox = harness::sandbox_with_redirects(&[SCHEME_REDIRECT, &busy, &free, &other]).await;
+    let port = url::Url::parse(&busy).unwrap().port().unwrap();
+    let _squatter = std::net::TcpListener::bind(("127.0.0.1", port)).expect("the squatter's port");
+    let window = Window::launch().await;
+    let latch = latch_core::Latch::open(Some(window.home.path().to_owned())).unwrap();
+    let demo = latch_sandbox::DemoCredentials::default();
+
+    let fill = async |picker: &str, label: &str| {
+        window.click(picker).await;
+        window.click("button[data-provider=wazzup]").await;
+        window.fill("#f-label", label).await;
+        window.fill("#f-client_id", &demo.wazzup_client_id).await;
+        window.fill("#f-email", &demo.wazzup_email).await;
+        window.fill("#f-secret", &demo.wazzup_password).await;
+        window.fill("#f-base_url", &sandbox.wazzup().base_url()).await;
+        window.fill("#f-redirect_uri", &busy).await;
+        window.click("[data-testid=connect-submit]").await;
+        let problem = window.text("[data-testid=connect-problem]").await;
+        assert!(
+            problem.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+            "{problem}"
+        );
+    };
+    let signed_in = async |id: &str| {
+        let url = field_value(&window, "[data-testid=authorize-url]").await;
+        let back = harness::follow_consent(&url).await;
+        assert_eq!(harness::browser().get(&back).send().await.unwrap().status(), 200);
+        window
+            .wait_text(&format!("[data-account={id}] [data-testid=status]"), |t| t == "Valid")
+            .await;
+    };
+
+    // A first Connect: corrected in the dialog, into the account it made.
+    fill("[data-testid=connect-account]", "Wazzup main").await;
+    assert_eq!(latch.accounts().unwrap().len(), 1);
+    window.fill("#f-redirect_uri", &free).await;
+    window.click("[data-testid=connect-submit]").await;
+    signed_in("wazzup-main").await;
+    let accounts = latch.accounts().unwrap();
+    assert_eq!(accounts.len(), 1, "one account, not a copy: {accounts:?}");
+    assert_eq!(
+        latch.find("wazzup-main").unwrap().settings.redirect_uri(),
+        Some(free.as_str())
+    );
+
+    // Reconnect of an account whose port is taken: its own settings, not
+    // an empty new-account form.
+    fill("[data-testid=connect-another]", "Wazzup two").await;
+    window.click("[data-testid=connect-cancel]").await;
+    window.wait_gone("[data-testid=connect-dialog]").await;
+    window.click("[data-account=wazzup-two] [data-testid=reconnect]").await;
+    window.wait_for("[data-testid=connect-problem]").await;
+    assert_eq!(field_value(&window, "#f-label").await, "Wazzup two");
+    assert_eq!(field_value(&window, "#f-redirect_uri").await, busy);
+    window.fill("#f-redirect_uri", &other).await;
+    window.click("[data-testid=connect-submit]").await;
+    signed_in("wazzup-two").await;
+    assert_eq!(latch.accounts().unwrap().len(), 2);
+    assert_eq!(
+        latch.find("wazzup-two").unwrap().settings.redirect_uri(),
+        Some(other.as_str())
+    );
     let _ = window.close().await;
 }

@@ -311,6 +311,9 @@ async fn no_secret_reaches_the_webview_the_log_the_process_table_or_the_disk() {
         .wait_text(&format!("{wordapp} [data-testid=status]"), |t| t == "Revoked")
         .await;
     window.click(&format!("{wordapp} [data-testid=remove]")).await;
+    window
+        .click(&format!("{wordapp} [data-testid=confirm-remove-yes]"))
+        .await;
 
     // Other OAuth 2.0: discovered from its issuer, then the device code
     // approved at the server; the device code it was polled with is a secret.

@@ -63,13 +63,31 @@ pub fn edit_account(
     confirm_server: Option<bool>,
 ) -> Result<Account, Error> {
     let target = Target::find(&app, &id)?;
+    // A new secret (the field the add form calls `secret`; empty keeps the
+    // old one) goes to the keyring after the settings it belongs with.
+    let (secret, changes): (Vec<_>, Vec<_>) = changes.into_iter().partition(|(name, _)| name == "secret");
+    let secret = secret
+        .into_iter()
+        .map(|(_, value)| value)
+        .find(|v| !v.trim().is_empty());
     let edited = latch_core::providers::edit::edited(&target.account, &changes)?;
     let confirmed = match target.latch.server_change(&edited)? {
         Some(change) if confirm_server != Some(true) => return Err(change.error()),
         Some(_) => true,
         None => false,
     };
-    let saved = target.latch.edit(&edited, confirmed);
+    let saved = if changes.is_empty() {
+        Ok(target.account.clone())
+    } else {
+        target.latch.edit(&edited, confirmed)
+    };
+    let saved = match (saved, secret) {
+        (Ok(saved), Some(secret)) => target
+            .latch
+            .replace_secret(&saved, &latch_core::secret::DraftSecret::new(secret))
+            .map(|()| saved),
+        (saved, _) => saved,
+    };
     target.announce(saved)
 }
 
@@ -92,7 +110,12 @@ fn refused(sentence: &str) -> Error {
 pub enum ConnectStarted {
     /// The browser is on the provider's page; the redirect comes back
     /// `via` a deep link, the loopback listener, or the paste field.
-    Waiting { url: String, via: Via },
+    /// It runs out at `expires_at` (Unix seconds): the dialog counts down.
+    Waiting {
+        url: String,
+        via: Via,
+        expires_at: UnixTime,
+    },
     /// Done already (client credentials).
     Connected { message: String },
     /// The password grant: ask for the password, then `connect_with_password`.
@@ -200,10 +223,62 @@ async fn start_browser_flow(target: &Target<'_>) -> Result<ConnectStarted, Error
             url
         }
     };
+    state.sign_ins.lock().unwrap().insert(account.id.clone(), url.clone());
+    let listening = latch_core::time::now() + LOOPBACK_WAIT.as_secs() as UnixTime;
+    let expires_at = match (state.flows.waiting(&account.id), via) {
+        (Some((deadline, _)), Via::Loopback) => deadline.min(listening),
+        (Some((deadline, _)), _) => deadline,
+        (None, _) => listening,
+    };
     Ok(ConnectStarted::Waiting {
         url: url.to_string(),
         via,
+        expires_at,
     })
+}
+
+/// The address the account's browser sign-in waits on, or the sentence
+/// that says it has ended (used, cancelled, or out of time).
+fn waiting_sign_in(app: &AppHandle, id: &str) -> Result<tauri::Url, Error> {
+    let state = app.state::<AppState>();
+    let ended = || Error::InvalidInput("This sign-in has ended; press Start again for a new one.".into());
+    let id = latch_core::model::AccountId::parse(id).ok_or_else(ended)?;
+    let (_, waiting) = state.flows.waiting(&id).ok_or_else(ended)?;
+    let url = state.sign_ins.lock().unwrap().get(&id).cloned().ok_or_else(ended)?;
+    // The address must be the one this flow started at, not an older one's.
+    let started = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned());
+    match started {
+        Some(s) if latch_core::secret::State::new(s.as_str()) == waiting => Ok(url),
+        _ => Err(ended()),
+    }
+}
+
+/// Copies the sign-in address (it is on the screen: not a secret).
+#[tauri::command]
+pub fn copy_sign_in(app: AppHandle, id: String) -> Result<(), Error> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    let url = waiting_sign_in(&app, &id)?;
+    app.clipboard()
+        .write_text(url.to_string())
+        .map_err(super::clipboard_failed)
+}
+
+/// Opens the browser on the sign-in again (through a new private page).
+/// Answers whether a browser was opened (not on a machine without one).
+#[tauri::command]
+pub fn open_sign_in(app: AppHandle, id: String) -> Result<bool, Error> {
+    let url = waiting_sign_in(&app, &id)?;
+    let target = Target::find(&app, &id)?;
+    let Some(page) = open_browser(&app, target.latch, &url) else {
+        return Ok(false);
+    };
+    // A loopback sign-in's first page is held by its listener; this one is
+    // kept like a deep link's, until the sign-in ends or runs out.
+    keep_page(&app, target.latch, &target.account, page);
+    Ok(true)
 }
 
 /// Opens the browser on the sign-in page that leads to `url`; the page is
@@ -266,6 +341,7 @@ pub fn cancel_connect(app: AppHandle, id: String) -> Result<(), Error> {
     cancel_listener(target.state, &target.account);
     super::device::stop(target.state, &target.account.id);
     forget_page(&app, &target.account.id);
+    target.state.sign_ins.lock().unwrap().remove(&target.account.id);
     target.state.flows.take_for_account(&target.account.id);
     target.latch.forget_kept_flow(&target.account);
     Ok(())

@@ -254,6 +254,56 @@ impl Window {
         }
     }
 
+    /// Presses `keys` (WebDriver key codes: "\u{E004}" Tab, "\u{E007}"
+    /// Enter, "\u{E00C}" Escape) on whatever has focus, as a keyboard does.
+    pub async fn press(&self, keys: &str) {
+        let focused = self.client.active_element().await.expect("the focused element");
+        focused
+            .send_keys(keys)
+            .await
+            .unwrap_or_else(|e| panic!("could not press {keys:?}: {e}"));
+    }
+
+    /// Whether the focused element matches `css`.
+    pub async fn focus_is(&self, css: &str) -> bool {
+        self.client
+            .execute(
+                "return document.activeElement !== null && document.activeElement.matches(arguments[0])",
+                vec![css.into()],
+            )
+            .await
+            .expect("read the focused element")
+            .as_bool()
+            .unwrap_or(false)
+    }
+
+    /// Presses Tab until `css` has focus (40 presses at most), as a person
+    /// without a mouse reaches a control.
+    pub async fn tab_to(&self, css: &str) {
+        for _ in 0..40 {
+            if self.focus_is(css).await {
+                return;
+            }
+            self.press("\u{E004}").await;
+        }
+        panic!("Tab never reached `{css}`");
+    }
+
+    /// Waits until nothing on the page matches `css` (a dialog closed).
+    pub async fn wait_gone(&self, css: &str) {
+        let deadline = Instant::now() + WAIT;
+        while !self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .expect("find elements")
+            .is_empty()
+        {
+            assert!(Instant::now() < deadline, "`{css}` is still there");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Ends the session (the window closes) and gives back its home, for a
     /// later launch on the same data.
     ///

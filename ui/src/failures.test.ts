@@ -55,7 +55,7 @@ function answers(over: Record<string, unknown>): Record<string, unknown> {
     check_draft: [],
     revoke_consequence: "Latch asks Wazzup to revoke the tokens.",
     add_account: { ...wazzup, id: "wazzup-new", label: "Wazzup new", status: { state: "not-connected" }, token: undefined },
-    connect_account: { state: "waiting", url: "https://tech.wazzup24.com/v2/oauth/authorize?x", via: "paste" },
+    connect_account: { state: "waiting", url: "https://tech.wazzup24.com/v2/oauth/authorize?x", via: "paste", expires_at: Math.floor(Date.now() / 1000) + 600 },
     copy_token: "Token copied.",
     refresh_account: "Refreshed.",
     revoke_account: "Revoked.",
@@ -147,7 +147,10 @@ const commands: {
     },
     flow: { command: "connect_account", id: wazzup.id },
   },
-  { command: "remove_account", drive: async (user) => user.click(await inRow(wordapp.id, "remove")), flow: { command: "connect_account", id: wordapp.id } },
+  {
+    command: "remove_account",
+    drive: async (user) => (await user.click(await inRow(wordapp.id, "remove")), user.click(await inRow(wordapp.id, "confirm-remove-yes"))),
+    flow: { command: "connect_account", id: wordapp.id } },
   { command: "connect_account", drive: async (user) => user.click(await inRow(wordapp.id, "reconnect")), flow: { command: "connect_account", id: wordapp.id } },
   {
     command: "submit_callback",
@@ -328,7 +331,8 @@ describe("other failures", () => {
     await user.click(await inRow(wordapp.id, "edit"));
     const server = await screen.findByLabelText("Server");
     expect(server).toHaveValue("https://app.wordapp.com");
-    expect(screen.queryByLabelText(/secret/i)).not.toBeInTheDocument();
+    // The secret is never read back: its field starts empty and, left so, is not sent.
+    expect(screen.getByTestId("edit-secret")).toHaveValue("");
     await user.clear(server);
     await user.type(server, "https://staging.wordapp.example");
     await user.click(screen.getByTestId("edit-save"));
@@ -340,6 +344,14 @@ describe("other failures", () => {
     await waitFor(() => expect(invoke).toHaveBeenCalledWith("edit_account", { id: wordapp.id, changes: sent, confirmServer: true }));
     expect(await screen.findByTestId("notice")).toHaveTextContent("Saved Wordapp staging.");
     expect(screen.queryByTestId("edit-dialog")).not.toBeInTheDocument();
+
+    // A new secret typed in is sent as the `secret` change, alone.
+    await user.click(await inRow(wordapp.id, "edit"));
+    await user.type(await screen.findByTestId("edit-secret"), "rotated");
+    await user.click(screen.getByTestId("edit-save"));
+    await waitFor(() =>
+      expect(invoke).toHaveBeenCalledWith("edit_account", { id: wordapp.id, changes: [["secret", "rotated"]], confirmServer: false }),
+    );
   });
 
   it("a refusal that names no account or another one is not the open dialog's (issue 15 item 10)", async () => {

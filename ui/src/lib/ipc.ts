@@ -81,6 +81,10 @@ export const editAccount = (id: string, changes: [string, string][], confirmServ
   invoke<Account>("edit_account", { id, changes, confirmServer });
 export const submitCallback = (id: string, pasted: string) => invoke<void>("submit_callback", { id, pasted });
 export const cancelConnect = (id: string) => invoke<void>("cancel_connect", { id });
+/** Copies the waiting sign-in's address; refused once that sign-in has ended. */
+export const copySignIn = (id: string) => invoke<void>("copy_sign_in", { id });
+/** Opens the browser on the waiting sign-in again; answers whether one opened. */
+export const openSignIn = (id: string) => invoke<boolean>("open_sign_in", { id });
 export const connectWithPassword = (id: string, username: string, password: string) =>
   invoke<string>("connect_with_password", { id, username, password });
 /** Reads the issuer's metadata and fills the empty fields among `values` (never the secret: it is not sent). */

@@ -194,6 +194,19 @@ impl PendingFlows {
         outcome
     }
 
+    /// When the account's sign-in in progress runs out (Unix seconds), and
+    /// the `state` it was started with; `None` when it has none (or it ran
+    /// out already).
+    pub fn waiting(&self, account: &AccountId) -> Option<(UnixTime, State)> {
+        let now = crate::time::now();
+        let table = self.lock();
+        let flow = table
+            .flows
+            .iter()
+            .find(|f| &f.account_id == account && !f.is_expired_at(now))?;
+        Some((flow.deadline, flow.state.clone()))
+    }
+
     /// Removes and returns the account's flow, if any (Cancel, or a pasted
     /// bare code, which names no state).
     pub fn take_for_account(&self, account: &AccountId) -> Option<PendingFlow> {

@@ -4,7 +4,7 @@ import type { Via } from "./Via";
 /**
  * What the dialog shows after Connect.
  */
-export type ConnectStarted = { "state": "waiting", url: string, via: Via, } | { "state": "connected", message: string, } | { "state": "needs-password" } | { "state": "device", user_code: string, verification_uri: string, verification_uri_complete: string | null, 
+export type ConnectStarted = { "state": "waiting", url: string, via: Via, expires_at: number, } | { "state": "connected", message: string, } | { "state": "needs-password" } | { "state": "device", user_code: string, verification_uri: string, verification_uri_complete: string | null, 
 /**
  * Unix seconds; the page counts down to it.
  */

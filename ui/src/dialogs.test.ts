@@ -5,7 +5,6 @@
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Account } from "./lib/bindings/Account";
 
 const invoke = vi.fn();
 vi.mock("@tauri-apps/api/core", () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
@@ -19,31 +18,8 @@ vi.mock("@tauri-apps/api/event", () => ({
 
 import App from "./App.svelte";
 import { keyring } from "./lib/errors.svelte";
+import { green, inRow, row, waiting, wazzup, wordapp } from "./fixtures";
 
-const now = Math.floor(Date.now() / 1000);
-const REDIRECT = "app.latch.desktop:/oauth/callback";
-const wazzup: Account = {
-  id: "wazzup-main",
-  label: "Wazzup main",
-  settings: { provider: "wazzup", base_url: "https://tech.wazzup24.com", client_id: "c", redirect_uri: REDIRECT, scopes: ["transport"], grant: "authorization_code" },
-  status: { state: "connected" },
-  token: { token_type: "Bearer", obtained_at: now, expires_at: now + 86400, has_refresh_token: true },
-  created_at: 0,
-};
-const wordapp: Account = {
-  id: "wordapp-new",
-  label: "Wordapp new",
-  settings: { provider: "wordapp", base_url: "https://app.wordapp.com", grant: "authorization_code", client_id: "c", redirect_uri: REDIRECT },
-  status: { state: "not-connected" },
-  created_at: 0,
-};
-const green: Account = {
-  id: "whatsapp-sales",
-  label: "WhatsApp sales",
-  settings: { provider: "green-api", api_url: "https://7105.api.greenapi.com", id_instance: 7105, phone: "+44 1234 567890" },
-  status: { state: "not-connected" },
-  created_at: 0,
-};
 
 
 let table: Record<string, unknown>;
@@ -55,7 +31,7 @@ beforeEach(() => {
     list_accounts: [wazzup, wordapp, green],
     keyring_problem: null,
     check_draft: [],
-    connect_account: { state: "waiting", url: "https://app.wordapp.com/oauth/authorize?x", via: "paste", expires_at: Math.floor(Date.now() / 1000) + 600 },
+    connect_account: waiting("https://app.wordapp.com/oauth/authorize?x"),
     copy_token: "Token copied; the clipboard is cleared in 3 s.",
     remove_account: null,
   };
@@ -63,11 +39,6 @@ beforeEach(() => {
 });
 afterEach(() => vi.useRealTimers());
 
-const row = (id: string) => document.querySelector<HTMLElement>(`[data-account="${id}"]`)!;
-const inRow = async (id: string, testid: string) => {
-  await screen.findByText("Wazzup main");
-  return within(row(id)).getByTestId(testid);
-};
 const calls = (command: string) => invoke.mock.calls.filter(([c]) => c === command).length;
 
 describe("a connect dialog is modal", () => {

@@ -6,7 +6,6 @@ import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { tick } from "svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { Account } from "./lib/bindings/Account";
 import type { ErrorReport } from "./lib/bindings/ErrorReport";
 
 const invoke = vi.fn();
@@ -21,31 +20,8 @@ vi.mock("@tauri-apps/api/event", () => ({
 
 import App from "./App.svelte";
 import { keyring } from "./lib/errors.svelte";
+import { green, inRow, now, row, waiting, wazzup, wordapp } from "./fixtures";
 
-const now = Math.floor(Date.now() / 1000);
-const REDIRECT = "app.latch.desktop:/oauth/callback";
-const wazzup: Account = {
-  id: "wazzup-main",
-  label: "Wazzup main",
-  settings: { provider: "wazzup", base_url: "https://tech.wazzup24.com", client_id: "c", redirect_uri: REDIRECT, scopes: ["transport"], grant: "authorization_code" },
-  status: { state: "connected" },
-  token: { token_type: "Bearer", obtained_at: now, expires_at: now + 86400, has_refresh_token: true },
-  created_at: 0,
-};
-const wordapp: Account = {
-  id: "wordapp-new",
-  label: "Wordapp new",
-  settings: { provider: "wordapp", base_url: "https://app.wordapp.com", grant: "authorization_code", client_id: "c", redirect_uri: REDIRECT },
-  status: { state: "not-connected" },
-  created_at: 0,
-};
-const green: Account = {
-  id: "whatsapp-sales",
-  label: "WhatsApp sales",
-  settings: { provider: "green-api", api_url: "https://7105.api.greenapi.com", id_instance: 7105, phone: "+44 1234 567890" },
-  status: { state: "not-connected" },
-  created_at: 0,
-};
 
 /** What each command answers when it does not fail. */
 function answers(over: Record<string, unknown>): Record<string, unknown> {
@@ -55,7 +31,7 @@ function answers(over: Record<string, unknown>): Record<string, unknown> {
     check_draft: [],
     revoke_consequence: "Latch asks Wazzup to revoke the tokens.",
     add_account: { ...wazzup, id: "wazzup-new", label: "Wazzup new", status: { state: "not-connected" }, token: undefined },
-    connect_account: { state: "waiting", url: "https://tech.wazzup24.com/v2/oauth/authorize?x", via: "paste", expires_at: Math.floor(Date.now() / 1000) + 600 },
+    connect_account: waiting("https://tech.wazzup24.com/v2/oauth/authorize?x"),
     copy_token: "Token copied.",
     refresh_account: "Refreshed.",
     revoke_account: "Revoked.",
@@ -96,11 +72,6 @@ const NEEDS_RECONNECT = report(
 const KEYRING = report("storage", "The system keyring is locked; unlock it (gnome-keyring or KeePassXC) and try again.");
 
 type User = ReturnType<typeof userEvent.setup>;
-const row = (id: string) => document.querySelector<HTMLElement>(`[data-account="${id}"]`)!;
-const inRow = async (id: string, testid: string) => {
-  await screen.findByText("Wazzup main");
-  return within(row(id)).getByTestId(testid);
-};
 async function openLinkPanel(user: User) {
   await user.click(await inRow(green.id, "reconnect"));
 }

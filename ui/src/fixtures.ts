@@ -1,0 +1,40 @@
+// The accounts the window's unit tests show (a connected Wazzup, a Wordapp
+// and a GREEN-API account not connected yet), and how a test reaches a row.
+import { screen, within } from "@testing-library/svelte";
+import type { Account } from "./lib/bindings/Account";
+
+/** When the fixtures were made, in Unix seconds. */
+export const now = Math.floor(Date.now() / 1000);
+const REDIRECT = "app.latch.desktop:/oauth/callback";
+export const wazzup: Account = {
+  id: "wazzup-main",
+  label: "Wazzup main",
+  settings: { provider: "wazzup", base_url: "https://tech.wazzup24.com", client_id: "c", redirect_uri: REDIRECT, scopes: ["transport"], grant: "authorization_code" },
+  status: { state: "connected" },
+  token: { token_type: "Bearer", obtained_at: now, expires_at: now + 86400, has_refresh_token: true },
+  created_at: 0,
+};
+export const wordapp: Account = {
+  id: "wordapp-new",
+  label: "Wordapp new",
+  settings: { provider: "wordapp", base_url: "https://app.wordapp.com", grant: "authorization_code", client_id: "c", redirect_uri: REDIRECT },
+  status: { state: "not-connected" },
+  created_at: 0,
+};
+export const green: Account = {
+  id: "whatsapp-sales",
+  label: "WhatsApp sales",
+  settings: { provider: "green-api", api_url: "https://7105.api.greenapi.com", id_instance: 7105, phone: "+44 1234 567890" },
+  status: { state: "not-connected" },
+  created_at: 0,
+};
+
+/** A sign-in waiting for a paste, for ten more minutes. */
+export const waiting = (url: string) => ({ state: "waiting", url, via: "paste", expires_at: Math.floor(Date.now() / 1000) + 600 });
+
+export const row = (id: string) => document.querySelector<HTMLElement>(`[data-account="${id}"]`)!;
+/** The row's control `testid`, once the list is on screen. */
+export const inRow = async (id: string, testid: string) => {
+  await screen.findByText("Wazzup main");
+  return within(row(id)).getByTestId(testid);
+};

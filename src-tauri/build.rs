@@ -13,6 +13,8 @@ fn main() {
         "connect_account",
         "submit_callback",
         "cancel_connect",
+        "copy_sign_in",
+        "open_sign_in",
         "connect_with_password",
         "discover_issuer",
         "device_copy",

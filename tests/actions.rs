@@ -411,7 +411,15 @@ async fn details_show_the_times_and_the_jwt_claims_of_the_token_wazzup_issued() 
     assert!(issued.as_object().is_some_and(|c| !c.is_empty()), "{issued}");
     let claims: serde_json::Value =
         serde_json::from_str(detail(&shown, "Token claims (JWT)")).expect("the claims as JSON");
-    assert_eq!(claims, issued, "the claims of the token the fake issued");
+    // The dates among them read as the rest of Details (issue 19 item 5).
+    let mut readable = issued.clone();
+    for date in ["exp", "iat", "nbf"] {
+        if let Some(unix) = issued.get(date).and_then(|v| v.as_i64()) {
+            readable[date] = page_time(&window, unix).await.into();
+        }
+    }
+    assert_ne!(readable, issued, "the fake's token has dates");
+    assert_eq!(claims, readable, "the claims of the token the fake issued");
     assert!(
         !shown.iter().any(|(_, v)| v.contains(tokens.access_token.secret())),
         "the token itself is not shown"

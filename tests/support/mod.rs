@@ -595,7 +595,8 @@ pub async fn page_time(window: &Window, unix: i64) -> String {
     window
         .client
         .execute(
-            "return new Date(arguments[0] * 1000).toLocaleString();",
+            // lib/dates.ts's `when`: the date and time in the medium style.
+            "return new Date(arguments[0] * 1000).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });",
             vec![serde_json::json!(unix)],
         )
         .await

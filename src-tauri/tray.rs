@@ -415,6 +415,7 @@ mod tests {
             token: None,
             created_at: 0,
             sandbox: false,
+            store: None,
         };
         a.status = status;
         a.token = Some(TokenMeta {

@@ -121,6 +121,7 @@ async fn main() {
             token: None,
             created_at: created,
             sandbox: false,
+            store: None,
         })
         .collect();
     let sets = {
@@ -156,7 +157,12 @@ async fn main() {
     }
     let home = tempfile::tempdir().expect("home");
     let index_path = home.path().join(latch_core::store::index::FILE_NAME);
-    Index { accounts }.save(&index_path).expect("index written");
+    Index {
+        accounts,
+        stores: Vec::new(),
+    }
+    .save(&index_path)
+    .expect("index written");
     let index_bytes = std::fs::metadata(&index_path).map(|m| m.len()).unwrap_or(0);
     eprintln!(
         "scale: {} accounts, index {:.1} MiB, tokens living {life} s, first due in ~{} s",

@@ -142,6 +142,7 @@ mod tests {
             token: None,
             created_at: 0,
             sandbox: false,
+            store: None,
         }
     }
 

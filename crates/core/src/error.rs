@@ -240,6 +240,12 @@ impl From<SecretStoreError> for Error {
     }
 }
 
+impl From<crate::store::StoreError> for Error {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Storage(e.to_string())
+    }
+}
+
 /// An [`Error`] as the window receives it, so that it can branch on what
 /// happened: `kind` (offer Reconnect for `needs-reconnect`, the keyring
 /// notice for `storage`), `rate_limited` with `retry_after_secs` (a 429: say

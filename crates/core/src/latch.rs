@@ -27,7 +27,6 @@ pub const TOKEN_MIN_VALIDITY: Duration = Duration::from_secs(60);
 
 pub struct Latch {
     store: Arc<Store>,
-    secrets: Arc<dyn SecretStore>,
     engine: Engine,
 }
 
@@ -63,9 +62,9 @@ impl Latch {
         secrets: Arc<dyn SecretStore>,
         config: EngineConfig,
     ) -> Result<Self, Error> {
-        let store = Arc::new(Store::open(home, secrets.clone()).map_err(storage)?);
+        let store = Arc::new(Store::open(home, secrets).map_err(storage)?);
         let engine = Engine::new(config)?.with_cross_process_lock(store.clone());
-        Ok(Self { store, secrets, engine })
+        Ok(Self { store, engine })
     }
 
     pub fn store(&self) -> &Store {
@@ -117,19 +116,123 @@ impl Latch {
         }
         let mut secrets = secrets;
         crate::binding::bind(&account, &mut secrets)?;
+        if let Some(name) = &account.store {
+            // A shared store: created only if no machine has that id there.
+            let vault = self.store.vault(name).map_err(storage)?;
+            let entry = crate::store::SharedEntry {
+                secrets: Some(secrets),
+                account: Some(account.clone()),
+                ..Default::default()
+            };
+            crate::store::SharedSecrets::write_shared(vault.as_ref(), &account.id, &entry, 0).map_err(|e| {
+                if e.is_conflict() {
+                    Error::InvalidInput(format!(
+                        "The store `{name}` already holds an account `{}`; use it with `latch store attach {name} \
+                         {}`, or choose another --id.",
+                        account.id, account.id
+                    ))
+                } else {
+                    e.into()
+                }
+            })?;
+            self.store.upsert_account(&account).map_err(storage)?;
+            return Ok(account);
+        }
         self.store.upsert_account(&account).map_err(storage)?;
         if let Err(e) = self.store.put_secrets(&account.id, &secrets) {
             // Leave nothing half made: an account whose secrets did not reach
             // the keyring is removed. The keyring is likely what failed, so
             // its entry goes only if it can, and the index row goes on its
             // own (`remove_account` would stop at the keyring and keep it).
-            let _ = self.secrets.delete(&account.id);
+            if let Ok(secrets) = self.store.secrets_for(&account) {
+                let _ = secrets.delete(&account.id);
+            }
             let _ = self
                 .store
                 .update_accounts(|accounts| accounts.retain(|a| a.id != account.id));
             return Err(storage(e));
         }
         Ok(account)
+    }
+
+    /// Moves an account's secrets to another store: `Some(name)`, a named
+    /// Vault store (shared from then on), `None`, the OS keyring. The
+    /// secrets are written to the new store first (a shared store refuses
+    /// an id it already holds), then the index row points there, then the
+    /// old store's entry goes: a failure at any step leaves a store that
+    /// still holds them.
+    pub fn move_to_store(&self, account: &Account, to: Option<&str>) -> Result<Account, Error> {
+        if account.store.as_deref() == to {
+            return Ok(account.clone());
+        }
+        let _lock = self.store.lock_account(&account.id).map_err(storage)?;
+        let account = self.fresh(account)?;
+        let from = self.route(&account)?;
+        let secrets = from.get(&account.id)?.unwrap_or_default();
+        let mut moved = account.clone();
+        moved.store = to.map(str::to_owned);
+        let target = self.route(&moved)?;
+        match target.shared() {
+            Some(shared) => {
+                let entry = crate::store::SharedEntry {
+                    secrets: Some(secrets),
+                    account: Some(moved.clone()),
+                    ..Default::default()
+                };
+                shared.write_shared(&moved.id, &entry, 0).map_err(|e| {
+                    if e.is_conflict() {
+                        Error::InvalidInput(format!(
+                            "The store `{}` already holds an account `{}`: another machine shares one of that id. \
+                             Use it with `latch store attach {} {}` instead, or give this one another id.",
+                            to.unwrap_or_default(),
+                            moved.id,
+                            to.unwrap_or_default(),
+                            moved.id
+                        ))
+                    } else {
+                        e.into()
+                    }
+                })?;
+            }
+            None => target.put(&moved.id, &secrets)?,
+        }
+        self.store.upsert_account(&moved).map_err(storage)?;
+        from.delete(&account.id)?;
+        Ok(moved)
+    }
+
+    /// Adds, on this machine, an account another machine put in the shared
+    /// store `store`: its settings and secrets come from the store's entry.
+    pub fn attach(&self, store: &str, id: &AccountId) -> Result<Account, Error> {
+        if self.store.account(id).map_err(storage)?.is_some() {
+            return Err(Error::InvalidInput(format!(
+                "An account with the id `{id}` exists here already; remove it first, or move it with `latch edit \
+                 {id} --store {store}`."
+            )));
+        }
+        let vault = self.store.vault(store).map_err(storage)?;
+        let entry = crate::store::SharedSecrets::read_shared(vault.as_ref(), id)?;
+        let Some(mut account) = entry.account.filter(|_| entry.secrets.is_some()) else {
+            return Err(Error::InvalidInput(format!(
+                "The store `{store}` holds no account `{id}` (or one that an older Latch wrote, without its \
+                 settings); on the machine that has it, run `latch edit {id} --store {store}`."
+            )));
+        };
+        account.id = id.clone();
+        account.store = Some(store.to_owned());
+        account.sandbox = false;
+        self.store.upsert_account(&account).map_err(storage)?;
+        Ok(account)
+    }
+
+    /// Who refreshed a shared account last, and where; `None` for an
+    /// account in the keyring or one nobody refreshed through the store yet.
+    pub fn last_refresh(&self, account: &Account) -> Result<Option<crate::store::Refreshed>, Error> {
+        let store = self.route(account)?;
+        match store.shared() {
+            Some(shared) => Ok(shared.read_shared(&account.id)?.refreshed),
+            None => Ok(None),
+        }
     }
 
     /// A free id made from a label: `wazzup-main`, `wazzup-main-2`, …
@@ -336,7 +439,7 @@ impl Latch {
     pub async fn valid_token(&self, account: &Account) -> Result<TokenSet, Error> {
         let result = self
             .engine
-            .valid_token(account, self.secrets.as_ref(), TOKEN_MIN_VALIDITY)
+            .valid_token(account, self.route(account)?.as_ref(), TOKEN_MIN_VALIDITY)
             .await;
         self.record(account, result)
     }
@@ -346,7 +449,7 @@ impl Latch {
     pub async fn valid_token_for(&self, account: &Account, min_validity: Duration) -> Result<TokenSet, Error> {
         let result = self
             .engine
-            .valid_token(account, self.secrets.as_ref(), min_validity)
+            .valid_token(account, self.route(account)?.as_ref(), min_validity)
             .await;
         self.record(account, result)
     }
@@ -502,7 +605,7 @@ impl Latch {
 
     /// Refreshes now.
     pub async fn refresh(&self, account: &Account) -> Result<TokenSet, Error> {
-        let result = self.engine.refresh(account, self.secrets.as_ref()).await;
+        let result = self.engine.refresh(account, self.route(account)?.as_ref()).await;
         self.record(account, result)
     }
 
@@ -517,15 +620,16 @@ impl Latch {
         // A plain loop rather than `stream::iter(..).map(..).buffered(..)`, whose
         // closure makes the future not `Send` for every lifetime (tokio::spawn).
         let mut results = Vec::with_capacity(accounts.len());
-        let mut waiting = accounts.iter();
+        let routes: Vec<Result<Arc<dyn SecretStore>, Error>> = accounts.iter().map(|a| self.route(a)).collect();
+        let mut waiting = accounts.iter().zip(&routes);
         let mut running = FuturesOrdered::new();
-        for account in waiting.by_ref().take(in_flight.max(1)) {
-            running.push_back(self.engine.refresh(account, self.secrets.as_ref()));
+        for (account, route) in waiting.by_ref().take(in_flight.max(1)) {
+            running.push_back(self.refresh_routed(account, route));
         }
         while let Some(result) = running.next().await {
             results.push(result);
-            if let Some(account) = waiting.next() {
-                running.push_back(self.engine.refresh(account, self.secrets.as_ref()));
+            if let Some((account, route)) = waiting.next() {
+                running.push_back(self.refresh_routed(account, route));
             }
         }
         let written = self.store.update_accounts(|index| {
@@ -553,7 +657,7 @@ impl Latch {
         let secrets = self.secrets(account)?;
         let outcome = self.engine.revoke(account, &secrets).await?;
         if outcome.delete_locally() {
-            self.secrets
+            self.route(account)?
                 .delete(&account.id)
                 .map_err(|e| Error::Storage(e.to_string()))?;
             let mut account = self.fresh(account)?;
@@ -686,6 +790,22 @@ impl Latch {
             self.store.upsert_account(&current).map_err(storage)?;
         }
         result
+    }
+
+    async fn refresh_routed(
+        &self,
+        account: &Account,
+        route: &Result<Arc<dyn SecretStore>, Error>,
+    ) -> Result<TokenSet, Error> {
+        match route {
+            Ok(store) => self.engine.refresh(account, store.as_ref()).await,
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// Where the account's secrets live (the keyring, or its Vault store).
+    fn route(&self, account: &Account) -> Result<Arc<dyn SecretStore>, Error> {
+        self.store.secrets_for(account).map_err(storage)
     }
 
     /// The account as the index has it now (another process may have changed it).

@@ -167,6 +167,10 @@ pub struct Account {
     /// are pointed at a sandbox that starts again (`latch_sandbox::demo`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sandbox: bool,
+    /// The named OpenBao / Vault store (`latch store add`) that keeps this
+    /// account's secrets, shared with other machines; `None`: the OS keyring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
 }
 
 impl Account {

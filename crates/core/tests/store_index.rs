@@ -25,6 +25,7 @@ fn index_round_trips_and_carries_its_schema() {
     let path = dir.path().join(FILE_NAME);
     let index = Index {
         accounts: vec![support::account("alpha"), support::account("beta")],
+        stores: Vec::new(),
     };
     index.save(&path).unwrap();
 
@@ -44,6 +45,7 @@ fn saving_replaces_the_file_whole_so_an_open_reader_keeps_the_old_version() {
     let path = dir.path().join(FILE_NAME);
     Index {
         accounts: vec![support::account("old-one")],
+        stores: Vec::new(),
     }
     .save(&path)
     .unwrap();
@@ -53,6 +55,7 @@ fn saving_replaces_the_file_whole_so_an_open_reader_keeps_the_old_version() {
 
     Index {
         accounts: vec![support::account("new-one"), support::account("new-two")],
+        stores: Vec::new(),
     }
     .save(&path)
     .unwrap();
@@ -165,6 +168,7 @@ fn damaged_index_is_moved_aside_and_reported_with_its_path() {
     assert!(Index::load(&path).unwrap().index.accounts.is_empty());
     Index {
         accounts: vec![support::account("fresh")],
+        stores: Vec::new(),
     }
     .save(&path)
     .unwrap();

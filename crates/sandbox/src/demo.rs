@@ -328,6 +328,7 @@ async fn point(latch: &Latch, existing: Account, fresh: Account, secrets: &Accou
         if !existing.sandbox {
             let marked = Account {
                 sandbox: true,
+                store: None,
                 ..existing
             };
             latch
@@ -350,6 +351,7 @@ pub fn repoint(latch: &Latch, existing: &Account, fresh: Account, secrets: &Acco
     let moved = Account {
         settings: fresh.settings,
         sandbox: true,
+        store: None,
         status: AccountStatus::NotConnected,
         token: None,
         ..existing.clone()

@@ -24,7 +24,7 @@ use super::{Engine, Flight, provider_name};
 use crate::error::{Error, ErrorKind};
 use crate::model::{Account, AccountSecrets, AccountStatus, Grant, TokenSet, UnixTime};
 use crate::providers::GrantRequest;
-use crate::store::SecretStore;
+use crate::store::{Holder, Lease, Refreshed, SecretStore, SharedEntry, SharedSecrets};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -86,6 +86,9 @@ impl Engine {
             }
             None => None,
         };
+        if let Some(shared) = store.shared() {
+            return self.refresh_shared(account, shared, min_validity).await;
+        }
         let (secrets, current) = stored_tokens(account, store)?;
         if let Some(min) = min_validity
             && is_fresh(&current, crate::time::now(), min)
@@ -110,6 +113,144 @@ impl Engine {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// The refresh of an account in a store other machines share (Vault),
+    /// under the machine's file lock: the lease is taken by check-and-set
+    /// before anything is sent, so across machines exactly one process
+    /// sends the refresh token; the others wait and read its set. A loser
+    /// never sends the refresh token it read: the providers rotate it, and
+    /// a second use of a rotated one fails or revokes the family
+    /// (ARCHITECTURE.md, "Secrets in OpenBao/Vault").
+    async fn refresh_shared(
+        &self,
+        account: &Account,
+        shared: &dyn SharedSecrets,
+        min_validity: Option<Duration>,
+    ) -> Result<TokenSet, Error> {
+        let me = Holder::here();
+        let nonce = crate::pkce::random_base64url(12)?;
+        let lease_for = self.config.http.timeout * 2 + Duration::from_secs(10);
+        let give_up = tokio::time::Instant::now() + lease_for + Duration::from_secs(5);
+        let first = shared.read_shared(&account.id)?;
+        let mut pause = Duration::from_millis(50);
+        let mut entry = first.clone();
+        loop {
+            let now = crate::time::now();
+            let (secrets, current) = tokens_of(account, entry.secrets.clone())?;
+            // A set written since this refresh was asked for is someone
+            // else's refresh: use it, as the file lock's re-read does.
+            let renewed_elsewhere = entry.version != first.version && entry.lease.is_none();
+            if (renewed_elsewhere || min_validity.is_some())
+                && is_fresh(&current, now, min_validity.unwrap_or_default())
+            {
+                return Ok(current);
+            }
+            let held = entry
+                .lease
+                .as_ref()
+                .filter(|lease| lease.until > now && lease.nonce != nonce);
+            if let Some(lease) = held {
+                if tokio::time::Instant::now() >= give_up {
+                    return Err(Error::Storage(format!(
+                        "{} on {} has been refreshing {} since before {} s ago and has not finished; try again, \
+                         or check that machine.",
+                        lease.holder.by,
+                        lease.holder.machine,
+                        account.label,
+                        lease_for.as_secs()
+                    )));
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(500));
+                entry = shared.read_shared(&account.id)?;
+                continue;
+            }
+            // Take the lease; a lost check-and-set means someone else moved first.
+            let lease = Lease {
+                holder: me.clone(),
+                nonce: nonce.clone(),
+                until: now + lease_for.as_secs() as i64,
+            };
+            let with_lease = SharedEntry {
+                lease: Some(lease),
+                ..entry.clone()
+            };
+            let leased = match shared.write_shared(&account.id, &with_lease, entry.version) {
+                Ok(version) => version,
+                Err(e) if e.is_conflict() => {
+                    entry = shared.read_shared(&account.id)?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            return match self.renew(account, &secrets, &current).await {
+                Ok(renewed) => {
+                    let mut secrets = secrets;
+                    secrets.tokens = Some(renewed.clone());
+                    crate::binding::bind_if_unbound(account, &mut secrets)?;
+                    let refreshed = Refreshed {
+                        by: me.by.clone(),
+                        machine: me.machine.clone(),
+                        at: crate::time::now(),
+                    };
+                    let done = SharedEntry {
+                        secrets: Some(secrets),
+                        lease: None,
+                        refreshed: Some(refreshed),
+                        ..entry.clone()
+                    };
+                    self.write_back(account, shared, &done, leased).await?;
+                    Ok(renewed)
+                }
+                Err(e) => {
+                    // Give the lease back: the old set is as it was.
+                    let _ = shared.write_shared(&account.id, &entry, leased);
+                    Err(e)
+                }
+            };
+        }
+    }
+
+    /// Writes a renewed set over the lease this process holds, trying a
+    /// few times: the provider has rotated the refresh token, so this set
+    /// is the only one that works from now on.
+    async fn write_back(
+        &self,
+        account: &Account,
+        shared: &dyn SharedSecrets,
+        done: &SharedEntry,
+        leased: u64,
+    ) -> Result<(), Error> {
+        let mut pause = Duration::from_millis(200);
+        let mut last = None;
+        for _ in 0..4 {
+            match shared.write_shared(&account.id, done, leased) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.is_conflict() => {
+                    // The lease outlived its time and another process took
+                    // it: it sent the old refresh token, which no longer
+                    // works, and wrote nothing newer than ours.
+                    let now = shared.read_shared(&account.id)?;
+                    match shared.write_shared(&account.id, done, now.version) {
+                        Ok(_) => return Ok(()),
+                        Err(e) => last = Some(e),
+                    }
+                }
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+        }
+        let why = last.map(|e| e.to_string()).unwrap_or_default();
+        Err(Error::Storage(format!(
+            "{} renewed the token of {}, but Latch could not write the new set to the shared store: {why} The \
+             set there is the old one, whose refresh token may no longer work: if `latch token {}` fails once \
+             the store answers again, connect the account again.",
+            provider_name(account),
+            account.label,
+            account.id
+        )))
     }
 
     /// One request to the provider; the old set's refresh token, scope and
@@ -157,7 +298,11 @@ fn is_fresh(tokens: &TokenSet, now: UnixTime, min_validity: Duration) -> bool {
 }
 
 fn stored_tokens(account: &Account, store: &dyn SecretStore) -> Result<(AccountSecrets, TokenSet), Error> {
-    let secrets = store.get(&account.id)?.unwrap_or_default();
+    tokens_of(account, store.get(&account.id)?)
+}
+
+fn tokens_of(account: &Account, secrets: Option<AccountSecrets>) -> Result<(AccountSecrets, TokenSet), Error> {
+    let secrets = secrets.unwrap_or_default();
     let next = match account.settings.grant() {
         Some(_) => format!("`latch connect {}`", account.id),
         None => format!("`latch link {}`", account.id),

@@ -549,6 +549,7 @@ impl AccountDraft {
             token: None,
             created_at: now,
             sandbox: false,
+            store: None,
         };
         Ok((account, secrets))
     }

@@ -21,10 +21,13 @@
 //! round trip; a lock may wait for another process): async callers use
 //! `tokio::task::spawn_blocking`.
 
-use super::index::{FILE_NAME, Index, IndexError};
+use super::index::{FILE_NAME, Index, IndexError, NamedStore};
 use super::lock::{DEFAULT_LOCK_TIMEOUT, FileLock, LockError};
-use super::{KeyringStore, SecretStore, SecretStoreError};
+use super::vault::{ADDR_ENV, TOKEN_ENV};
+use super::{KeyringStore, SecretStore, SecretStoreError, VaultAuth, VaultError, VaultSettings, VaultStore};
 use crate::model::{Account, AccountId, AccountSecrets};
+use crate::secret::{VaultSecretId, VaultToken};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -57,6 +60,12 @@ pub enum StoreError {
     NotPrivate(String),
 }
 
+impl From<VaultError> for StoreError {
+    fn from(e: VaultError) -> Self {
+        Self::Secrets(e.into())
+    }
+}
+
 /// Held while an account is being refreshed (or otherwise changed in a way
 /// that must not interleave with another process). Dropping it releases it.
 #[derive(Debug)]
@@ -75,9 +84,18 @@ impl AccountLock {
 pub struct Store {
     home: PathBuf,
     index_path: PathBuf,
+    /// The OS keyring: every account's secrets unless its `store` names a
+    /// Vault store, and the Vault stores' saved credentials.
     secrets: Arc<dyn SecretStore>,
+    /// The named Vault stores opened so far, by name.
+    vaults: Mutex<HashMap<String, Arc<VaultStore>>>,
     cache: Mutex<Cache>,
 }
+
+/// An AppRole's role id for a named store, read where `VAULT_TOKEN` is not set.
+pub const ROLE_ID_ENV: &str = "VAULT_ROLE_ID";
+/// An AppRole's secret id, with [`ROLE_ID_ENV`].
+pub const SECRET_ID_ENV: &str = "VAULT_SECRET_ID";
 
 /// The index as last read, and how the file looked then.
 struct Cache {
@@ -118,6 +136,7 @@ impl Store {
             home,
             index_path,
             secrets,
+            vaults: Mutex::new(HashMap::new()),
             cache: Mutex::new(Cache {
                 index: Index::default(),
                 stamp: None,
@@ -179,15 +198,189 @@ impl Store {
     }
 
     /// Deletes the account's keyring entry, then its index row. Returns
-    /// whether the account was in the index.
+    /// whether the account was in the index. An account in a shared store
+    /// keeps its entry there (other machines use it): only its row goes;
+    /// [`Store::delete_shared_secrets`] is the explicit choice.
     pub fn remove_account(&self, id: &AccountId) -> Result<bool, StoreError> {
-        self.secrets.delete(id)?;
+        let shared = self.account(id)?.is_some_and(|a| a.store.is_some());
+        if !shared {
+            self.secrets.delete(id)?;
+        }
         self.change(|index| Ok(index.remove(id).is_some()))
+    }
+
+    /// Deletes a shared account's entry from its Vault store, every version.
+    pub fn delete_shared_secrets(&self, account: &Account) -> Result<(), StoreError> {
+        Ok(self.secrets_for(account)?.delete(&account.id)?)
     }
 
     /// The account's secrets, `None` if it has none yet.
     pub fn secrets(&self, id: &AccountId) -> Result<Option<AccountSecrets>, StoreError> {
-        Ok(self.secrets.get(id)?)
+        Ok(self.secrets_of(id)?.get(id)?)
+    }
+
+    /// Where the account's secrets live: the OS keyring, or the Vault store
+    /// its `store` names (opened on first use, with the credential the
+    /// environment or the keyring has for it).
+    pub fn secrets_for(&self, account: &Account) -> Result<Arc<dyn SecretStore>, StoreError> {
+        match &account.store {
+            None => Ok(self.secrets.clone()),
+            Some(name) => Ok(self.vault(name)?),
+        }
+    }
+
+    fn secrets_of(&self, id: &AccountId) -> Result<Arc<dyn SecretStore>, StoreError> {
+        match self.account(id)? {
+            Some(account) => self.secrets_for(&account),
+            None => Ok(self.secrets.clone()),
+        }
+    }
+
+    /// The OS keyring (its half of the store, whatever the accounts use).
+    pub fn keyring(&self) -> &Arc<dyn SecretStore> {
+        &self.secrets
+    }
+
+    /// The named stores in the settings.
+    pub fn stores(&self) -> Result<Vec<NamedStore>, StoreError> {
+        Ok(self.fresh()?.index.stores.clone())
+    }
+
+    /// Adds a named store, or replaces the one of that name.
+    pub fn put_store(&self, store: &NamedStore) -> Result<(), StoreError> {
+        NamedStore::check_name(&store.name).map_err(|e| StoreError::Secrets(VaultError::Settings(e).into()))?;
+        store.settings()?;
+        self.change(|index| {
+            match index.stores.iter_mut().find(|s| s.name == store.name) {
+                Some(slot) => *slot = store.clone(),
+                None => index.stores.push(store.clone()),
+            }
+            Ok(())
+        })?;
+        self.vaults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&store.name);
+        Ok(())
+    }
+
+    /// Removes a named store that no account uses, and its saved credential.
+    pub fn remove_store(&self, name: &str) -> Result<bool, StoreError> {
+        let removed = self.change(|index| {
+            let users: Vec<String> = index
+                .accounts
+                .iter()
+                .filter(|a| a.store.as_deref() == Some(name))
+                .map(|a| a.id.to_string())
+                .collect();
+            if !users.is_empty() {
+                return Err(StoreError::Secrets(
+                    VaultError::Settings(format!(
+                        "The store `{name}` keeps the secrets of {}; move them first (`latch edit ID --store \
+                         keyring`) or remove those accounts.",
+                        users.join(", ")
+                    ))
+                    .into(),
+                ));
+            }
+            let before = index.stores.len();
+            index.stores.retain(|s| s.name != name);
+            Ok(index.stores.len() != before)
+        })?;
+        self.vaults.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
+        if removed {
+            // A keyring that is not there keeps nothing to delete.
+            match self.secrets.delete_vault_credential(name) {
+                Ok(()) | Err(SecretStoreError::Unavailable(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Forgets the opened client of a store (its credential changed).
+    pub fn forget_vault(&self, name: &str) {
+        self.vaults.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
+    }
+
+    /// The named Vault store, opened once per process.
+    pub fn vault(&self, name: &str) -> Result<Arc<VaultStore>, StoreError> {
+        if let Some(vault) = self.vaults.lock().unwrap_or_else(|p| p.into_inner()).get(name) {
+            return Ok(vault.clone());
+        }
+        let Some(named) = self.stores()?.into_iter().find(|s| s.name == name) else {
+            return Err(StoreError::Secrets(
+                VaultError::Settings(format!(
+                    "The store `{name}` is not in this Latch's settings; add it with `latch store add {name} \
+                     --address https://…` (`latch store list` shows the stores there are)."
+                ))
+                .into(),
+            ));
+        };
+        let settings = named.settings()?;
+        let auth = self.vault_auth(&named, &settings, |v| std::env::var_os(v))?;
+        let http = crate::http::HttpConfig::from_env().unwrap_or_default();
+        let vault = Arc::new(VaultStore::new(settings, auth, http)?);
+        self.vaults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_owned(), vault.clone());
+        Ok(vault)
+    }
+
+    /// The credential for a named store: `VAULT_TOKEN` (or an AppRole's
+    /// `VAULT_ROLE_ID` and `VAULT_SECRET_ID`) when `VAULT_ADDR` is unset or
+    /// names this store's server, else the one saved in the keyring. A token
+    /// meant for another server (`VAULT_ADDR` elsewhere) is never sent here.
+    pub fn vault_auth(
+        &self,
+        named: &NamedStore,
+        settings: &VaultSettings,
+        var: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<VaultAuth, StoreError> {
+        let text = |name: &str| {
+            var(name)
+                .map(|v| v.to_string_lossy().trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let elsewhere = text(ADDR_ENV).filter(|addr| {
+            url::Url::parse(addr)
+                .map(|u| u.origin().ascii_serialization() != settings.origin())
+                .unwrap_or(true)
+        });
+        let from_env = if elsewhere.is_none() {
+            match (text(TOKEN_ENV), text(ROLE_ID_ENV), text(SECRET_ID_ENV)) {
+                (Some(token), _, _) => Some(VaultAuth::Token(VaultToken::new(token))),
+                (None, Some(role), Some(secret)) => Some(VaultAuth::app_role(role, VaultSecretId::new(secret))),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        if let Some(auth) = from_env {
+            return Ok(auth);
+        }
+        let saved = self.secrets.vault_credential(&named.name);
+        if let Ok(Some(credential)) = &saved {
+            return Ok(credential.auth());
+        }
+        let name = &named.name;
+        let mut why = format!(
+            "Latch has no credential for the store `{name}` ({}): set {TOKEN_ENV} (or {ROLE_ID_ENV} and \
+             {SECRET_ID_ENV} for an AppRole), or save one in the keyring with `latch store login {name}`.",
+            settings.origin()
+        );
+        if let (Some(addr), Some(_)) = (&elsewhere, text(TOKEN_ENV).or(text(ROLE_ID_ENV))) {
+            let addr: String = addr.chars().filter(|c| !c.is_control()).take(80).collect();
+            why.push_str(&format!(
+                " The credential in the environment was not used: {ADDR_ENV} names {addr}, not this store's \
+                 server, and Latch sends a Vault credential only to the server it is for."
+            ));
+        }
+        if let Err(SecretStoreError::Unavailable(keyring)) = saved {
+            why.push_str(&format!(" (The keyring could not be asked: {keyring})"));
+        }
+        Err(StoreError::Secrets(VaultError::Settings(why).into()))
     }
 
     /// Writes the account's secrets to the keyring and then the non-secret
@@ -200,7 +393,7 @@ impl Store {
         };
         let mut secrets = secrets.clone();
         crate::binding::bind_if_unbound(&account, &mut secrets).map_err(|e| StoreError::Unbindable(e.to_string()))?;
-        self.secrets.put(id, &secrets)?;
+        self.secrets_for(&account)?.put(id, &secrets)?;
         let meta = secrets.tokens.as_ref().map(|t| t.meta());
         self.change(|index| {
             let account = index.accounts.iter_mut().find(|a| &a.id == id);

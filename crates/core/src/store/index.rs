@@ -26,7 +26,9 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The schema this Latch writes.
-pub const SCHEMA: u64 = 2;
+/// 3: named secret stores (`stores`) and an account's `store`; an older
+/// Latch would drop both and look for a shared account's secrets in the keyring.
+pub const SCHEMA: u64 = 3;
 /// The index's file name inside the data directory.
 pub const FILE_NAME: &str = "index.json";
 const TEMP_PREFIX: &str = ".index.json.";
@@ -58,10 +60,52 @@ pub enum IndexError {
     TooNew { path: PathBuf, found: u64 },
 }
 
-/// The accounts, in the order they were added.
+/// The accounts, in the order they were added, and the named secret
+/// stores some of them keep their secrets in.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Index {
     pub accounts: Vec<Account>,
+    pub stores: Vec<NamedStore>,
+}
+
+/// A named OpenBao / Vault store (`latch store add`): where it is, never
+/// its credential (the keyring or the environment has that).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NamedStore {
+    pub name: String,
+    /// `https://host[:port]` (plain http only to loopback).
+    pub address: String,
+    pub mount: String,
+    pub prefix: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+impl NamedStore {
+    /// A store's name: what `--store NAME` and `vault:NAME` say. Letters,
+    /// digits, `-` and `_`, up to 40, not `keyring` (the OS keyring's name).
+    pub fn check_name(name: &str) -> Result<(), String> {
+        let ok = !name.is_empty()
+            && name.len() <= 40
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+            && name != "keyring";
+        if ok {
+            Ok(())
+        } else {
+            let shown: String = name.chars().filter(|c| !c.is_control()).take(60).collect();
+            Err(format!(
+                "\"{shown}\" cannot name a store: use up to 40 letters, digits, '-' and '_' (and not \"keyring\", \
+                 which is the OS keyring's name)"
+            ))
+        }
+    }
+
+    pub fn settings(&self) -> Result<super::VaultSettings, super::VaultError> {
+        super::VaultSettings::new(&self.address, &self.mount, &self.prefix, self.namespace.as_deref())
+    }
 }
 
 /// The file's shape at the current schema.
@@ -69,6 +113,8 @@ pub struct Index {
 struct IndexFile {
     schema: u64,
     accounts: Vec<Account>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    stores: Vec<NamedStore>,
 }
 
 /// Why bytes are not an index this Latch can use ([`Index::from_bytes`]).
@@ -166,6 +212,7 @@ impl Index {
         Ok(Loaded {
             index: Index {
                 accounts: file.accounts,
+                stores: file.stores,
             },
             migrated_from: (found < SCHEMA).then_some(found),
         })
@@ -176,6 +223,7 @@ impl Index {
         let file = IndexFile {
             schema: SCHEMA,
             accounts: self.accounts.clone(),
+            stores: self.stores.clone(),
         };
         let mut json = serde_json::to_vec_pretty(&file)?;
         json.push(b'\n');
@@ -212,6 +260,8 @@ fn migrate(value: &mut Value, from: u64, written_at: UnixTime) -> Result<(), Str
     while schema < SCHEMA {
         match schema {
             1 => v1_to_v2(value, written_at)?,
+            // Schema 3 added what schema 2 did not have: nothing to change.
+            2 => {}
             other => return Err(format!("no migration from schema {other}")),
         }
         schema += 1;

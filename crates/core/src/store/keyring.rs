@@ -26,7 +26,7 @@
 //! first write fails. A "no entry" answer is therefore double-checked against
 //! the state of the default collection before it is believed.
 
-use super::{SecretStore, SecretStoreError};
+use super::{SecretStore, SecretStoreError, VaultCredential};
 use crate::model::{AccountId, AccountSecrets};
 use keyring_core::{CredentialStore, Entry, Error as KeyringError};
 use std::sync::{Arc, Mutex};
@@ -140,8 +140,21 @@ impl KeyringStore {
     }
 
     fn entry(&self, id: &AccountId) -> Result<Entry, SecretStoreError> {
+        self.entry_of(self.user(id))
+    }
+
+    /// The entry of a named Vault store's credential: its user,
+    /// `vault:<store>`, has a `:`, which no account id has.
+    fn credential_entry(&self, store: &str) -> Result<Entry, SecretStoreError> {
+        let user = match &self.profile {
+            Some(profile) => format!("vault:{store}@{profile}"),
+            None => format!("vault:{store}"),
+        };
+        self.entry_of(user)
+    }
+
+    fn entry_of(&self, user: String) -> Result<Entry, SecretStoreError> {
         let store = self.store()?;
-        let user = self.user(id);
         let modifiers = platform::modifiers(&user);
         let modifiers = modifiers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         store.build(SERVICE, &user, Some(&modifiers)).map_err(|e| self.fail(e))
@@ -191,6 +204,40 @@ impl SecretStore for KeyringStore {
 
     fn delete(&self, id: &AccountId) -> Result<(), SecretStoreError> {
         let entry = self.entry(id)?;
+        match entry.delete_credential() {
+            Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
+            Err(err) => Err(self.fail(err)),
+        }
+    }
+
+    fn vault_credential(&self, store: &str) -> Result<Option<VaultCredential>, SecretStoreError> {
+        let entry = self.credential_entry(store)?;
+        match entry.get_secret() {
+            Ok(bytes) => {
+                let bytes = Zeroizing::new(bytes);
+                serde_json::from_slice(&bytes).map(Some).map_err(|_| {
+                    SecretStoreError::Refused(format!(
+                        "the keyring's credential for the Vault store `{store}` is not Latch's format; save it \
+                         again with `latch store login {store}`"
+                    ))
+                })
+            }
+            Err(KeyringError::NoEntry) => Ok(None),
+            Err(err) => Err(self.fail(err)),
+        }
+    }
+
+    fn put_vault_credential(&self, store: &str, credential: &VaultCredential) -> Result<(), SecretStoreError> {
+        let entry = self.credential_entry(store)?;
+        let json = Zeroizing::new(
+            serde_json::to_vec(credential)
+                .map_err(|e| SecretStoreError::Refused(format!("cannot encode the credential: {e}")))?,
+        );
+        entry.set_secret(&json).map_err(|e| self.fail(e))
+    }
+
+    fn delete_vault_credential(&self, store: &str) -> Result<(), SecretStoreError> {
+        let entry = self.credential_entry(store)?;
         match entry.delete_credential() {
             Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
             Err(err) => Err(self.fail(err)),

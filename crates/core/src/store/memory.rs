@@ -1,6 +1,6 @@
 //! An in-memory [`SecretStore`] for unit tests.
 
-use super::{SecretStore, SecretStoreError};
+use super::{SecretStore, SecretStoreError, VaultCredential};
 use crate::model::{AccountId, AccountSecrets};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -8,6 +8,7 @@ use std::sync::Mutex;
 #[derive(Default)]
 pub struct MemoryStore {
     entries: Mutex<HashMap<AccountId, AccountSecrets>>,
+    credentials: Mutex<HashMap<String, VaultCredential>>,
 }
 
 impl MemoryStore {
@@ -36,6 +37,23 @@ impl SecretStore for MemoryStore {
 
     fn delete(&self, id: &AccountId) -> Result<(), SecretStoreError> {
         self.entries.lock().unwrap().remove(id);
+        Ok(())
+    }
+
+    fn vault_credential(&self, store: &str) -> Result<Option<VaultCredential>, SecretStoreError> {
+        Ok(self.credentials.lock().unwrap().get(store).cloned())
+    }
+
+    fn put_vault_credential(&self, store: &str, credential: &VaultCredential) -> Result<(), SecretStoreError> {
+        self.credentials
+            .lock()
+            .unwrap()
+            .insert(store.into(), credential.clone());
+        Ok(())
+    }
+
+    fn delete_vault_credential(&self, store: &str) -> Result<(), SecretStoreError> {
+        self.credentials.lock().unwrap().remove(store);
         Ok(())
     }
 }

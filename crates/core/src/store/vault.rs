@@ -34,7 +34,7 @@
 //! another runtime blocks its thread as a keyring call does, and never
 //! nests runtimes.
 
-use super::{SecretStore, SecretStoreError};
+use super::{Lease, Refreshed, SecretStore, SecretStoreError, SharedEntry, SharedSecrets};
 use crate::http::{Answer, Http, HttpConfig};
 use crate::model::{AccountId, AccountSecrets};
 use crate::secret::{VaultSecretId, VaultToken};
@@ -416,6 +416,102 @@ impl SecretStore for VaultStore {
         let id = id.clone();
         self.block(move |inner| async move { inner.delete(&id).await })
     }
+
+    fn shared(&self) -> Option<&dyn SharedSecrets> {
+        Some(self)
+    }
+}
+
+impl SharedSecrets for VaultStore {
+    fn read_shared(&self, id: &AccountId) -> Result<SharedEntry, SecretStoreError> {
+        let id = id.clone();
+        let (entry, version) = self.block(move |inner| async move { inner.read_entry(&id).await })?;
+        Ok(match entry {
+            Some(entry) => SharedEntry {
+                secrets: Some(entry.secrets),
+                version,
+                lease: entry.lease,
+                refreshed: entry.refreshed,
+                account: entry.account,
+            },
+            None => SharedEntry {
+                version,
+                ..SharedEntry::default()
+            },
+        })
+    }
+
+    fn write_shared(&self, id: &AccountId, entry: &SharedEntry, version: u64) -> Result<u64, SecretStoreError> {
+        let id = id.clone();
+        let entry = Entry {
+            secrets: entry.secrets.clone().unwrap_or_default(),
+            lease: entry.lease.clone(),
+            refreshed: entry.refreshed.clone(),
+            account: entry.account.clone(),
+        };
+        self.block(move |inner| async move { inner.write_entry(&id, &entry, Some(version)).await })
+    }
+}
+
+/// The data of one account's KV v2 secret: the keyring entry's fields, and
+/// beside them the refresh lease and the last refresh (for "shared").
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Entry {
+    #[serde(flatten)]
+    secrets: AccountSecrets,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lease: Option<Lease>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refreshed: Option<Refreshed>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    account: Option<crate::model::Account>,
+}
+
+/// A Vault credential as the keyring keeps it for a named store (`latch
+/// store add … --token-stdin`, or an AppRole): JSON in one entry.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum VaultCredential {
+    Token {
+        token: VaultToken,
+    },
+    #[serde(rename = "approle")]
+    AppRole {
+        role_id: String,
+        secret_id: VaultSecretId,
+        #[serde(default = "approle_mount")]
+        mount: String,
+    },
+}
+
+fn approle_mount() -> String {
+    "approle".into()
+}
+
+impl std::fmt::Debug for VaultCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Token { .. } => "VaultCredential::Token(..)",
+            Self::AppRole { .. } => "VaultCredential::AppRole(..)",
+        })
+    }
+}
+
+impl VaultCredential {
+    pub fn auth(&self) -> VaultAuth {
+        match self.clone() {
+            Self::Token { token } => VaultAuth::Token(token),
+            Self::AppRole {
+                role_id,
+                secret_id,
+                mount,
+            } => VaultAuth::AppRole {
+                role_id,
+                secret_id,
+                mount,
+            },
+        }
+    }
 }
 
 impl Inner {
@@ -424,6 +520,11 @@ impl Inner {
     }
 
     async fn read(&self, id: &AccountId) -> Result<(Option<AccountSecrets>, u64), VaultError> {
+        let (entry, version) = self.read_entry(id).await?;
+        Ok((entry.map(|e| e.secrets), version))
+    }
+
+    async fn read_entry(&self, id: &AccountId) -> Result<(Option<Entry>, u64), VaultError> {
         self.ensure_kv2().await?;
         let path = self.settings.data_path(id);
         let need = Need {
@@ -441,8 +542,8 @@ impl Inner {
                 if data.is_null() {
                     return Ok((None, version));
                 }
-                let secrets = serde_json::from_value(data).map_err(|_| self.corrupt(&path))?;
-                Ok((Some(secrets), version))
+                let entry = serde_json::from_value(data).map_err(|_| self.corrupt(&path))?;
+                Ok((Some(entry), version))
             }
             // A soft-deleted latest version answers 404 with its metadata.
             404 => Ok((None, body.as_ref().and_then(version).unwrap_or(0))),
@@ -450,14 +551,30 @@ impl Inner {
         }
     }
 
+    /// A write of the secrets alone keeps the entry's account settings and
+    /// last refresh (a plain write, `cas` `None`, reads them first).
     async fn write(&self, id: &AccountId, secrets: &AccountSecrets, cas: Option<u64>) -> Result<u64, VaultError> {
+        let kept = match cas {
+            None => self.read_entry(id).await?.0,
+            Some(_) => None,
+        };
+        let entry = Entry {
+            secrets: secrets.clone(),
+            lease: None,
+            refreshed: kept.as_ref().and_then(|e| e.refreshed.clone()),
+            account: kept.and_then(|e| e.account),
+        };
+        self.write_entry(id, &entry, cas).await
+    }
+
+    async fn write_entry(&self, id: &AccountId, entry: &Entry, cas: Option<u64>) -> Result<u64, VaultError> {
         self.ensure_kv2().await?;
         let path = self.settings.data_path(id);
         let need = Need {
             path: &path,
             capabilities: &["create", "update"],
         };
-        let data = serde_json::to_value(secrets).map_err(|_| self.corrupt(&path))?;
+        let data = serde_json::to_value(entry).map_err(|_| self.corrupt(&path))?;
         let body = match cas {
             Some(version) => json!({ "options": { "cas": version }, "data": data }),
             None => json!({ "data": data }),

@@ -48,6 +48,7 @@ pub fn account(id_: &str) -> Account {
         token: None,
         created_at: now(),
         sandbox: false,
+        store: None,
     }
 }
 

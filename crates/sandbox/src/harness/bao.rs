@@ -248,6 +248,25 @@ impl Bao {
         }
     }
 
+    /// Stops the server's process (SIGSTOP): connections are accepted by
+    /// the kernel but nothing answers, as with a server that hangs.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused server go on (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, which: &str) {
+        let status = Command::new("kill")
+            .args([which, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {which} of the dev server failed");
+    }
+
     /// Seals the server (`bao operator seal`), and waits until `sys/health` says so.
     pub fn seal(&self) {
         self.ok(&["operator", "seal"], None);

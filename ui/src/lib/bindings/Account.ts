@@ -15,4 +15,9 @@ export type Account = { id: AccountId, label: string, settings: ProviderSettings
  * 127.0.0.1, both front ends mark it as such, and only such accounts
  * are pointed at a sandbox that starts again (`latch_sandbox::demo`).
  */
-sandbox?: boolean, };
+sandbox?: boolean, 
+/**
+ * The named OpenBao / Vault store (`latch store add`) that keeps this
+ * account's secrets, shared with other machines; `None`: the OS keyring.
+ */
+store?: string | null, };

@@ -106,8 +106,18 @@ pub enum Command {
     #[command(after_help = "Examples:\n  latch revoke acme\n  latch revoke acme --yes")]
     Revoke(ConfirmArgs),
     /// Forget an account: delete its keyring entry and its settings. Sends nothing to the provider.
-    #[command(after_help = "Examples:\n  latch remove old-shop\n  latch remove old-shop --yes")]
-    Remove(ConfirmArgs),
+    /// An account in a shared store stays there for the other machines unless --delete-shared.
+    #[command(
+        after_help = "Examples:\n  latch remove old-shop\n  latch remove old-shop --yes\n  latch remove team-shop --delete-shared --yes   # also from Vault, for every machine"
+    )]
+    Remove(RemoveArgs),
+    /// The OpenBao / HashiCorp Vault stores accounts can keep their secrets in, shared with
+    /// servers and colleagues: add, list, log in, attach an account, remove.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  latch store add team --address https://vault.example.com:8200\n  bao token create -policy=latch -field=token | latch store login team --token-stdin\n  latch edit wazzup-main --store team       # move an account's secrets there\n  latch store attach team wazzup-main       # on another machine: use it there too\n  latch store list"
+    )]
+    Store(StoreCommand),
     /// Write the accounts' settings (never a secret, never a token) as JSON a team can keep in
     /// git: `latch export > accounts.json`, or some of them by id.
     #[command(
@@ -302,6 +312,84 @@ pub struct ConfirmArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct RemoveArgs {
+    /// The account's id (or its label).
+    #[arg(add = ArgValueCompleter::new(account_ids))]
+    pub account: String,
+    /// Do not ask for confirmation (needed when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// For an account in a shared store: delete its entry there too, so that every machine
+    /// that uses it loses it.
+    #[arg(long)]
+    pub delete_shared: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StoreCommand {
+    /// Add (or change) a named OpenBao / Vault store: where it is, never its credential.
+    Add(StoreAddArgs),
+    /// The stores there are, and which accounts keep their secrets in each.
+    List,
+    /// Save the store's credential in the keyring: a token, or an AppRole's role id and secret id.
+    /// On a server without a keyring, set VAULT_TOKEN (or VAULT_ROLE_ID and VAULT_SECRET_ID).
+    Login(StoreLoginArgs),
+    /// Add an account that another machine put in the store (its settings come from there).
+    Attach {
+        /// The store's name.
+        store: String,
+        /// The account's id.
+        account: String,
+    },
+    /// Remove a store no account uses, and its saved credential. Nothing in Vault is touched.
+    Remove {
+        /// The store's name.
+        name: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct StoreAddArgs {
+    /// A name for it: `--store NAME` and `vault:NAME` name it.
+    pub name: String,
+    /// The server: https://host:port (plain http only to 127.0.0.1). Default: VAULT_ADDR.
+    #[arg(long)]
+    pub address: Option<String>,
+    /// The KV version 2 mount.
+    #[arg(long, default_value = "secret")]
+    pub mount: String,
+    /// The path under the mount where Latch keeps its entries.
+    #[arg(long, default_value = "latch")]
+    pub prefix: String,
+    /// The namespace (Vault Enterprise, OpenBao), where the server has them. Default: VAULT_NAMESPACE.
+    #[arg(long)]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub login: StoreCredentialArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct StoreLoginArgs {
+    /// The store's name.
+    pub name: String,
+    #[command(flatten)]
+    pub login: StoreCredentialArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct StoreCredentialArgs {
+    /// A Vault token from the first line of stdin, saved in the keyring.
+    #[arg(long, conflicts_with = "role_id")]
+    pub token_stdin: bool,
+    /// An AppRole's role id; its secret id is the first line of stdin. Saved in the keyring.
+    #[arg(long, value_name = "ROLE_ID")]
+    pub role_id: Option<String>,
+    /// Where the AppRole auth method is mounted.
+    #[arg(long, default_value = "approle", requires = "role_id")]
+    pub approle_mount: String,
+}
+
+#[derive(Args, Debug)]
 pub struct RenameArgs {
     /// The account's id (or its label).
     #[arg(add = ArgValueCompleter::new(account_ids))]
@@ -349,6 +437,10 @@ pub struct EditArgs {
     /// OAuth 2.0 with private_key_jwt: a new private key (an unencrypted PEM) from this file.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["secret_stdin", "secret_env"])]
     pub private_key_file: Option<std::path::PathBuf>,
+    /// Move the account's secrets to another store: a named Vault store (`team`, or
+    /// `vault:team`), shared from then on, or `keyring`.
+    #[arg(long, value_name = "STORE")]
+    pub store: Option<String>,
     /// Do not ask before sending the account's secrets to a new server (needed when stdin is
     /// not a terminal).
     #[arg(long, short = 'y')]
@@ -446,6 +538,10 @@ pub struct AddArgs {
     /// The account's id (default: made from the label).
     #[arg(long)]
     pub id: Option<String>,
+    /// Keep the secrets in a named Vault store (`latch store add`), shared with other machines:
+    /// `team` or `vault:team`. Default: the OS keyring.
+    #[arg(long, value_name = "STORE")]
+    pub store: Option<String>,
     /// The client_id (Wazzup, PayU, Wordapp, OAuth 2.0).
     #[arg(long)]
     pub client_id: Option<String>,
@@ -543,7 +639,7 @@ pub fn add_help_for(provider: &str) -> Option<clap::Command> {
         .fields
         .iter()
         .any(|f| f.kind == latch_core::providers::catalogue::FieldKind::Secret);
-    let always = ["label", "id", "set", "help", "json", "version"];
+    let always = ["label", "id", "store", "set", "help", "json", "version"];
     let secret = ["secret-stdin", "secret-env"];
     let add = Cli::command().find_subcommand("add")?.clone();
     let ids: Vec<String> = add.get_arguments().map(|a| a.get_id().to_string()).collect();

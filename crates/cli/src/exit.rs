@@ -74,6 +74,18 @@ impl From<latch_core::Error> for Failure {
     }
 }
 
+impl From<latch_core::store::StoreError> for Failure {
+    fn from(e: latch_core::store::StoreError) -> Self {
+        latch_core::Error::from(e).into()
+    }
+}
+
+impl From<latch_core::store::SecretStoreError> for Failure {
+    fn from(e: latch_core::store::SecretStoreError) -> Self {
+        latch_core::Error::from(e).into()
+    }
+}
+
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
         Self {

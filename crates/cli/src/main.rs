@@ -50,6 +50,7 @@ fn run(command: Command, json: bool) -> Result<(), Failure> {
         Command::Add(args) => block_on(commands::add::run(&mut Env::system(&open()?, json), *args)),
         Command::Discover(args) => block_on(commands::discover::run(&mut Env::system(&open()?, json), args)),
         Command::Remove(args) => commands::remove::run(&mut Env::system(&open()?, json), args),
+        Command::Store(command) => commands::store::run(&mut Env::system(&open()?, json), command),
         Command::Show(args) => commands::show::run(&mut Env::system(&open()?, json), args),
         Command::Rename(args) => commands::edit::rename(&mut Env::system(&open()?, json), args),
         Command::Export(args) => commands::transfer::export(&mut Env::system(&open()?, json), args),

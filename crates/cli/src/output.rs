@@ -23,6 +23,9 @@ pub struct AccountJson<'a> {
     /// A demo account of the sandbox (its servers are fakes): only `true` is written.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub sandbox: bool,
+    /// The shared store (OpenBao / Vault) that keeps its secrets, where one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<&'a str>,
 }
 
 pub fn account_json(account: &Account, now: UnixTime) -> AccountJson<'_> {
@@ -40,15 +43,19 @@ pub fn account_json(account: &Account, now: UnixTime) -> AccountJson<'_> {
         expires_in: expires_at.map(|at| at - now),
         scope: account.token.as_ref().and_then(|t| t.scope.as_deref()),
         sandbox: account.sandbox,
+        store: account.store.as_deref(),
     }
 }
 
 /// The provider's name (for Other OAuth 2.0 its server's host, as in
 /// every message), and for a demo account that its server is the sandbox's
 /// fake.
+/// An account in a shared store says so: `Wordapp (shared: team)`.
 pub fn provider_name(account: &Account) -> String {
     if account.sandbox {
         format!("{} (sandbox)", account.provider().display_name())
+    } else if let Some(store) = &account.store {
+        format!("{} (shared: {store})", latch_core::Latch::provider_name(account))
     } else {
         latch_core::Latch::provider_name(account).to_owned()
     }

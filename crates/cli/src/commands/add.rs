@@ -65,7 +65,11 @@ pub async fn run(env: &mut Env<'_>, args: AddArgs) -> Result<(), Failure> {
             same.id, same.label
         )?;
     }
-    let (account, secrets) = draft.build(id, latch_core::time::now())?;
+    let (mut account, secrets) = draft.build(id, latch_core::time::now())?;
+    account.store = match &args.store {
+        Some(said) => super::store::choice(env, said)?,
+        None => None,
+    };
     let account = latch.add(account, secrets)?;
     if env.json {
         env.print_json(&account_json(&account, latch_core::time::now()))?;

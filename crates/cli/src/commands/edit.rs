@@ -32,10 +32,24 @@ pub fn run(env: &mut Env, args: EditArgs) -> Result<(), Failure> {
         args.secret_env.as_deref(),
         args.private_key_file.as_deref(),
     )?;
-    if changes.is_empty() && secret.is_none() {
+    let store = match &args.store {
+        Some(said) => Some(super::store::choice(env, said)?),
+        None => None,
+    };
+    if changes.is_empty() && secret.is_none() && store.is_none() {
         return Err(Failure::usage(
-            "nothing to change: give --label, --set FIELD=VALUE or --secret-stdin (`latch edit --help`)",
+            "nothing to change: give --label, --set FIELD=VALUE, --secret-stdin or --store (`latch edit --help`)",
         ));
+    }
+    if let (Some(from), Some(None)) = (&account.store, &store) {
+        let question = format!(
+            "Move {}'s secrets out of the shared store `{from}` into this machine's keyring? They are deleted \
+             from the store, so every other machine that uses it loses it.",
+            account.id
+        );
+        if !env.confirm(&question, args.yes)? {
+            return Err(Failure::usage("nothing changed"));
+        }
     }
     let new = edited(&account, &changes)?;
     let confirmed = match latch.server_change(&new)? {
@@ -55,6 +69,10 @@ pub fn run(env: &mut Env, args: EditArgs) -> Result<(), Failure> {
     if let Some(secret) = secret {
         latch.replace_secret(&saved, &latch_core::secret::DraftSecret::new(secret))?;
     }
+    let saved = match &store {
+        Some(to) => latch.move_to_store(&saved, to.as_deref())?,
+        None => saved,
+    };
     if env.json {
         env.print_json(&account_json(&saved, latch_core::time::now()))?;
     } else {

@@ -21,6 +21,7 @@ pub mod revoke;
 pub mod sandbox;
 pub mod show;
 pub mod status;
+pub mod store;
 pub mod token;
 pub mod transfer;
 pub mod window;

@@ -10,8 +10,12 @@ use std::io::Write;
 pub async fn run(env: &mut Env<'_>, args: ConfirmArgs) -> Result<(), Failure> {
     let account = env.latch.find(&args.account)?;
     let provider = Latch::provider_name(&account);
+    let shared = match &account.store {
+        Some(store) => format!(" It is shared through the store `{store}`: every machine that uses it loses access."),
+        None => String::new(),
+    };
     let question = format!(
-        "{} Revoke {}?",
+        "{}{shared} Revoke {}?",
         account.settings.provider().revoke_consequence(),
         account.id
     );

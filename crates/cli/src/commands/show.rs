@@ -19,6 +19,10 @@ pub fn run(env: &mut Env, args: AccountArg) -> Result<(), Failure> {
     let details = latch.details(&account)?;
     let settings = editable(&account);
     let now = latch_core::time::now();
+    let refreshed = match &account.store {
+        Some(_) => latch.last_refresh(&account)?,
+        None => None,
+    };
     if env.json {
         let settings: serde_json::Map<String, serde_json::Value> =
             settings.into_iter().map(|(k, v)| (k, v.into())).collect();
@@ -26,6 +30,7 @@ pub fn run(env: &mut Env, args: AccountArg) -> Result<(), Failure> {
             "account": account_json(&account, now),
             "settings": settings,
             "details": details,
+            "shared": account.store.as_ref().map(|store| serde_json::json!({ "store": store, "last_refresh": refreshed })),
         }));
     }
     let out = &mut env.stdout;
@@ -37,6 +42,19 @@ pub fn run(env: &mut Env, args: AccountArg) -> Result<(), Failure> {
     section(out, "", &[("provider", provider_name(&account)), ("status", state)])?;
     if let latch_core::model::AccountStatus::NeedsReconnect { reason } = &account.status {
         section(out, "", &[("why", reason.clone())])?;
+    }
+    if let Some(store) = &account.store {
+        let mut shared = vec![(
+            "shared",
+            format!("through the store `{store}`: other machines use it too"),
+        )];
+        if let Some(r) = &refreshed {
+            shared.push((
+                "last refresh",
+                format!("{} on {}, {} ({})", r.by, r.machine, local(r.at), ago(r.at, now)),
+            ));
+        }
+        section(out, "", &shared)?;
     }
     let fields: Vec<(&str, String)> = settings
         .iter()

@@ -1,6 +1,7 @@
 // Issue 19, items 2 and 5: the window's dialogs are modal (Tab stays in,
 // Escape closes, focus goes to each step's first field and back to the
 // opener), Remove asks first, and a notice goes away by itself or on Dismiss.
+// Item 4: the list's search shortcuts wait while a dialog is open.
 // The IPC is mocked at Tauri's `invoke`; everything above it is real.
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
@@ -200,5 +201,27 @@ describe("the waiting step (issue 19 item 3)", () => {
       confirmServer: false,
     });
     expect(calls("add_account")).toBe(0);
+  });
+});
+
+describe("the list's shortcuts and a dialog (issue 19 item 4)", () => {
+  it("Ctrl+F, Ctrl+K and / wait while the connect dialog is open; Ctrl+Q quits either way", async () => {
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await inRow(wordapp.id, "reconnect"));
+    const field = await screen.findByTestId("paste-field");
+    await waitFor(() => expect(field).toHaveFocus());
+    await user.keyboard("{Control>}f{/Control}{Control>}k{/Control}/");
+    expect(field).toHaveFocus();
+    expect(field).toHaveValue("/");
+    await user.keyboard("{Control>}q{/Control}");
+    expect(calls("quit")).toBe(1);
+
+    await user.keyboard("{Escape}");
+    await waitFor(() => expect(screen.queryByTestId("connect-dialog")).not.toBeInTheDocument());
+    await user.keyboard("{Control>}k{/Control}");
+    expect(screen.getByTestId("search")).toHaveFocus();
+    await user.keyboard("{Control>}q{/Control}");
+    expect(calls("quit")).toBe(2);
   });
 });

@@ -39,6 +39,9 @@ export function byLabel(a: Account, b: Account): number {
   return a.label.localeCompare(b.label) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+/** How long the row of an account just connected stays marked (app.css fades it over as long). */
+export const JUST_CONNECTED_MS = 4000;
+
 /** What the person narrowed the list to; an empty choice keeps everything. */
 export type Filters = {
   query: string;

@@ -1,6 +1,8 @@
 // Issue 19, items 2 and 5: the window's dialogs are modal (Tab stays in,
 // Escape closes, focus goes to each step's first field and back to the
 // opener), Remove asks first, and a notice goes away by itself or on Dismiss.
+// Item 4: a connect that finishes brings its account's row into view, and
+// the list's search shortcuts wait while a dialog is open.
 // The IPC is mocked at Tauri's `invoke`; everything above it is real.
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
@@ -18,7 +20,8 @@ vi.mock("@tauri-apps/api/event", () => ({
 
 import App from "./App.svelte";
 import { keyring } from "./lib/errors.svelte";
-import { green, inRow, row, waiting, wazzup, wordapp } from "./fixtures";
+import { JUST_CONNECTED_MS } from "./lib/list";
+import { expiring, green, inRow, like, row, waiting, wazzup, wordapp } from "./fixtures";
 
 
 
@@ -200,5 +203,77 @@ describe("the waiting step (issue 19 item 3)", () => {
       confirmServer: false,
     });
     expect(calls("add_account")).toBe(0);
+  });
+});
+
+describe("after a connect (issue 19 item 4)", () => {
+  let scrolled: Element[];
+  beforeEach(() => {
+    scrolled = [];
+    // jsdom has none; the row asks for it once it is marked.
+    Element.prototype.scrollIntoView = function (this: Element) {
+      scrolled.push(this);
+    };
+  });
+  afterEach(() => void delete (Element.prototype as Partial<Element>).scrollIntoView);
+  const marked = () => [...document.querySelectorAll<HTMLElement>(".just-connected")].map((e) => e.dataset.account);
+
+  it("a new account's row is brought into view and marked once the list has it, and the mark goes", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime });
+    table.add_account = like(wordapp, "wordapp-robot", "Wordapp robot", { state: "not-connected" });
+    table.connect_account = { state: "connected", message: "Wordapp robot is connected." };
+    render(App);
+    await user.click(await screen.findByTestId("connect-another"));
+    await user.click(within(screen.getByTestId("provider-picker")).getByText("Wordapp"));
+    table.list_accounts = [wazzup, wordapp, green, like(wordapp, "wordapp-robot", "Wordapp robot", { state: "connected" }, expiring(3600))];
+    await user.click(await screen.findByTestId("connect-submit"));
+    await waitFor(() => expect(marked()).toEqual(["wordapp-robot"]));
+    expect(scrolled).toEqual([row("wordapp-robot")]);
+    await vi.advanceTimersByTimeAsync(JUST_CONNECTED_MS - 500);
+    expect(marked()).toEqual(["wordapp-robot"]);
+    await vi.advanceTimersByTimeAsync(600);
+    expect(marked()).toEqual([]);
+    expect(row("wordapp-robot")).toBeInTheDocument();
+  });
+
+  it("a Reconnect finished in the browser marks that row; a cancelled one marks none", async () => {
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await inRow(wordapp.id, "reconnect"));
+    await screen.findByTestId("paste-field");
+    await user.keyboard("{Escape}");
+    await waitFor(() => expect(screen.queryByTestId("connect-dialog")).not.toBeInTheDocument());
+    expect(marked()).toEqual([]);
+    expect(scrolled).toEqual([]);
+
+    await user.click(within(row(wordapp.id)).getByTestId("reconnect"));
+    await screen.findByTestId("paste-field");
+    handlers.get("connect-finished")?.({ payload: { account: wordapp.id, ok: true, message: "Wordapp new is connected.", error: null } });
+    await waitFor(() => expect(screen.queryByTestId("connect-dialog")).not.toBeInTheDocument());
+    await waitFor(() => expect(marked()).toEqual([wordapp.id]));
+    expect(scrolled).toEqual([row(wordapp.id)]);
+  });
+});
+
+describe("the list's shortcuts and a dialog (issue 19 item 4)", () => {
+  it("Ctrl+F, Ctrl+K and / wait while the connect dialog is open; Ctrl+Q quits either way", async () => {
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await inRow(wordapp.id, "reconnect"));
+    const field = await screen.findByTestId("paste-field");
+    await waitFor(() => expect(field).toHaveFocus());
+    await user.keyboard("{Control>}f{/Control}{Control>}k{/Control}/");
+    expect(field).toHaveFocus();
+    expect(field).toHaveValue("/");
+    await user.keyboard("{Control>}q{/Control}");
+    expect(calls("quit")).toBe(1);
+
+    await user.keyboard("{Escape}");
+    await waitFor(() => expect(screen.queryByTestId("connect-dialog")).not.toBeInTheDocument());
+    await user.keyboard("{Control>}k{/Control}");
+    expect(screen.getByTestId("search")).toHaveFocus();
+    await user.keyboard("{Control>}q{/Control}");
+    expect(calls("quit")).toBe(2);
   });
 });

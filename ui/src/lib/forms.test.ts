@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { byField, discovers, forChecking, initialValues, isRequired, personsValues, toDraft, visibleFields } from "./forms";
 import { PROVIDERS, linksInstead, providerOf } from "./providers";
-import { statusOf, bySoonestExpiry } from "./status";
+import { statusOf } from "./status";
 import { timeLeft } from "./time.svelte";
 import type { Account } from "./ipc";
 
@@ -91,11 +91,6 @@ describe("status and time left", () => {
     expect(timeLeft(45, 0)).toBe("expires in 45 s");
     expect(timeLeft(0, 180)).toBe("expired 3 m 0 s ago");
     expect(timeLeft(undefined, 0)).toBe("no expiry");
-  });
-
-  it("sorts the soonest expiry first, never-expiring last", () => {
-    const list = [account({ id: "n", label: "N" }), account({ id: "l", token: token(0, 900) }), account({ id: "s", token: token(0, 100) })];
-    expect(list.sort(bySoonestExpiry).map((a) => a.id)).toEqual(["s", "l", "n"]);
   });
 });
 

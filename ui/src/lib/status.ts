@@ -27,10 +27,3 @@ export const STATUS_TEXT: Record<Status, string> = {
   linked: "WhatsApp linked",
   "not-connected": "Not connected",
 };
-
-/** Soonest expiry first; accounts without one after. */
-export function bySoonestExpiry(a: Account, b: Account): number {
-  const ea = a.token?.expires_at ?? Infinity;
-  const eb = b.token?.expires_at ?? Infinity;
-  return ea === eb ? a.label.localeCompare(b.label) : ea - eb;
-}

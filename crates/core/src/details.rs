@@ -35,6 +35,8 @@ pub struct Details {
     pub last_used: Option<LastUsed>,
     /// Why the hand-out log could not be read, when it could not.
     pub last_used_problem: Option<String>,
+    /// An account in a shared store: who refreshed it last, on which machine, when.
+    pub last_refresh: Option<crate::store::Refreshed>,
 }
 
 /// When, how and by whom the account's credential was last handed out: a
@@ -87,6 +89,10 @@ impl crate::Latch {
                 .and_then(|t| t.id_token.as_ref())
                 .and_then(|t| crate::jwt::claims(t.secret())),
             public_key,
+            last_refresh: match account.store {
+                Some(_) => self.last_refresh(account)?,
+                None => None,
+            },
             last_used,
             last_used_problem,
         })

@@ -19,10 +19,7 @@ pub fn run(env: &mut Env, args: AccountArg) -> Result<(), Failure> {
     let details = latch.details(&account)?;
     let settings = editable(&account);
     let now = latch_core::time::now();
-    let refreshed = match &account.store {
-        Some(_) => latch.last_refresh(&account)?,
-        None => None,
-    };
+    let refreshed = details.last_refresh.clone();
     if env.json {
         let settings: serde_json::Map<String, serde_json::Value> =
             settings.into_iter().map(|(k, v)| (k, v.into())).collect();
@@ -39,23 +36,23 @@ pub fn run(env: &mut Env, args: AccountArg) -> Result<(), Failure> {
     if matches!(state.as_str(), "valid" | "expired") {
         state = format!("{state}, {}", when_expires(details.expires_at, now));
     }
-    section(out, "", &[("provider", provider_name(&account)), ("status", state)])?;
+    let mut head = vec![("provider", provider_name(&account)), ("status", state)];
     if let latch_core::model::AccountStatus::NeedsReconnect { reason } = &account.status {
-        section(out, "", &[("why", reason.clone())])?;
+        head.push(("why", reason.clone()));
     }
     if let Some(store) = &account.store {
-        let mut shared = vec![(
+        head.push((
             "shared",
             format!("through the store `{store}`: other machines use it too"),
-        )];
+        ));
         if let Some(r) = &refreshed {
-            shared.push((
+            head.push((
                 "last refresh",
                 format!("{} on {}, {} ({})", r.by, r.machine, local(r.at), ago(r.at, now)),
             ));
         }
-        section(out, "", &shared)?;
     }
+    section(out, "", &head)?;
     let fields: Vec<(&str, String)> = settings
         .iter()
         .filter(|(name, _)| name != "label")
@@ -77,7 +74,12 @@ pub fn run(env: &mut Env, args: AccountArg) -> Result<(), Failure> {
         let refresh = if details.has_refresh_token { "yes" } else { "no" };
         token.push(("refresh token", refresh.to_owned()));
         for (name, value) in &details.extras {
-            token.push((name, value.clone()));
+            // A provider's own times (`created_at`) read as dates too.
+            let value = match value.parse::<UnixTime>() {
+                Ok(at) if name.ends_with("_at") && at > 946_684_800 => format!("{} ({})", local(at), ago(at, now)),
+                _ => value.clone(),
+            };
+            token.push((name, value));
         }
         section(out, "Token", &token)?;
     }

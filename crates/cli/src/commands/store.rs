@@ -61,7 +61,14 @@ fn add(env: &mut Env, args: StoreAddArgs) -> Result<(), Failure> {
             "Added the store `{}` ({}, {}/{}).",
             named.name, named.address, named.mount, named.prefix
         )?;
-        if !saved {
+        let in_env = ["VAULT_TOKEN", "VAULT_SECRET_ID"].iter().any(|v| from_env(v).is_some());
+        if !saved && in_env {
+            writeln!(
+                env.stderr,
+                "Its credential comes from this environment (VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID) \
+                 wherever Latch runs with it."
+            )?;
+        } else if !saved {
             writeln!(
                 env.stderr,
                 "Give it a credential: `latch store login {} --token-stdin` (saved in the keyring), or set \

@@ -8,6 +8,7 @@ fn main() {
         "check_draft",
         "add_account",
         "revoke_consequence",
+        "list_stores",
         "edit_values",
         "edit_account",
         "connect_account",

@@ -74,6 +74,7 @@ pub fn run() {
             commands::check_draft,
             commands::add_account,
             commands::revoke_consequence,
+            commands::list_stores,
             commands::edit_values,
             commands::edit_account,
             commands::connect_account,

@@ -34,11 +34,24 @@ pub fn check_draft(draft: AccountDraft) -> Vec<FieldProblem> {
 /// Adds the account the dialog's draft describes; its one secret goes
 /// straight to the keyring.
 #[tauri::command]
-pub fn add_account(state: State<'_, AppState>, app: AppHandle, draft: AccountDraft) -> Result<Account, Error> {
+pub fn add_account(
+    state: State<'_, AppState>,
+    app: AppHandle,
+    draft: AccountDraft,
+    store: Option<String>,
+) -> Result<Account, Error> {
     let latch = state.latch()?;
     let label = draft.values.get("label").map(|l| l.trim()).unwrap_or_default();
     let id = latch.free_id(label)?;
-    let (account, secrets) = draft.build(id, latch_core::time::now())?;
+    let (mut account, secrets) = draft.build(id, latch_core::time::now())?;
+    if let Some(name) = store.filter(|s| !s.is_empty()) {
+        if !latch.store().stores()?.iter().any(|s| s.name == name) {
+            return Err(refused(
+                "That shared store is not in Latch's settings any more; choose another.",
+            ));
+        }
+        account.store = Some(name);
+    }
     let account = latch.add(account, secrets)?;
     crate::callback::accounts_changed(&app);
     Ok(account)
@@ -95,7 +108,19 @@ pub fn edit_account(
 #[tauri::command]
 pub fn revoke_consequence(app: AppHandle, id: String) -> Result<String, Error> {
     let target = Target::find(&app, &id)?;
-    Ok(target.account.settings.provider().revoke_consequence())
+    let consequence = target.account.settings.provider().revoke_consequence();
+    Ok(match &target.account.store {
+        Some(store) => {
+            format!("{consequence} It is shared through the store “{store}”: every machine that uses it loses access.")
+        }
+        None => consequence,
+    })
+}
+
+/// The named shared stores (OpenBao/Vault) a new account may keep its secrets in.
+#[tauri::command]
+pub fn list_stores(state: State<'_, AppState>) -> Result<Vec<String>, Error> {
+    Ok(state.latch()?.store().stores()?.into_iter().map(|s| s.name).collect())
 }
 
 /// A refusal written here, in the shell: the input cannot be used.

@@ -68,7 +68,10 @@ export const keyringProblem = () => invoke<ErrorReport | null>("keyring_problem"
 
 /** The draft's problems by the core's rules, the ones `latch add` checks with. */
 export const checkDraft = (draft: AccountDraft) => invoke<FieldProblem[]>("check_draft", { draft });
-export const addAccount = (draft: AccountDraft) => invoke<Account>("add_account", { draft });
+export const addAccount = (draft: AccountDraft, store: string | null = null) =>
+  invoke<Account>("add_account", { draft, store });
+/** The named shared stores (OpenBao/Vault) a new account may keep its secrets in. */
+export const listStores = () => invoke<string[]>("list_stores");
 /** What revoking will do at the account's provider, in the core's words. */
 export const revokeConsequence = (id: string) => invoke<string>("revoke_consequence", { id });
 /** `confirmServer`: send the account's secrets to the server its settings name now, after a "server-changed" refusal. */

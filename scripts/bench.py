@@ -11,6 +11,7 @@ import json
 import os
 import select
 import shutil
+import socket
 import signal
 import statistics
 import subprocess
@@ -110,6 +111,66 @@ def bench_token(latch, account, runs):
         floor.append(time_command(floor_argv, latch.env)[0])
         ours.append(time_command(latch_argv, latch.env)[0])
     return median_ms(ours), median_ms(floor), size
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_vault(latch, account, runs):
+    """Row 11: `latch token` of an account in OpenBao vs `bao kv get -field` of the same secret.
+
+    A `bao server -dev` on 127.0.0.1 (the binary `scripts/setup --test`
+    installs), the policy an operator gives Latch, the account moved into the
+    store; both sides read with the same narrow token, over the same loopback.
+    """
+    bao = os.environ.get("LATCH_BAO") or str(Path.home() / ".cache/latch/bin/bao")
+    port = free_port()
+    address = f"http://127.0.0.1:{port}"
+    bao_home = Path(tempfile.mkdtemp(prefix="latch-bench-bao-"))
+    env = dict(os.environ, HOME=str(bao_home), VAULT_ADDR=address, VAULT_TOKEN="bench-root")
+    server = subprocess.Popen(
+        [bao, "server", "-dev", "-dev-root-token-id=bench-root", f"-dev-listen-address=127.0.0.1:{port}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while subprocess.run([bao, "status"], env=env, capture_output=True).returncode != 0:
+            if time.monotonic() > deadline:
+                raise SystemExit("bench: the dev OpenBao did not start")
+            time.sleep(0.05)
+        policy = ('path "secret/data/latch/*" { capabilities = ["create", "read", "update"] }\n'
+                  'path "secret/metadata/latch/*" { capabilities = ["read", "delete"] }\n')
+        subprocess.run([bao, "policy", "write", "latch", "-"], input=policy, text=True, env=env, check=True,
+                       capture_output=True)
+        token = subprocess.run([bao, "token", "create", "-policy=latch", "-field=token"], env=env, check=True,
+                               capture_output=True, text=True).stdout.strip()
+        narrow = dict(latch.env, HOME=str(bao_home), VAULT_ADDR=address, VAULT_TOKEN=token)
+        latch.run("store", "add", "bench", "--address", address)
+        moved = subprocess.run([latch.binary, "edit", account, "--store", "bench"], env=narrow, capture_output=True,
+                               text=True)
+        if moved.returncode != 0:
+            raise SystemExit(f"bench: latch edit --store failed: {moved.stderr.strip()}")
+        floor_argv = [bao, "kv", "get", "-field=tokens", f"secret/latch/{account}"]
+        latch_argv = [latch.binary, "token", account]
+        # Both read the same secret: the token Latch prints is the one in Vault.
+        stored = json.loads(time_command(floor_argv, narrow)[1])["access_token"]
+        if time_command(latch_argv, narrow)[1].decode().strip() != stored:
+            raise SystemExit("bench: latch token did not print the token the store holds")
+        for _ in range(10):
+            time_command(floor_argv, narrow)
+            time_command(latch_argv, narrow)
+        floor, ours = [], []
+        for _ in range(runs):
+            floor.append(time_command(floor_argv, narrow)[0])
+            ours.append(time_command(latch_argv, narrow)[0])
+        return median_ms(ours), median_ms(floor)
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(bao_home, ignore_errors=True)
 
 
 def bench_api(latch, account, base_url, runs):
@@ -456,7 +517,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--release-dir", required=True, type=Path)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions: a smoke run")
-    parser.add_argument("--rows", default="1,2,3,4,5,6,7,8", help="which rows to measure, e.g. 2,3")
+    parser.add_argument("--rows", default="1,2,3,4,5,6,7,8,11", help="which rows to measure, e.g. 2,3")
     args = parser.parse_args()
     want = set(args.rows.split(","))
     release = args.release_dir
@@ -488,6 +549,12 @@ def main():
             note("7. a command run with the token")
             ours, floor = bench_exec(latch, accounts[2], 20 if args.quick else 200)
             rows.append(("7", "`latch exec ACCOUNT -- true` (median), vs `secret-tool lookup` of the same entry",
+                         f"{ours:.1f} ms", f"{floor:.1f} ms", ours / floor, 1.3))
+
+        if "11" in want:
+            note("11. token from a shared store (OpenBao)")
+            ours, floor = bench_vault(latch, accounts[3], 20 if args.quick else 100)
+            rows.append(("11", "`latch token` of an account in OpenBao (median), vs `bao kv get -field` of the same secret",
                          f"{ours:.1f} ms", f"{floor:.1f} ms", ours / floor, 1.3))
 
         if "2" in want or "3" in want:

@@ -330,3 +330,157 @@ async fn removing_a_shared_account_keeps_it_in_vault_unless_asked() {
         "the set moved into Vault"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desktops_scheduler_keeps_a_shared_account_alive_while_a_server_only_reads_it() {
+    let env = env().await;
+    let (bao, a, b) = two_machines(&env);
+    let id = shared_wordapp(&env, &a, &b);
+    let fake = env.sandbox.wordapp();
+    // The desktop keeps the store's credential in its keyring, as a person would.
+    a.ok(
+        &["store", "login", "team", "--token-stdin"],
+        &format!("{}\n", a.operator.token),
+    );
+    fake.settings().expires_in = 10;
+    let latch = latch_core::Latch::open(Some(a.home.path().to_owned())).unwrap();
+    latch.refresh(&latch.find(&id).unwrap()).await.unwrap();
+    let before = fake.count("wordapp.token");
+
+    // The desktop's scheduler runs (it refreshes at half a token's life),
+    // while the server asks for a token valid 2 s more, again and again.
+    let wake = tokio::sync::Notify::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let scheduler = latch_core::scheduler::run(&latch, &wake, move |e| {
+        let _ = tx.send(e);
+    });
+    let reads = async {
+        let mut scheduled = 0;
+        let mut printed = std::collections::BTreeSet::new();
+        while scheduled < 2 {
+            let out = b.run(&["token", &id, "--min-valid", "2s"], "");
+            assert!(
+                out.status.success(),
+                "the server reads: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            printed.insert(String::from_utf8(out.stdout).unwrap().trim().to_owned());
+            while let Ok(event) = rx.try_recv() {
+                match event {
+                    latch_core::scheduler::Event::Refreshed(_) => scheduled += 1,
+                    other => panic!("the scheduler did not refresh: {other:?}"),
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        printed
+    };
+    let printed = tokio::select! {
+        printed = reads => printed,
+        () = scheduler => unreachable!("the scheduler runs until dropped"),
+        () = tokio::time::sleep(std::time::Duration::from_secs(60)) => panic!("two scheduled refreshes in 60 s"),
+    };
+    assert_eq!(
+        fake.count("wordapp.token") - before,
+        2,
+        "only the scheduler's two refreshes reached Wordapp; the server only read"
+    );
+    assert!(
+        printed.len() >= 2,
+        "the server saw the scheduler's new tokens: {printed:?}"
+    );
+    let by = entry(&bao, &id)["data"]["data"]["refreshed"]["machine"].clone();
+    assert_ne!(by, "machine-b", "the desktop refreshed it");
+
+    // With the desktop off, the server refreshes it itself once it is due.
+    let out = b.run(&["token", &id], ""); // due: it lives 10 s, less than a minute
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(fake.count("wordapp.token") - before, 3);
+    assert_eq!(entry(&bao, &id)["data"]["data"]["refreshed"]["machine"], "machine-b");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_logs_in_with_an_approle_from_the_environment() {
+    let env = env().await;
+    let (_bao, a, b) = two_machines(&env);
+    let id = shared_wordapp(&env, &a, &b);
+    let out = b
+        .cmd(&["token", &id])
+        .env_remove("VAULT_TOKEN")
+        .env("VAULT_ROLE_ID", &b.operator.role_id)
+        .env("VAULT_SECRET_ID", &b.operator.secret_id)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        b.ok(&["token", &id], "").trim()
+    );
+}
+
+/// A listener on 127.0.0.1 that records the first request it gets.
+fn recorder() -> (String, std::sync::mpsc::Receiver<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            use std::io::Read;
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let _ = tx.send(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    });
+    (address, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_meant_for_vault_addr_is_never_sent_to_a_store_elsewhere() {
+    let env = env().await;
+    let (bao, a, _b) = two_machines(&env);
+    // The store says a server at another address (here, one that records
+    // what reaches it); the environment's token is for VAULT_ADDR's server.
+    let (elsewhere, seen) = recorder();
+    let c = Machine {
+        home: tempfile::tempdir().unwrap(),
+        name: "machine-c",
+        bus: None,
+        operator: a.operator.clone(),
+    };
+    c.ok(&["store", "add", "other", "--address", &elsewhere], "");
+    let out = c.run(
+        &[
+            "add",
+            "wordapp",
+            "--label",
+            "Elsewhere",
+            "--id",
+            &unique("elsewhere"),
+            "--grant",
+            "client-credentials",
+            "--client-id",
+            "demo-wordapp-client",
+            "--base-url",
+            &env.sandbox.wordapp().base_url(),
+            "--store",
+            "other",
+            "--secret-stdin",
+        ],
+        "demo-wordapp-secret\n",
+    );
+    let reached = seen
+        .recv_timeout(std::time::Duration::from_millis(300))
+        .unwrap_or_default();
+    assert!(
+        !reached.contains(&a.operator.token),
+        "the token for {} went to {elsewhere}: {reached}",
+        bao.address()
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "nothing to log in with for that server");
+    assert!(
+        stderr.contains("VAULT_ADDR names") && stderr.contains(bao.address()),
+        "the error says why the environment's token was not used: {stderr}"
+    );
+}

@@ -484,3 +484,24 @@ async fn a_token_meant_for_vault_addr_is_never_sent_to_a_store_elsewhere() {
         "the error says why the environment's token was not used: {stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_headless_server_has_header_api_exec_and_status_from_the_store_alone() {
+    let env = env().await;
+    let (_bao, a, b) = two_machines(&env);
+    let id = shared_wordapp(&env, &a, &b);
+    let token = b.ok(&["token", &id], "").trim().to_owned();
+    let header = b.ok(&["header", &id], "");
+    assert!(header.contains(&format!("Authorization: Bearer {token}")), "{header}");
+    let me = b.ok(&["api", &id, "/api/me"], "");
+    assert!(!me.trim().is_empty(), "the API answered through the shared token");
+    let ran = b.ok(&["exec", &id, "--", "printenv"], "");
+    assert!(ran.contains(&token), "exec hands the shared token to the command");
+    let status = b.ok(&["status"], "");
+    assert!(status.contains(&id) && status.contains("shared: team"), "{status}");
+    // Revoking says what it means for the others (asked, not done: stdin is no terminal).
+    let out = b.run(&["revoke", &id], "");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(said.contains("every machine that uses it loses access"), "{said}");
+}

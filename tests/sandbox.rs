@@ -313,3 +313,62 @@ async fn the_payu_demo_account_connects_as_a_person_would() {
     );
     let _ = window.close().await;
 }
+
+/// Issue 19, item 6: the GREEN-API demo links in the sandbox, the sandbox
+/// playing the phone; stopped from the bar, its demo accounts say the
+/// sandbox is not running (not "check the internet connection"), and
+/// started again, they answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_plays_the_phone_and_stops_and_starts_from_the_bar() {
+    let window = Window::launch().await;
+    window.click("[data-testid=try-sandbox]").await;
+    window
+        .wait_text("[data-account=sandbox-wordapp] [data-testid=status]", |t| t == "Valid")
+        .await;
+    window
+        .wait_text("[data-testid=sandbox-state]", |t| t == "Sandbox running")
+        .await;
+
+    // Link the GREEN-API demo: a code, then the sandbox's phone types it.
+    window
+        .click("[data-account=sandbox-green-api] [data-testid=reconnect]")
+        .await;
+    window.click("[data-testid=get-code]").await;
+    window.wait_for("[data-testid=link-code]").await;
+    window.click("[data-testid=simulate-phone]").await;
+    let linked = window.wait_text("[data-testid=linked]", |t| !t.is_empty()).await;
+    assert!(linked.contains("linked"), "{linked}");
+    window.click("[data-testid=link-panel] .actions .primary").await;
+    window
+        .wait_text("[data-account=sandbox-green-api] [data-testid=status]", |t| {
+            t == "WhatsApp linked"
+        })
+        .await;
+
+    // Stopped: a demo account's refresh says why it cannot answer.
+    window.click("[data-testid=sandbox-toggle]").await;
+    window
+        .wait_text("[data-testid=sandbox-state]", |t| t == "Sandbox stopped")
+        .await;
+    window
+        .click("[data-account=sandbox-wordapp] [data-testid=refresh]")
+        .await;
+    let said = window
+        .wait_text("[data-testid=notice]", |t| t.contains("sandbox"))
+        .await;
+    assert!(said.contains("The sandbox is not running"), "{said}");
+    assert!(!said.contains("internet connection"), "{said}");
+
+    // Started again: the demo accounts point at the new fakes and answer.
+    window.click("[data-testid=sandbox-toggle]").await;
+    window
+        .wait_text("[data-testid=sandbox-state]", |t| t == "Sandbox running")
+        .await;
+    window
+        .click("[data-account=sandbox-wordapp] [data-testid=refresh]")
+        .await;
+    window
+        .wait_text("[data-testid=notice]", |t| t.starts_with("Refreshed"))
+        .await;
+    let _ = window.close().await;
+}

@@ -35,7 +35,7 @@ impl<'a> Target<'a> {
     /// outcome of the call that changed them on.
     pub fn announce<T>(&self, outcome: Result<T, Error>) -> Result<T, Error> {
         crate::callback::accounts_changed(self.app);
-        outcome
+        outcome.map_err(|e| e.about(&self.account))
     }
 }
 

@@ -72,3 +72,65 @@ async fn own_sandbox(state: &AppState) -> Result<BaseUrls, Error> {
 fn redirect() -> String {
     format!("{SCHEME}:/oauth/callback")
 }
+
+/// Whether this window's sandbox runs now (the bar's Sandbox control).
+#[tauri::command]
+pub async fn sandbox_running(app: AppHandle) -> bool {
+    app.state::<AppState>().sandbox.lock().await.is_some()
+}
+
+/// Starts the window's sandbox and points its demo accounts at it.
+#[tauri::command]
+pub async fn start_sandbox(app: AppHandle) -> Result<String, Error> {
+    let state = app.state::<AppState>();
+    let latch = state.latch()?;
+    let urls = own_sandbox(&state).await?;
+    demo::point_accounts(latch, &urls, &redirect()).await?;
+    accounts_changed(&app);
+    Ok("The sandbox is running; its demo accounts answer again.".into())
+}
+
+/// Stops the window's sandbox: its fakes stop answering (the demo accounts
+/// then say "the sandbox is not running").
+#[tauri::command]
+pub async fn stop_sandbox(app: AppHandle) -> Result<String, Error> {
+    let stopped = app.state::<AppState>().sandbox.lock().await.take();
+    drop(stopped);
+    accounts_changed(&app);
+    Ok("The sandbox stopped; Start sandbox brings its demo accounts back.".into())
+}
+
+/// GREEN-API in the sandbox: plays the phone, typing the link code shown
+/// for the demo account into the fake's WhatsApp, as a person would on
+/// their phone. Only for a demo account, only with this window's sandbox.
+#[tauri::command]
+pub async fn sandbox_phone(app: AppHandle, id: String) -> Result<(), Error> {
+    let state = app.state::<AppState>();
+    let account = state.latch()?.find(&id)?;
+    let latch_core::model::ProviderSettings::GreenApi(settings) = &account.settings else {
+        return Err(Error::InvalidInput("Only a GREEN-API account links a phone.".into()));
+    };
+    if !account.sandbox {
+        return Err(Error::InvalidInput(
+            "Only a sandbox account's phone can be simulated; type the code on your phone.".into(),
+        ));
+    }
+    let code = state
+        .link_codes
+        .lock()
+        .unwrap()
+        .get(&account.id)
+        .cloned()
+        .ok_or_else(|| Error::InvalidInput("There is no link code to type; get a new one.".into()))?;
+    let sandbox = state.sandbox.lock().await;
+    let sandbox = sandbox.as_ref().ok_or_else(|| Error::SandboxNotRunning {
+        provider: "GREEN-API".into(),
+    })?;
+    if sandbox.green_api().enter_code(settings.id_instance, &code) {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(
+            "The sandbox's phone could not link: the code is no longer the one shown; get a new one.".into(),
+        ))
+    }
+}

@@ -69,6 +69,13 @@ pub enum Error {
     #[error("{provider} did not answer within {}; try again later.", count(*seconds, "second"))]
     Timeout { provider: String, seconds: u64 },
 
+    /// A demo account's fake could not be reached: the sandbox is not
+    /// running (no internet connection is at fault).
+    #[error(
+        "The sandbox is not running, so its fake {provider} cannot answer; start it (Start sandbox in the window, or `latch sandbox`), then try again."
+    )]
+    SandboxNotRunning { provider: String },
+
     /// HTTP 429. Never retried inside the call: an authorization code is
     /// single-use and a POST the server may have processed is not replayed.
     /// `retry_after` is the provider's `Retry-After` in seconds (capped, see
@@ -136,9 +143,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// The error as it concerns `account`: a demo account's fake that
+    /// cannot be reached means the sandbox is not running.
+    pub fn about(self, account: &crate::model::Account) -> Self {
+        match self {
+            Self::Network { provider, .. } if account.sandbox => Self::SandboxNotRunning { provider },
+            other => other,
+        }
+    }
+
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Network { .. } => ErrorKind::Network,
+            Self::Network { .. } | Self::SandboxNotRunning { .. } => ErrorKind::Network,
             Self::Timeout { .. } => ErrorKind::Timeout,
             // A kind of its own would suit scripts better, but the CLI's exit
             // codes match kinds exhaustively; `retry_after` tells them apart.
@@ -385,6 +401,32 @@ mod tests {
             seconds: 1,
         };
         assert_eq!(e.to_string(), "Wazzup did not answer within 1 second; try again later.");
+    }
+
+    #[test]
+    fn a_demo_accounts_unreachable_fake_means_the_sandbox_is_not_running() {
+        let account = |sandbox: bool| -> crate::model::Account {
+            serde_json::from_value(serde_json::json!({
+                "id": "demo", "label": "Demo", "created_at": 0, "sandbox": sandbox,
+                "status": { "state": "connected" },
+                "settings": { "provider": "wordapp", "base_url": "http://127.0.0.1:9", "grant": "client_credentials",
+                              "client_id": "c", "redirect_uri": null, "username": null, "api_version": null },
+            }))
+            .unwrap()
+        };
+        let unreachable = || Error::Network {
+            provider: "Wordapp".into(),
+            detail: "connection refused".into(),
+        };
+        let said = unreachable().about(&account(true));
+        assert_eq!(said.kind(), ErrorKind::Network);
+        assert!(said.to_string().starts_with("The sandbox is not running"), "{said}");
+        assert!(!said.to_string().contains("internet"), "{said}");
+        assert_eq!(
+            unreachable().about(&account(false)),
+            unreachable(),
+            "a real account's network error stays"
+        );
     }
 
     #[test]

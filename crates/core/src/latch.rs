@@ -459,6 +459,10 @@ impl Latch {
     /// a 401 one refresh and one retry; a refused refresh or a second 401
     /// turns the account to "needs reconnect" and is that error.
     pub async fn api(&self, account: &Account, request: &ApiRequest) -> Result<ApiResponse, Error> {
+        self.api_call(account, request).await.map_err(|e| e.about(account))
+    }
+
+    async fn api_call(&self, account: &Account, request: &ApiRequest) -> Result<ApiResponse, Error> {
         let secrets = self.secrets(account)?;
         let provider = account.settings.provider();
         let oauth = provider.grant().is_some();
@@ -785,6 +789,7 @@ impl Latch {
     /// After a refresh: the index follows the keyring (expiry), or the
     /// account turns to "needs reconnect".
     fn record(&self, account: &Account, result: Result<TokenSet, Error>) -> Result<TokenSet, Error> {
+        let result = result.map_err(|e| e.about(account));
         let mut current = self.fresh(account)?;
         if apply(&mut current, &result) {
             self.store.upsert_account(&current).map_err(storage)?;

@@ -120,6 +120,12 @@ export const removeAccount = (id: string) => invoke<void>("remove_account", { id
 export const accountDetails = (id: string) => invoke<Details>("account_details", { id });
 /** Starts the fake providers in the app and adds demo accounts. */
 export const trySandbox = () => invoke<string>("try_sandbox");
+/** Whether the window's sandbox runs now; starting and stopping it. */
+export const sandboxRunning = () => invoke<boolean>("sandbox_running");
+export const startSandbox = () => invoke<string>("start_sandbox");
+export const stopSandbox = () => invoke<string>("stop_sandbox");
+/** GREEN-API in the sandbox: types the link code shown into the fake's phone. */
+export const sandboxPhone = (id: string) => invoke<void>("sandbox_phone", { id });
 
 // After the first account list is on screen (two animation frames after it
 // rendered): the start-up benchmark measures launch to this moment, and the

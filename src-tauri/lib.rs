@@ -16,7 +16,28 @@ use tauri::Manager;
 
 pub fn run() {
     let state = state::AppState::open();
-    let app = tauri::Builder::default()
+    // The window's size, kept in the data directory (an absolute name
+    // replaces the plugin's config directory). Without a data directory the
+    // window opens at its default size.
+    let window_file = state.latch().ok().map(|latch| {
+        latch
+            .store()
+            .home()
+            .join(shell::WINDOW_FILE)
+            .to_string_lossy()
+            .into_owned()
+    });
+    let builder = tauri::Builder::default();
+    let builder = match window_file {
+        Some(file) => builder.plugin(
+            tauri_plugin_window_state::Builder::new()
+                .with_filename(file)
+                .with_state_flags(shell::REMEMBERED)
+                .build(),
+        ),
+        None => builder,
+    };
+    let app = builder
         // Single-instance first: a second launch (the desktop opening a
         // callback URL, or the person starting Latch again) hands its
         // arguments to this process and exits; its `deep-link` feature
@@ -62,10 +83,13 @@ pub fn run() {
             Ok(())
         })
         .on_window_event(|window, event| {
-            if let tauri::WindowEvent::CloseRequested { .. } = event
-                && window.label() == shell::MAIN
-            {
-                shell::closing(window.app_handle());
+            if window.label() != shell::MAIN {
+                return;
+            }
+            match event {
+                tauri::WindowEvent::CloseRequested { .. } => shell::closing(window.app_handle()),
+                tauri::WindowEvent::Resized(_) => shell::window_changed(window.app_handle()),
+                _ => {}
             }
         })
         .invoke_handler(tauri::generate_handler![

@@ -9,6 +9,7 @@
 use crate::state::AppState;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tauri::{AppHandle, Manager, WebviewWindow};
+use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 
 pub const MAIN: &str = "main";
 
@@ -28,6 +29,9 @@ const SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
 #[derive(Default)]
 pub struct Shell {
     stays: AtomicBool,
+    /// Counts the window's resizes and moves: its size is saved once they
+    /// stop for a moment ([`window_changed`]).
+    resizes: std::sync::atomic::AtomicU64,
 }
 
 impl Shell {
@@ -129,7 +133,38 @@ fn page_start(app: &AppHandle) -> String {
 /// With a tray on the desktop, the window goes and Latch stays; the first
 /// time, a notification says so and how to quit. Without one, Latch quits
 /// and says why nothing will refresh until it runs again.
+/// What of the window is remembered (issue 19 item 5): its size, and
+/// whether it was maximised. Not its place: a place on a screen that is
+/// gone would put it out of sight.
+pub const REMEMBERED: StateFlags = StateFlags::SIZE.union(StateFlags::MAXIMIZED);
+
+/// The file it is remembered in: the data directory's own, not the
+/// platform's config directory, so each `LATCH_HOME` has its own.
+pub const WINDOW_FILE: &str = "window-state.json";
+
+/// The window was resized or moved: its size is written half a second after
+/// the last change (a drag is many changes), so even a Latch that is
+/// killed, not quit, opens at the size it had.
+pub fn window_changed(app: &AppHandle) {
+    let shell = app.state::<Shell>();
+    let seen = shell.resizes.fetch_add(1, Ordering::SeqCst) + 1;
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        if app.state::<Shell>().resizes.load(Ordering::SeqCst) == seen {
+            save_window(&app);
+        }
+    });
+}
+
+fn save_window(app: &AppHandle) {
+    if let Err(e) = app.save_window_state(REMEMBERED) {
+        eprintln!("latch-desktop: the window's size could not be saved ({e})");
+    }
+}
+
 pub fn closing(app: &AppHandle) {
+    save_window(app);
     let shown = tray_shown() && app.tray_by_id(crate::tray::ID).is_some();
     app.state::<Shell>().stays.store(shown, Ordering::SeqCst);
     if shown {

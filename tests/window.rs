@@ -83,3 +83,52 @@ async fn ctrl_q_quits_latch() {
     }
     let _ = window.close().await;
 }
+
+/// Issue 19, item 5: the window opens again at the size it was given, from
+/// a file of its own data directory, even after Latch was killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_remembers_its_size() {
+    let window = Window::launch().await;
+    window.wait_for("[data-testid=try-sandbox]").await;
+    let (before_w, before_h) = window.client.get_window_size().await.expect("the window's size");
+    let (w, h) = (
+        before_w.saturating_sub(137).max(520),
+        before_h.saturating_sub(91).max(420),
+    );
+    assert_ne!((w, h), (before_w, before_h));
+    window
+        .client
+        .set_window_size(w as u32, h as u32)
+        .await
+        .expect("the window takes a new size");
+    let file = window.home.path().join("window-state.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let saved = loop {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        if text.contains(&format!("\"width\":{w}")) || text.contains(&format!("\"width\": {w}")) {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the size never reached {}: {text}",
+            file.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(saved.contains(&format!("{h}")), "{saved}");
+
+    // Killed, not quit (the session's end kills it), then started on the same data.
+    let home = window.close().await;
+    let again = Window::start(support::Launch {
+        home: Some(home),
+        ..Default::default()
+    })
+    .await;
+    again.wait_for("[data-testid=try-sandbox]").await;
+    assert_eq!(
+        again.client.get_window_size().await.unwrap(),
+        (w, h),
+        "the window opens at its last size"
+    );
+    let _ = again.close().await;
+}

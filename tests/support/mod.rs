@@ -10,6 +10,7 @@
 
 #![allow(dead_code)]
 
+pub mod axe;
 pub mod desktop;
 
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};

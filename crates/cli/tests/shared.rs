@@ -505,3 +505,32 @@ async fn a_headless_server_has_header_api_exec_and_status_from_the_store_alone()
     assert!(!out.status.success());
     assert!(said.contains("every machine that uses it loses access"), "{said}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_another_machine_holds_too_long_is_named_and_nothing_is_sent() {
+    let env = env().await;
+    let (bao, a, b) = two_machines(&env);
+    let id = shared_wordapp(&env, &a, &b);
+    let fake = env.sandbox.wordapp();
+    let before = fake.count("wordapp.token");
+    // Another machine took the lease and hangs (its lease runs for an hour).
+    let mut data = entry(&bao, &id)["data"]["data"].clone();
+    data["lease"] = serde_json::json!({ "by": "ana", "machine": "build-7", "nonce": "x", "until": 4_000_000_000u64 });
+    let path = format!("secret/latch/{id}");
+    let put = bao.run(&["kv", "put", &path, "-"], Some(&data.to_string()));
+    assert!(put.status.success(), "{}", String::from_utf8_lossy(&put.stderr));
+
+    let out = b
+        .cmd(&["token", &id])
+        .env("LATCH_HTTP_TIMEOUT_SECS", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("ana on build-7") && stderr.contains("has not finished"),
+        "the message names who holds the refresh: {stderr}"
+    );
+    assert_eq!(fake.count("wordapp.token"), before, "the waiting machine sent nothing");
+}

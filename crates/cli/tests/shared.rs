@@ -315,7 +315,7 @@ async fn removing_a_shared_account_keeps_it_in_vault_unless_asked() {
     b.ok(&["remove", &id, "--yes", "--delete-shared"], "");
     let gone = bao.run(&["kv", "get", &format!("secret/latch/{id}")], None);
     assert!(!gone.status.success(), "--delete-shared deleted it from Vault");
-    // Moving an account out of the keyring and back.
+    // An account of the keyring moves into the store, its token set with it.
     let local = env.wordapp_password_account();
     env.ok(&["store", "add", "team", "--address", bao.address()], "");
     let out = env

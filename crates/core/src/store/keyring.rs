@@ -160,6 +160,22 @@ impl KeyringStore {
         store.build(SERVICE, &user, Some(&modifiers)).map_err(|e| self.fail(e))
     }
 
+    /// Writes `value` as JSON into `entry`, the bytes wiped after.
+    fn set_json(&self, entry: &Entry, value: &impl serde::Serialize, what: &str) -> Result<(), SecretStoreError> {
+        let json = Zeroizing::new(
+            serde_json::to_vec(value).map_err(|e| SecretStoreError::Refused(format!("cannot encode {what}: {e}")))?,
+        );
+        entry.set_secret(&json).map_err(|e| self.fail(e))
+    }
+
+    /// Deletes `entry`; one that is not there is not an error.
+    fn remove(&self, entry: &Entry) -> Result<(), SecretStoreError> {
+        match entry.delete_credential() {
+            Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
+            Err(err) => Err(self.fail(err)),
+        }
+    }
+
     /// Maps a keyring error, forgetting the connection when the error says
     /// the keyring went away.
     fn fail(&self, err: KeyringError) -> SecretStoreError {
@@ -194,20 +210,11 @@ impl SecretStore for KeyringStore {
     }
 
     fn put(&self, id: &AccountId, secrets: &AccountSecrets) -> Result<(), SecretStoreError> {
-        let entry = self.entry(id)?;
-        let json = Zeroizing::new(
-            serde_json::to_vec(secrets)
-                .map_err(|e| SecretStoreError::Refused(format!("cannot encode secrets: {e}")))?,
-        );
-        entry.set_secret(&json).map_err(|e| self.fail(e))
+        self.set_json(&self.entry(id)?, secrets, "secrets")
     }
 
     fn delete(&self, id: &AccountId) -> Result<(), SecretStoreError> {
-        let entry = self.entry(id)?;
-        match entry.delete_credential() {
-            Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
-            Err(err) => Err(self.fail(err)),
-        }
+        self.remove(&self.entry(id)?)
     }
 
     fn vault_credential(&self, store: &str) -> Result<Option<VaultCredential>, SecretStoreError> {
@@ -228,20 +235,11 @@ impl SecretStore for KeyringStore {
     }
 
     fn put_vault_credential(&self, store: &str, credential: &VaultCredential) -> Result<(), SecretStoreError> {
-        let entry = self.credential_entry(store)?;
-        let json = Zeroizing::new(
-            serde_json::to_vec(credential)
-                .map_err(|e| SecretStoreError::Refused(format!("cannot encode the credential: {e}")))?,
-        );
-        entry.set_secret(&json).map_err(|e| self.fail(e))
+        self.set_json(&self.credential_entry(store)?, credential, "the credential")
     }
 
     fn delete_vault_credential(&self, store: &str) -> Result<(), SecretStoreError> {
-        let entry = self.credential_entry(store)?;
-        match entry.delete_credential() {
-            Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
-            Err(err) => Err(self.fail(err)),
-        }
+        self.remove(&self.credential_entry(store)?)
     }
 }
 

@@ -355,7 +355,9 @@ async fn the_sandbox_plays_the_phone_and_stops_and_starts_from_the_bar() {
         .await;
     // The refresh's own notice (the stop's, just before, names the sandbox too).
     let said = window
-        .wait_text("[data-testid=notice]", |t| t.contains("not running") || t.contains("Could not reach"))
+        .wait_text("[data-testid=notice]", |t| {
+            t.contains("not running") || t.contains("Could not reach")
+        })
         .await;
     assert!(said.starts_with("The sandbox is not running"), "{said}");
     assert!(!said.contains("internet connection"), "{said}");

@@ -37,6 +37,7 @@ fn main() {
         "stop_sandbox",
         "sandbox_phone",
         "window_ready",
+        "window_filtered",
         "start_at_login",
         "set_start_at_login",
         "quit",

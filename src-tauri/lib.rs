@@ -127,6 +127,7 @@ pub fn run() {
             commands::stop_sandbox,
             commands::sandbox_phone,
             commands::window_ready,
+            commands::window_filtered,
             commands::start_at_login,
             commands::set_start_at_login,
             commands::quit,

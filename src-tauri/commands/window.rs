@@ -6,13 +6,31 @@
 /// stdout, so that the time from launch to a usable window can be measured
 /// from outside, then `painted` and the rows the page painted (ids and
 /// expiry times, nothing secret).
+///
+/// With `LATCH_BENCH_FILTER` set too (the 500-account benchmark), it answers
+/// that search text: the page types it into its search and reports how long
+/// the list took to show what matches ([`window_filtered`]). `None` otherwise.
 #[tauri::command]
-pub fn window_ready(marks: Option<serde_json::Value>, rows: Option<serde_json::Value>) {
+pub fn window_ready(marks: Option<serde_json::Value>, rows: Option<serde_json::Value>) -> Option<String> {
+    if std::env::var_os("LATCH_REPORT_READY").is_none() {
+        return None;
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "ready {}", marks.unwrap_or_default());
+    let _ = writeln!(out, "painted {}", rows.unwrap_or_default());
+    let _ = out.flush();
+    std::env::var("LATCH_BENCH_FILTER").ok().filter(|q| !q.is_empty())
+}
+
+/// The benchmark's search was typed and the list painted what matches:
+/// prints `filtered <milliseconds> <rows shown>` (only with `LATCH_REPORT_READY`).
+#[tauri::command]
+pub fn window_filtered(ms: f64, rows: u32) {
     if std::env::var_os("LATCH_REPORT_READY").is_some() {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "ready {}", marks.unwrap_or_default());
-        let _ = writeln!(out, "painted {}", rows.unwrap_or_default());
+        let _ = writeln!(out, "filtered {ms:.1} {rows}");
         let _ = out.flush();
     }
 }

@@ -3,7 +3,7 @@
 // keyboard reaches (but not from behind a dialog), a compact density kept
 // for next time. The list is rendered alone, on a clock the tests set: no
 // App here starts the window's ticker.
-import { render, screen, within } from "@testing-library/svelte";
+import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { flushSync } from "svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -240,7 +240,9 @@ describe("a list of 500", () => {
   it("shows every account in its group, and the filters and the search narrow it", async () => {
     const user = userEvent.setup();
     show(many(500));
-    expect(document.querySelectorAll("[data-account]")).toHaveLength(500);
+    // A screenful first, every row once the window has painted.
+    expect(document.querySelectorAll("[data-account]").length).toBeLessThan(500);
+    await waitFor(() => expect(document.querySelectorAll("[data-account]")).toHaveLength(500));
     // One in seven of each kind (fixtures.ts `many`): 72 of the first three, 71 of the others.
     expect(screen.getByTestId("group-count-needs-attention")).toHaveTextContent("214");
     expect(screen.getByTestId("group-count-expiring-soon")).toHaveTextContent("72");

@@ -131,10 +131,12 @@ export const sandboxPhone = (id: string) => invoke<void>("sandbox_phone", { id }
 // rendered): the start-up benchmark measures launch to this moment, and the
 // window tests read which rows were painted with which expiry.
 export const windowReady = (painted: Account[]) =>
-  invoke<void>("window_ready", {
+  invoke<string | null>("window_ready", {
     marks: Object.fromEntries([...performance.getEntriesByType("mark").map((m) => [m.name, Math.round(m.startTime)]), ["painted", Math.round(performance.now())]]),
     rows: painted.map((a) => ({ id: a.id, expires_at: a.token?.expires_at ?? null })),
   });
+/** The benchmark's search, typed and painted in `ms`, showing `rows` rows. */
+export const windowFiltered = (ms: number, rows: number) => invoke<void>("window_filtered", { ms, rows });
 /** Whether Latch starts at login, hidden in the tray. */
 export const startAtLogin = () => invoke<boolean>("start_at_login");
 export const setStartAtLogin = (on: boolean) => invoke<boolean>("set_start_at_login", { on });

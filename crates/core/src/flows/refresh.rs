@@ -138,11 +138,20 @@ impl Engine {
         loop {
             let now = crate::time::now();
             let (secrets, current) = tokens_of(account, entry.secrets.clone())?;
-            // A set written since this refresh was asked for is someone
-            // else's refresh: use it, as the file lock's re-read does.
-            let renewed_elsewhere = entry.version != first.version && entry.lease.is_none();
-            if (renewed_elsewhere || min_validity.is_some())
-                && is_fresh(&current, now, min_validity.unwrap_or_default())
+            // A set written since this refresh was asked for, or another
+            // than the one this machine's index knows (the scheduler plans
+            // by the index, which hears nothing of another machine's
+            // refresh), is someone else's refresh: while it is not due by
+            // the scheduler's rule, use it rather than refresh it again.
+            let known = account.token.as_ref().and_then(|t| t.expires_at);
+            let renewed_elsewhere = (entry.version != first.version && entry.lease.is_none())
+                || known.is_some_and(|known| current.expires_at != Some(known));
+            let not_due = crate::scheduler::due_at(&current.meta()).is_none_or(|due| due > now);
+            if renewed_elsewhere && not_due {
+                return Ok(current);
+            }
+            if let Some(min) = min_validity
+                && is_fresh(&current, now, min)
             {
                 return Ok(current);
             }

@@ -116,25 +116,8 @@ impl Latch {
         }
         let mut secrets = secrets;
         crate::binding::bind(&account, &mut secrets)?;
-        if let Some(name) = &account.store {
-            // A shared store: created only if no machine has that id there.
-            let vault = self.store.vault(name).map_err(storage)?;
-            let entry = crate::store::SharedEntry {
-                secrets: Some(secrets),
-                account: Some(account.clone()),
-                ..Default::default()
-            };
-            crate::store::SharedSecrets::write_shared(vault.as_ref(), &account.id, &entry, 0).map_err(|e| {
-                if e.is_conflict() {
-                    Error::InvalidInput(format!(
-                        "The store `{name}` already holds an account `{}`; use it with `latch store attach {name} \
-                         {}`, or choose another --id.",
-                        account.id, account.id
-                    ))
-                } else {
-                    e.into()
-                }
-            })?;
+        if let Some(shared) = self.route(&account)?.shared() {
+            create_shared(shared, &account, secrets)?;
             self.store.upsert_account(&account).map_err(storage)?;
             return Ok(account);
         }
@@ -173,27 +156,7 @@ impl Latch {
         moved.store = to.map(str::to_owned);
         let target = self.route(&moved)?;
         match target.shared() {
-            Some(shared) => {
-                let entry = crate::store::SharedEntry {
-                    secrets: Some(secrets),
-                    account: Some(moved.clone()),
-                    ..Default::default()
-                };
-                shared.write_shared(&moved.id, &entry, 0).map_err(|e| {
-                    if e.is_conflict() {
-                        Error::InvalidInput(format!(
-                            "The store `{}` already holds an account `{}`: another machine shares one of that id. \
-                             Use it with `latch store attach {} {}` instead, or give this one another id.",
-                            to.unwrap_or_default(),
-                            moved.id,
-                            to.unwrap_or_default(),
-                            moved.id
-                        ))
-                    } else {
-                        e.into()
-                    }
-                })?;
-            }
+            Some(shared) => create_shared(shared, &moved, secrets)?,
             None => target.put(&moved.id, &secrets)?,
         }
         self.store.upsert_account(&moved).map_err(storage)?;
@@ -856,6 +819,31 @@ fn apply(account: &mut Account, result: &Result<TokenSet, Error>) -> bool {
             true
         }
         Err(_) => false,
+    }
+}
+
+/// Creates a shared account's entry, with its settings, only if no machine
+/// put one of that id in the store already (check-and-set at version 0).
+fn create_shared(
+    shared: &dyn crate::store::SharedSecrets,
+    account: &Account,
+    secrets: AccountSecrets,
+) -> Result<(), Error> {
+    let entry = crate::store::SharedEntry {
+        secrets: Some(secrets),
+        account: Some(account.clone()),
+        ..Default::default()
+    };
+    match shared.write_shared(&account.id, &entry, 0) {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_conflict() => {
+            let (store, id) = (account.store.as_deref().unwrap_or_default(), &account.id);
+            Err(Error::InvalidInput(format!(
+                "The store `{store}` already holds an account `{id}`: another machine shares one of that id. Use \
+                 it with `latch store attach {store} {id}`, or give this one another id."
+            )))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

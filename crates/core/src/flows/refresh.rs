@@ -162,7 +162,7 @@ impl Engine {
             if let Some(lease) = held {
                 if tokio::time::Instant::now() >= give_up {
                     return Err(Error::Storage(format!(
-                        "{} on {} has been refreshing {} since before {} s ago and has not finished; try again, \
+                        "{} on {} has been refreshing {} for more than {} s and has not finished; try again, \
                          or check that machine.",
                         lease.holder.by,
                         lease.holder.machine,

@@ -257,10 +257,7 @@ impl Store {
             }
             Ok(())
         })?;
-        self.vaults
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&store.name);
+        self.forget_vault(&store.name);
         Ok(())
     }
 
@@ -287,7 +284,7 @@ impl Store {
             index.stores.retain(|s| s.name != name);
             Ok(index.stores.len() != before)
         })?;
-        self.vaults.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
+        self.forget_vault(name);
         if removed {
             // A keyring that is not there keeps nothing to delete.
             match self.secrets.delete_vault_credential(name) {

@@ -29,6 +29,7 @@ pub mod secret;
 pub mod signin;
 pub mod store;
 pub mod time;
+pub mod transfer;
 
 pub use error::{Error, ErrorKind};
 pub use flows::{CallbackParams, CrossProcessLock, Engine, EngineConfig, PendingFlow, RevokeOutcome};

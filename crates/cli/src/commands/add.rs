@@ -208,7 +208,7 @@ pub fn draft(args: &AddArgs, secret: Option<String>) -> Result<AccountDraft, Fai
 /// order: on a terminal with its label (a secret without echo), else one
 /// line of stdin each. `who` names the account in the prompts (import).
 /// An empty answer leaves the field empty, for the problems to say.
-pub fn ask_missing(env: &mut Env, draft: &mut AccountDraft, who: &str) -> Result<(), Failure> {
+fn ask_missing(env: &mut Env, draft: &mut AccountDraft, who: &str) -> Result<(), Failure> {
     let info = draft.info();
     // Asked one at a time: a grant given changes which fields are needed.
     let mut asked: Vec<&str> = Vec::new();

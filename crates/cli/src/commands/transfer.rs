@@ -2,8 +2,9 @@
 //! keep in git. The file holds each account's id, provider, label and the
 //! fields of its connect form, as `latch edit --set` names them — never a
 //! secret, never a token (the settings on disk hold none; the keyring keeps
-//! them). Importing goes through the same draft and checks as `latch add`,
-//! and asks for what the file cannot hold (each account's secret, Wazzup's
+//! them). The file and its checks are the core's (`latch_core::transfer`,
+//! which the window's Export and Import use too); importing asks for what
+//! the file cannot hold (each account's secret, Wazzup's
 //! login e-mail, which the keyring keeps with the password): on a terminal
 //! with a prompt (a secret without echo), else one line of stdin per value,
 //! in the file's order and each account's form order.
@@ -11,34 +12,10 @@
 use crate::cli::{ExportArgs, ImportArgs};
 use crate::env::Env;
 use crate::exit::Failure;
-use latch_core::model::{AccountId, ProviderKind};
-use latch_core::providers::AccountDraft;
+use latch_core::model::AccountId;
 use latch_core::providers::catalogue::FieldKind;
-use latch_core::providers::edit::editable;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use latch_core::transfer::TransferFile;
 use std::io::Write;
-
-/// What a file of `latch export` says it is.
-const KIND: &str = "latch-accounts";
-const VERSION: u32 = 1;
-
-#[derive(Serialize, Deserialize)]
-struct File {
-    kind: String,
-    version: u32,
-    accounts: Vec<Entry>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Entry {
-    id: String,
-    provider: String,
-    label: String,
-    /// The connect form's fields (not the label, not the secret).
-    #[serde(default)]
-    settings: BTreeMap<String, String>,
-}
 
 pub fn export(env: &mut Env, args: ExportArgs) -> Result<(), Failure> {
     let latch = env.latch;
@@ -58,23 +35,8 @@ pub fn export(env: &mut Env, args: ExportArgs) -> Result<(), Failure> {
             .map(|name| latch.find(name))
             .collect::<Result<Vec<_>, _>>()?
     };
-    let file = File {
-        kind: KIND.into(),
-        version: VERSION,
-        accounts: chosen
-            .iter()
-            .map(|account| Entry {
-                id: account.id.to_string(),
-                provider: account.provider().id().to_owned(),
-                label: account.label.clone(),
-                settings: editable(account)
-                    .into_iter()
-                    .filter(|(name, _)| name != "label")
-                    .collect(),
-            })
-            .collect(),
-    };
-    let text = serde_json::to_string_pretty(&file).expect("plain data") + "\n";
+    let file = TransferFile::of(&chosen);
+    let text = file.text();
     match &args.output {
         Some(path) => {
             std::fs::write(path, &text).map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
@@ -92,56 +54,44 @@ pub fn export(env: &mut Env, args: ExportArgs) -> Result<(), Failure> {
 
 pub fn import(env: &mut Env, args: ImportArgs) -> Result<(), Failure> {
     let latch = env.latch;
-    let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", args.file.display())))?;
-    let file: File = serde_json::from_str(&text).map_err(|e| {
-        Failure::usage(format!(
-            "{} is not a file `latch export` wrote: {e}",
-            args.file.display()
-        ))
-    })?;
-    if file.kind != KIND || file.version != VERSION {
-        return Err(Failure::usage(format!(
-            "{} is a `{}` file, version {}; this Latch reads `{KIND}` version {VERSION}",
-            args.file.display(),
-            file.kind,
-            file.version
-        )));
-    }
+    let shown = args.file.display().to_string();
+    let text = std::fs::read_to_string(&args.file).map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
+    let file = TransferFile::parse(&text).map_err(|e| Failure::usage(e.describe(&shown)))?;
     // Every entry is checked before any is added: a file with a mistake
     // adds nothing.
-    let mut drafts = Vec::new();
-    let mut problems = Vec::new();
-    for entry in &file.accounts {
-        match draft_of(entry) {
-            Ok(draft) => drafts.push((entry, draft)),
-            Err(problem) => problems.push(problem),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(Failure::usage(format!(
-            "{} has problems; nothing was imported:\n  {}",
-            args.file.display(),
-            problems.join("\n  ")
-        )));
-    }
     let existing: Vec<AccountId> = latch.accounts()?.into_iter().map(|a| a.id).collect();
+    let plan = file.plan(&existing).map_err(|problems| {
+        Failure::usage(format!(
+            "{shown} has problems; nothing was imported:\n  {}",
+            problems.join("\n  ")
+        ))
+    })?;
     let (mut added, mut kept) = (Vec::new(), 0);
-    for (entry, mut draft) in drafts {
-        let id = AccountId::parse(&entry.id).expect("checked by draft_of");
-        if existing.contains(&id) {
+    for mut planned in plan {
+        let id = planned.id.clone();
+        if planned.exists {
             writeln!(env.stderr, "{id}: exists already; left as it is.")?;
             kept += 1;
             continue;
         }
-        super::add::ask_missing(env, &mut draft, &format!("{} ({id}): ", entry.label))?;
-        let problems = draft.problems();
+        let who = format!("{} ({id}): ", planned.entry.label);
+        for field in planned.asks() {
+            let prompt = format!("{who}{}: ", field.label);
+            let value = if field.kind == FieldKind::Secret {
+                env.ask_secret(&prompt)?
+            } else {
+                env.ask(&prompt)?
+            };
+            planned.answer(field.name, value);
+        }
+        let problems = planned.draft.problems();
         if !problems.is_empty() {
             let said: Vec<String> = problems.into_iter().map(|p| p.message).collect();
             writeln!(env.stderr, "{id}: not imported: {}", said.join(" "))?;
             continue;
         }
-        let (account, secrets) = draft
+        let (account, secrets) = planned
+            .draft
             .build(id.clone(), latch_core::time::now())
             .map_err(|e| Failure::usage(format!("{id}: {e}")))?;
         latch.add(account, secrets)?;
@@ -161,39 +111,6 @@ pub fn import(env: &mut Env, args: ImportArgs) -> Result<(), Failure> {
         )?;
     }
     Ok(())
-}
-
-/// The draft an entry describes, or what is wrong with it, naming it.
-fn draft_of(entry: &Entry) -> Result<AccountDraft, String> {
-    let name = &entry.id;
-    AccountId::parse(name).ok_or_else(|| format!("`{name}` cannot be an account id"))?;
-    let kind = ProviderKind::from_id(&entry.provider)
-        .ok_or_else(|| format!("{name}: there is no provider `{}`", entry.provider))?;
-    let mut draft = AccountDraft::new(kind);
-    draft.set("label", entry.label.clone());
-    let info = draft.info();
-    for (field, value) in &entry.settings {
-        match info.fields.iter().find(|f| f.name == field) {
-            Some(f) if f.kind == FieldKind::Secret => {
-                return Err(format!("{name}: `{field}` is a secret and has no place in this file"));
-            }
-            Some(_) => {
-                draft.set(field, value.clone());
-            }
-            None => return Err(format!("{name}: {} has no field `{field}`", info.name)),
-        }
-    }
-    // A missing value is asked for on import; a wrong one is the file's.
-    let problems: Vec<String> = draft
-        .problems()
-        .into_iter()
-        .filter(|p| !p.missing)
-        .map(|p| p.message)
-        .collect();
-    if !problems.is_empty() {
-        return Err(format!("{name}: {}", problems.join(" ")));
-    }
-    Ok(draft)
 }
 
 #[cfg(test)]

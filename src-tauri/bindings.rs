@@ -18,7 +18,7 @@
 //! no TypeScript type at all: the page never gets one.
 
 use crate::callback::ConnectFinished;
-use crate::commands::{CodeShown, ConnectStarted, Discovered, InstanceReport, LinkFinished};
+use crate::commands::{CodeShown, ConnectStarted, Discovered, ImportOutcome, ImportPlan, InstanceReport, LinkFinished};
 use latch_core::Account;
 use latch_core::details::Details;
 use latch_core::error::ErrorReport;
@@ -57,6 +57,8 @@ fn render() -> BTreeMap<String, String> {
     CodeShown::export_all(&cfg).unwrap();
     LinkFinished::export_all(&cfg).unwrap();
     Details::export_all(&cfg).unwrap();
+    ImportPlan::export_all(&cfg).unwrap();
+    ImportOutcome::export_all(&cfg).unwrap();
     ErrorReport::export_all(&cfg).unwrap();
     let mut files = read_ts(dir.path());
     // The catalogue itself: the picker, the connect forms and their defaults

@@ -56,6 +56,9 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
+        // The desktop's own file dialogs, for Export and Import; used from
+        // Rust only (the window is granted none of the plugin's commands).
+        .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec![shell::HIDDEN]),
@@ -121,6 +124,12 @@ pub fn run() {
             commands::revoke_account,
             commands::remove_account,
             commands::account_details,
+            commands::export_text,
+            commands::copy_export,
+            commands::save_export,
+            commands::read_import,
+            commands::choose_import,
+            commands::import_accounts,
             commands::try_sandbox,
             commands::sandbox_running,
             commands::start_sandbox,

@@ -12,6 +12,7 @@ mod discover;
 mod link;
 mod sandbox;
 mod tokens;
+mod transfer;
 mod window;
 
 pub use accounts::*;
@@ -21,6 +22,7 @@ pub use discover::*;
 pub use link::*;
 pub use sandbox::*;
 pub use tokens::*;
+pub use transfer::*;
 pub use window::*;
 
 /// The system clipboard refused a write.

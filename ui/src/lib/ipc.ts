@@ -45,6 +45,9 @@ export type { AccountDraft } from "./bindings/AccountDraft";
 export type { FieldProblem } from "./bindings/FieldProblem";
 export type { TokenMeta } from "./bindings/TokenMeta";
 export type { Via } from "./bindings/Via";
+export type { ImportPlan } from "./bindings/ImportPlan";
+export type { ImportAccount } from "./bindings/ImportAccount";
+export type { ImportOutcome } from "./bindings/ImportOutcome";
 import type { Account } from "./bindings/Account";
 import type { CodeShown } from "./bindings/CodeShown";
 import type { ConnectFinished } from "./bindings/ConnectFinished";
@@ -56,6 +59,8 @@ import type { InstanceReport } from "./bindings/InstanceReport";
 import type { LinkFinished } from "./bindings/LinkFinished";
 import type { AccountDraft } from "./bindings/AccountDraft";
 import type { FieldProblem } from "./bindings/FieldProblem";
+import type { ImportPlan } from "./bindings/ImportPlan";
+import type { ImportOutcome } from "./bindings/ImportOutcome";
 
 // Every command below that fails rejects with an ErrorReport (Tauri's own
 // refusals, such as a malformed argument, with a string): lib/errors.ts reads
@@ -82,6 +87,20 @@ export const editValues = (id: string) => invoke<[string, string][]>("edit_value
 /** Changes the label and settings; `confirmServer` after a "server-changed" refusal. */
 export const editAccount = (id: string, changes: [string, string][], confirmServer = false) =>
   invoke<Account>("edit_account", { id, changes, confirmServer });
+// Export and Import: the file `latch export` writes (settings, never a secret).
+/** The file of these accounts, as text. */
+export const exportText = (ids: string[]) => invoke<string>("export_text", { ids });
+/** Puts the file on the clipboard; answers the notice. */
+export const copyExport = (ids: string[]) => invoke<string>("copy_export", { ids });
+/** Asks where (the desktop's save dialog) and saves; `null` when cancelled. */
+export const saveExport = (ids: string[]) => invoke<string | null>("save_export", { ids });
+/** Reads a pasted file. */
+export const readImport = (text: string) => invoke<ImportPlan>("read_import", { text });
+/** Asks for a file (the desktop's open dialog) and reads it; `null` when cancelled. */
+export const chooseImport = () => invoke<ImportPlan | null>("choose_import");
+/** Adds the plan's accounts but `skip`, with the typed `answers` (id → field → value). */
+export const importAccounts = (entries: unknown[], answers: Record<string, Record<string, string>>, skip: string[]) =>
+  invoke<ImportOutcome>("import_accounts", { entries, answers, skip });
 export const submitCallback = (id: string, pasted: string) => invoke<void>("submit_callback", { id, pasted });
 export const cancelConnect = (id: string) => invoke<void>("cancel_connect", { id });
 /** Copies the waiting sign-in's address; refused once that sign-in has ended. */

@@ -7,6 +7,7 @@
 import catalogue from "./bindings/catalogue.json";
 import type { ProviderInfo } from "./bindings/ProviderInfo";
 import type { ProviderKind } from "./bindings/ProviderKind";
+import type { Account } from "./bindings/Account";
 
 /** The core's `ProviderKind`, as its id. */
 export type ProviderId = ProviderKind;
@@ -24,3 +25,18 @@ export function providerOf(id: ProviderId): Provider {
 
 /** Whether the provider links a number instead of running OAuth grants (GREEN-API). */
 export const linksInstead = (provider: Provider) => provider.grants.length === 0;
+
+/**
+ * The name an account's provider goes by in the window: its catalogue name,
+ * but an "Other OAuth 2.0" account is named by its server's host, as every
+ * message of the core names it.
+ */
+export function providerName(account: Account): string {
+  const provider = providerOf(account.settings.provider);
+  if (account.settings.provider !== "oauth2") return provider.name;
+  try {
+    return new URL(account.settings.token_url).hostname || provider.name;
+  } catch {
+    return provider.name;
+  }
+}

@@ -31,8 +31,13 @@ pub fn export_text(state: State<'_, AppState>, ids: Vec<String>) -> Result<Strin
 #[tauri::command]
 pub fn copy_export(app: AppHandle, state: State<'_, AppState>, ids: Vec<String>) -> Result<String, Error> {
     let file = file_of(&state, &ids)?;
-    app.clipboard().write_text(file.text()).map_err(super::clipboard_failed)?;
-    Ok(format!("Copied the settings of {} to the clipboard.", accounts(file.accounts.len())))
+    app.clipboard()
+        .write_text(file.text())
+        .map_err(super::clipboard_failed)?;
+    Ok(format!(
+        "Copied the settings of {} to the clipboard.",
+        accounts(file.accounts.len())
+    ))
 }
 
 /// Asks where to save the file (the desktop's save dialog) and writes it
@@ -67,7 +72,11 @@ fn file_of(state: &AppState, ids: &[String]) -> Result<TransferFile, Error> {
 }
 
 fn accounts(n: usize) -> String {
-    if n == 1 { "1 account".into() } else { format!("{n} accounts") }
+    if n == 1 {
+        "1 account".into()
+    } else {
+        format!("{n} accounts")
+    }
 }
 
 /// What the Import dialog shows of a file: its accounts and what each asks
@@ -106,6 +115,8 @@ pub struct Asked {
     /// `secret`, `email` or `text`: how the field is typed.
     pub kind: String,
     pub help: Option<String>,
+    /// The account can be added without it.
+    pub optional: bool,
 }
 
 /// Reads a pasted file.
@@ -131,8 +142,8 @@ pub async fn choose_import(app: AppHandle) -> Result<Option<ImportPlan>, Error> 
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Error::InvalidInput(format!("Latch could not read {name}: {e}")))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| Error::InvalidInput(format!("Latch could not read {name}: {e}")))?;
     let state = tauri::Manager::state::<AppState>(&app);
     plan_of(&state, &name, &text).map(Some)
 }
@@ -148,7 +159,11 @@ fn plan_of(state: &AppState, source: &str, text: &str) -> Result<ImportPlan, Err
                     label: p.entry.label.clone(),
                     provider: p.draft.info().name.to_owned(),
                     exists: p.exists,
-                    asks: if p.exists { Vec::new() } else { p.asks().into_iter().map(asked).collect() },
+                    asks: if p.exists {
+                        Vec::new()
+                    } else {
+                        p.asks().into_iter().map(|f| asked(f, p.optional(f))).collect()
+                    },
                 })
                 .collect(),
             Vec::new(),
@@ -163,7 +178,7 @@ fn plan_of(state: &AppState, source: &str, text: &str) -> Result<ImportPlan, Err
     })
 }
 
-fn asked(field: &latch_core::providers::catalogue::Field) -> Asked {
+fn asked(field: &latch_core::providers::catalogue::Field, optional: bool) -> Asked {
     let kind = match field.kind {
         FieldKind::Secret => "secret",
         FieldKind::Email => "email",
@@ -174,6 +189,7 @@ fn asked(field: &latch_core::providers::catalogue::Field) -> Asked {
         label: field.label.to_owned(),
         kind: kind.to_owned(),
         help: field.help.map(str::to_owned),
+        optional,
     }
 }
 
@@ -187,10 +203,16 @@ fn existing(state: &AppState) -> Result<Vec<AccountId>, Error> {
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum ImportOutcome {
     /// Every account the person kept is in Latch now (in the keyring).
-    Imported { ids: Vec<String>, kept: usize, message: String },
+    Imported {
+        ids: Vec<String>,
+        kept: usize,
+        message: String,
+    },
     /// Some answers are missing or wrong: nothing was added. Field problems
     /// by account id, for the dialog to show beside each field.
-    Problems { by_account: Vec<(String, Vec<FieldProblem>)> },
+    Problems {
+        by_account: Vec<(String, Vec<FieldProblem>)>,
+    },
 }
 
 /// Adds the entries of a plan (all of them but `skip` and those that

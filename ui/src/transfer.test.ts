@@ -17,7 +17,7 @@ import { keyring } from "./lib/errors.svelte";
 import { like, wazzup, wordapp } from "./fixtures";
 
 const demo = { ...like(wordapp, "demo-wordapp", "Demo Wordapp", { state: "not-connected" }), sandbox: true };
-const robot = { id: "robot", label: "Robot", provider: "Wordapp", exists: false, asks: [{ name: "secret", label: "Client secret", kind: "secret", help: null }] };
+const robot = { id: "robot", label: "Robot", provider: "Wordapp", exists: false, asks: [{ name: "secret", label: "Client secret", kind: "secret", help: null, optional: false }] };
 const mainAgain = { id: "wazzup-main", label: "Wazzup main", provider: "Wazzup", exists: true, asks: [] };
 const plan = { source: "The pasted text", accounts: [robot, mainAgain], problems: [], entries: [{ id: "robot" }, { id: "wazzup-main" }] };
 

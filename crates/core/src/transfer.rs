@@ -54,9 +54,9 @@ impl Unreadable {
     pub fn describe(&self, what: &str) -> String {
         match self {
             Self::NotAnExport(why) => format!("{what} is not a file Latch exported: {why}"),
-            Self::Foreign { kind, version } => format!(
-                "{what} is a `{kind}` file, version {version}; this Latch reads `{KIND}` version {VERSION}"
-            ),
+            Self::Foreign { kind, version } => {
+                format!("{what} is a `{kind}` file, version {version}; this Latch reads `{KIND}` version {VERSION}")
+            }
         }
     }
 }
@@ -122,7 +122,11 @@ impl TransferFile {
             }
             seen.push(&p.id);
         }
-        if problems.is_empty() { Ok(planned) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(planned)
+        } else {
+            Err(problems)
+        }
     }
 }
 
@@ -136,10 +140,14 @@ pub struct Planned {
 }
 
 impl Planned {
-    /// The fields the person must fill in before this entry can be added
-    /// (the secret, a login e-mail), in the form's order.
+    /// The fields the person fills in before this entry is added, in the
+    /// form's order: those it cannot go without (a required secret, a login
+    /// e-mail), and the secret its grant shows even where it may be left
+    /// out (a public client, a client that signs a JWT instead) — the file
+    /// never holds it, so it is asked rather than silently dropped.
     pub fn asks(&self) -> Vec<&'static Field> {
         let info = self.draft.info();
+        let grant = self.draft.grant();
         let missing: Vec<&str> = self
             .draft
             .problems()
@@ -147,7 +155,18 @@ impl Planned {
             .filter(|p| p.missing)
             .map(|p| p.field)
             .collect();
-        info.fields.iter().filter(|f| missing.contains(&f.name)).collect()
+        info.fields
+            .iter()
+            .filter(|f| {
+                missing.contains(&f.name)
+                    || (f.kind == FieldKind::Secret && f.shown.holds(grant) && self.draft.secret.is_none())
+            })
+            .collect()
+    }
+
+    /// Whether the entry can be added without `field` (an optional secret).
+    pub fn optional(&self, field: &Field) -> bool {
+        !field.required.holds(self.draft.grant())
     }
 
     /// Puts the person's answer in its place: a secret as the draft's
@@ -155,7 +174,9 @@ impl Planned {
     /// fields [`Planned::asks`] names are taken; the file's own values stay.
     pub fn answer(&mut self, field: &str, value: String) {
         let asked = self.asks();
-        let Some(f) = asked.iter().find(|f| f.name == field) else { return };
+        let Some(f) = asked.iter().find(|f| f.name == field) else {
+            return;
+        };
         if f.kind == FieldKind::Secret {
             if !value.trim().is_empty() {
                 self.draft.secret = Some(crate::secret::DraftSecret::new(value));
@@ -219,7 +240,10 @@ mod tests {
             "team.json is a `latch-accounts` file, version 2; this Latch reads `latch-accounts` version 1"
         );
         let said = TransferFile::parse("<html>").unwrap_err().describe("The pasted text");
-        assert!(said.starts_with("The pasted text is not a file Latch exported: "), "{said}");
+        assert!(
+            said.starts_with("The pasted text is not a file Latch exported: "),
+            "{said}"
+        );
     }
 
     #[test]
@@ -258,5 +282,19 @@ mod tests {
         assert!(robot.asks().is_empty());
         assert_eq!(robot.draft.values["client_id"], "c");
         assert!(robot.draft.problems().is_empty());
+    }
+
+    #[test]
+    fn a_secret_the_grant_may_go_without_is_still_asked_and_may_be_left_out() {
+        let text = file(
+            r#"{"id": "partner", "provider": "oauth2", "label": "Partner", "settings": {"grant": "client_credentials", "token_url": "https://id.example.com/token", "client_id": "c"}}"#,
+        );
+        let mut plan = TransferFile::parse(&text).unwrap().plan(&[]).unwrap();
+        let partner = &mut plan[0];
+        let asked: Vec<(&str, bool)> = partner.asks().iter().map(|f| (f.name, partner.optional(f))).collect();
+        assert_eq!(asked, [("secret", true)]);
+        partner.answer("secret", String::new());
+        assert!(partner.draft.secret.is_none());
+        assert!(partner.draft.problems().is_empty(), "it can be added without one");
     }
 }

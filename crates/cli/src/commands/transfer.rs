@@ -76,7 +76,11 @@ pub fn import(env: &mut Env, args: ImportArgs) -> Result<(), Failure> {
         }
         let who = format!("{} ({id}): ", planned.entry.label);
         for field in planned.asks() {
-            let prompt = format!("{who}{}: ", field.label);
+            let prompt = if planned.optional(field) {
+                format!("{who}{} (Enter to leave it out): ", field.label)
+            } else {
+                format!("{who}{}: ", field.label)
+            };
             let value = if field.kind == FieldKind::Secret {
                 env.ask_secret(&prompt)?
             } else {

@@ -4,4 +4,8 @@ export type Asked = { name: string, label: string,
 /**
  * `secret`, `email` or `text`: how the field is typed.
  */
-kind: string, help: string | null, };
+kind: string, help: string | null, 
+/**
+ * The account can be added without it.
+ */
+optional: boolean, };

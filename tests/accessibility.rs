@@ -204,6 +204,40 @@ async fn the_list_and_what_opens_from_its_rows(scheme: Scheme) {
     assert_accessible(&window, "the Edit dialog").await;
     window.press(ESCAPE).await;
     window.wait_gone("[data-testid=edit-dialog]").await;
+
+    // Export… with two accounts ticked, and Import… of that file under other
+    // ids: its first step, and the accounts it would add with their
+    // secrets asked, before and after an import refused for a missing one.
+    window.click("[data-testid=open-export]").await;
+    for id in ["sandbox-wordapp", "sandbox-oauth2"] {
+        window
+            .click(&format!("[data-testid=export-choose][data-id={id}]"))
+            .await;
+    }
+    let deadline = std::time::Instant::now() + support::WAIT;
+    let file = loop {
+        let text = support::field_value(&window, "[data-testid=export-text]").await;
+        if text.contains("sandbox-oauth2") {
+            break text.replace("\"sandbox-", "\"team-");
+        }
+        assert!(std::time::Instant::now() < deadline, "the Export dialog shows {text:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_accessible(&window, "the Export dialog").await;
+    window.press(ESCAPE).await;
+    window.wait_gone("[data-testid=export-text]").await;
+    window.click("[data-testid=open-import]").await;
+    window.wait_for("[data-testid=import-paste]").await;
+    assert_accessible(&window, "the Import dialog").await;
+    window.fill("[data-testid=import-paste]", &file).await;
+    window.click("[data-testid=import-read]").await;
+    window.wait_for("[data-testid=import-field]").await;
+    assert_accessible(&window, "the accounts an import adds").await;
+    window.click("[data-testid=import-submit]").await;
+    window.wait_for("[data-testid=import-field-problem]").await;
+    assert_accessible(&window, "an import refused for a missing secret").await;
+    window.press(ESCAPE).await;
+    window.wait_gone("[data-testid=import-field]").await;
     assert_accessible(&window, "the list after its dialogs").await;
     let _ = window.close().await;
 }

@@ -9,24 +9,9 @@
 mod support;
 
 use latch_sandbox::oauth2::DeviceDecision;
-use support::{Launch, Window, connect_by_device, field_value as value, latch_cli, sandbox};
+use support::{Launch, Window, connect_by_device, field_value as value, latch, sandbox};
 
 const ROW: &str = "[data-account=device] [data-testid=status]";
-
-/// `latch token ID` through the CLI binary on the window's LATCH_HOME.
-fn cli_token(home: &std::path::Path, id: &str) -> String {
-    let out = std::process::Command::new(latch_cli())
-        .args(["token", id])
-        .env("LATCH_HOME", home)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "latch token: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_oauth2_connects_through_the_device_flow_discovered_from_its_issuer() {
@@ -57,7 +42,7 @@ async fn other_oauth2_connects_through_the_device_flow_discovered_from_its_issue
             .is_err(),
         "the dialog closed once connected"
     );
-    let token = cli_token(window.home.path(), "device");
+    let token = latch(window.home.path(), &["token", "device"], "").trim().to_owned();
     assert!(
         sandbox.oauth2().is_live(&token),
         "latch token hands out the approved token"
@@ -112,7 +97,7 @@ async fn a_denied_device_code_is_said_and_start_again_gets_a_new_one() {
     assert_ne!(second, first);
     assert!(sandbox.oauth2().decide_device(&second, DeviceDecision::Approved));
     window.wait_text(ROW, |t| t == "Valid").await;
-    let token = cli_token(window.home.path(), "device");
+    let token = latch(window.home.path(), &["token", "device"], "").trim().to_owned();
     assert!(sandbox.oauth2().is_live(&token));
     let _ = window.close().await;
 }

@@ -15,22 +15,7 @@ use latch_sandbox::DemoCredentials;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{Window, clipboard, latch, latch_cli, sandbox, windows_on};
-
-/// The output of `latch` (which must succeed).
-fn latch_out(home: &Path, args: &[&str]) -> String {
-    let out = Command::new(latch_cli())
-        .args(args)
-        .env("LATCH_HOME", home)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "latch {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use support::{Window, clipboard, latch, sandbox, windows_on};
 
 /// Waits for the window of the desktop's file dialog titled `title` that the
 /// latch-desktop on `home` opened, gives it the keyboard, types `keys`
@@ -151,7 +136,7 @@ async fn a_team_file_exported_in_one_window_is_imported_in_another_with_its_secr
         ],
         "demo-oauth2-secret\n",
     );
-    let cli = latch_out(from.home.path(), &["export"]);
+    let cli = latch(from.home.path(), &["export"], "");
 
     from.click("[data-testid=open-export]").await;
     let shown = export_shown(&from).await;
@@ -196,7 +181,7 @@ async fn a_team_file_exported_in_one_window_is_imported_in_another_with_its_secr
     to.click("[data-testid=import-submit]").await;
     to.wait_for("[data-testid=import-account][data-id=robot] [data-testid=import-field-problem]")
         .await;
-    assert_eq!(latch_out(to.home.path(), &["--json", "accounts"]).trim(), "[]");
+    assert_eq!(latch(to.home.path(), &["--json", "accounts"], "").trim(), "[]");
 
     to.fill(secret, &demo.wordapp_client_secret).await;
     to.click("[data-testid=import-submit]").await;
@@ -205,11 +190,11 @@ async fn a_team_file_exported_in_one_window_is_imported_in_another_with_its_secr
     to.wait_for("[data-account=robot]").await;
     to.wait_for("[data-account=partner]").await;
     // As it was: the same file comes out of the second computer.
-    assert_eq!(latch_out(to.home.path(), &["export"]), cli);
+    assert_eq!(latch(to.home.path(), &["export"], ""), cli);
     // And its secret reached the keyring: with it the fake gives the robot
     // a token (a client credentials connect, no person needed).
-    latch_out(to.home.path(), &["connect", "robot"]);
-    let token = latch_out(to.home.path(), &["token", "robot"]);
+    latch(to.home.path(), &["connect", "robot"], "");
+    let token = latch(to.home.path(), &["token", "robot"], "");
     assert!(!token.trim().is_empty());
     drop(to.close().await);
 }

@@ -636,13 +636,15 @@ pub fn latch_cli() -> PathBuf {
     cli
 }
 
-pub fn latch(home: &std::path::Path, args: &[&str], stdin: &str) {
+/// Runs `latch ARGS` on `home` with `stdin`, which must succeed, and gives
+/// what it printed.
+pub fn latch(home: &std::path::Path, args: &[&str], stdin: &str) -> String {
     use std::io::Write;
     let mut child = Command::new(latch_cli())
         .args(args)
         .env("LATCH_HOME", home)
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -653,6 +655,7 @@ pub fn latch(home: &std::path::Path, args: &[&str], stdin: &str) {
         "latch {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8(out.stdout).expect("latch prints UTF-8")
 }
 
 /// `dbus-monitor` on the test's own session bus, printing every desktop

@@ -37,6 +37,14 @@ beforeEach(() => {
 
 const argsOf = (command: string) => invoke.mock.calls.filter(([c]) => c === command).map(([, args]) => args);
 
+/** Opens Import in a new window and reads a pasted file (`table.read_import`'s plan). */
+async function pasteAFile(user: ReturnType<typeof userEvent.setup>) {
+  render(App);
+  await user.click(await screen.findByTestId("open-import"));
+  await user.type(await screen.findByTestId("import-paste"), "x");
+  await user.click(screen.getByTestId("import-read"));
+}
+
 describe("Export", () => {
   it("leaves the sandbox's demo accounts out until ticked, and copies what is ticked", async () => {
     const user = userEvent.setup();
@@ -72,10 +80,7 @@ describe("Import", () => {
   it("names every problem of a file and imports nothing from it", async () => {
     table.read_import = { ...plan, accounts: [], problems: ["bad: `secret` is a secret and has no place in this file", "odd: there is no provider `nope`"] };
     const user = userEvent.setup();
-    render(App);
-    await user.click(await screen.findByTestId("open-import"));
-    await user.type(await screen.findByTestId("import-paste"), "x");
-    await user.click(screen.getByTestId("import-read"));
+    await pasteAFile(user);
     const problems = await screen.findByTestId("import-file-problems");
     expect(problems.textContent).toContain("there is no provider `nope`");
     expect(problems.textContent).toContain("has no place in this file");
@@ -86,10 +91,7 @@ describe("Import", () => {
 
   it("asks each new account for its secret, shows what is missing beside it, and adds nothing until all have it", async () => {
     const user = userEvent.setup();
-    render(App);
-    await user.click(await screen.findByTestId("open-import"));
-    await user.type(await screen.findByTestId("import-paste"), "x");
-    await user.click(screen.getByTestId("import-read"));
+    await pasteAFile(user);
     const dialog = await screen.findByTestId("import-dialog");
     await within(dialog).findByText("Import from The pasted text");
     const accounts = within(dialog).getAllByTestId("import-account");
@@ -116,10 +118,7 @@ describe("Import", () => {
 
   it("leaves out an account the person unticks, and then asks nothing of it", async () => {
     const user = userEvent.setup();
-    render(App);
-    await user.click(await screen.findByTestId("open-import"));
-    await user.type(await screen.findByTestId("import-paste"), "x");
-    await user.click(screen.getByTestId("import-read"));
+    await pasteAFile(user);
     const dialog = await screen.findByTestId("import-dialog");
     const first = (await within(dialog).findAllByTestId("import-account"))[0];
     await user.click(within(first).getByTestId("import-keep"));

@@ -206,8 +206,36 @@ impl Window {
     }
 
     pub async fn click(&self, css: &str) {
-        self.wait_for(css)
-            .await
+        let element = self.wait_for(css).await;
+        // Into the middle of the view, and clicked only once it is what
+        // lies there two frames later. WebKit's WebDriver clicks at a point
+        // worked out before the page settles: a dialog just closed gives
+        // focus back to a row further down, WebKit scrolls back to it a
+        // frame later, and the click went to the list's sticky search bar
+        // where the bar's Export… had been.
+        let arg = serde_json::to_value(&element).expect("an element as a script argument");
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let clear = self
+                .client
+                .execute_async(
+                    r#"const [element, done] = arguments;
+                    element.scrollIntoView({ block: "center", inline: "nearest" });
+                    requestAnimationFrame(() => requestAnimationFrame(() => {
+                      const r = element.getBoundingClientRect();
+                      const at = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+                      done(at !== null && (at === element || element.contains(at)));
+                    }));"#,
+                    vec![arg.clone()],
+                )
+                .await
+                .unwrap_or_else(|e| panic!("could not scroll to `{css}`: {e}"));
+            if clear == serde_json::Value::Bool(true) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "`{css}` stays covered by another element");
+        }
+        element
             .click()
             .await
             .unwrap_or_else(|e| panic!("could not click `{css}`: {e}"));

@@ -120,6 +120,8 @@ async fn the_window_may_call_latchs_commands_and_nothing_else() {
                 ["plugin:webview|print", {}],
                 ["plugin:app|version", {}],
                 ["plugin:path|resolve_directory", { directory: 8 }],
+                ["plugin:dialog|open", { options: {} }],
+                ["plugin:dialog|save", { options: {} }],
                 ["dump_secrets", {}],
             ];
             Promise.all(calls.map(([call, args]) =>
@@ -133,7 +135,7 @@ async fn the_window_may_call_latchs_commands_and_nothing_else() {
         .await
         .expect("the probe script ran");
     let results = results.as_array().expect("a list");
-    assert_eq!(results.len(), 11);
+    assert_eq!(results.len(), 13);
     for result in results {
         assert_eq!(result[1], "refused", "the window was allowed {result}");
     }
